@@ -1,0 +1,28 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+  name: "ringc",
+  platforms: [.macOS(.v13)],
+  products: [
+    .executable(name: "ringc", targets: ["ringc"]),
+    .library(name: "GraphIR", targets: ["GraphIR"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+  ],
+  targets: [
+    // MARK: - Public API
+    .target(name: "GraphIR"),
+    .executableTarget(
+      name: "ringc",
+      dependencies: [
+        "GraphIR",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
+
+    // MARK: - Tests
+    .testTarget(name: "GraphIRTests", dependencies: ["GraphIR"]),
+    .testTarget(name: "ringcTests", dependencies: ["ringc"]),
+  ]
+)

@@ -1,0 +1,62 @@
+/// An attribute value in `{key = value}`.
+///
+/// Floats always print with a `.` or an exponent so they never read back as
+/// integers; the printer uses Swift's shortest round-tripping form.
+public enum Attribute: Hashable, Sendable, CustomStringConvertible {
+  case int(Int64)
+  case float(Double)
+  case bool(Bool)
+  case string(String)
+  case symbol(String)
+  case ints([Int64])
+
+  public var description: String {
+    switch self {
+    case .int(let v): String(v)
+    case .float(let v): Self.format(v)
+    case .bool(let v): v ? "true" : "false"
+    case .string(let s): Self.quote(s)
+    case .symbol(let s): "@" + s
+    case .ints(let vs): "[" + vs.map(String.init).joined(separator: ", ") + "]"
+    }
+  }
+
+  /// A short name of the kind, for messages ("expected a float, found a string").
+  public var kindName: String {
+    switch self {
+    case .int: "an integer"
+    case .float: "a float"
+    case .bool: "a boolean"
+    case .string: "a string"
+    case .symbol: "a symbol"
+    case .ints: "an integer list"
+    }
+  }
+
+  static func format(_ v: Double) -> String {
+    let s = String(v)
+    return s.contains(".") || s.contains("e") || s.contains("n") ? s : s + ".0"
+  }
+
+  static func quote(_ s: String) -> String {
+    var out = "\""
+    for c in s.unicodeScalars {
+      switch c {
+      case "\"": out += "\\\""
+      case "\\": out += "\\\\"
+      case "\n": out += "\\n"
+      case "\t": out += "\\t"
+      default:
+        if c.value < 32 || c.value == 127 {
+          out += "\\u{" + String(c.value, radix: 16) + "}"
+        } else {
+          out.unicodeScalars.append(c)
+        }
+      }
+    }
+    return out + "\""
+  }
+}
+
+/// An attribute dictionary; printed with its keys sorted, so output is stable.
+public typealias Attributes = [String: Attribute]

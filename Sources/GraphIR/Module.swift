@@ -1,0 +1,93 @@
+/// A named dimension: `dim S = 8192 {sequence = true}`.
+///
+/// The dimension marked `sequence` is the sequence length that `--seq`
+/// overrides and that sequence-parallel passes split.
+public struct DimDecl: Sendable, Equatable {
+  public var name: String
+  public var value: Int64
+  public var attributes: Attributes
+  public var location: SourceLocation?
+
+  public init(
+    _ name: String, _ value: Int64, attributes: Attributes = [:], location: SourceLocation? = nil
+  ) {
+    self.name = name
+    self.value = value
+    self.attributes = attributes
+    self.location = location
+  }
+
+  public var isSequence: Bool { attributes["sequence"] == .bool(true) }
+
+  public static func == (a: DimDecl, b: DimDecl) -> Bool {
+    a.name == b.name && a.value == b.value && a.attributes == b.attributes
+  }
+}
+
+/// A weight: `weight @wq : bf16[4096,4096]`.
+///
+/// A weight used inside a graph that `repeat` calls has one instance per
+/// iteration (layer), like stacked per-layer parameters.
+public struct WeightDecl: Sendable, Equatable {
+  public var name: String
+  public var type: TensorType
+  public var location: SourceLocation?
+
+  public init(_ name: String, _ type: TensorType, location: SourceLocation? = nil) {
+    self.name = name
+    self.type = type
+    self.location = location
+  }
+
+  public static func == (a: WeightDecl, b: WeightDecl) -> Bool {
+    a.name == b.name && a.type == b.type
+  }
+}
+
+/// A whole model or plan: `module @name {attrs} { dims, weights, graphs }`.
+///
+/// The entry point is the graph `@main`.
+public struct Module: Sendable, Equatable {
+  public var name: String
+  public var attributes: Attributes
+  public var dims: [DimDecl]
+  public var weights: [WeightDecl]
+  public var graphs: [Graph]
+  public var location: SourceLocation?
+
+  public init(
+    name: String, attributes: Attributes = [:], dims: [DimDecl] = [],
+    weights: [WeightDecl] = [], graphs: [Graph] = [], location: SourceLocation? = nil
+  ) {
+    self.name = name
+    self.attributes = attributes
+    self.dims = dims
+    self.weights = weights
+    self.graphs = graphs
+    self.location = location
+  }
+
+  public static func == (a: Module, b: Module) -> Bool {
+    a.name == b.name && a.attributes == b.attributes && a.dims == b.dims
+      && a.weights == b.weights && a.graphs == b.graphs
+  }
+
+  public static let entryGraphName = "main"
+
+  public var bindings: DimBindings {
+    DimBindings(Dictionary(dims.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a }))
+  }
+
+  public func graph(named name: String) -> Graph? { graphs.first { $0.name == name } }
+  public func weight(named name: String) -> WeightDecl? { weights.first { $0.name == name } }
+
+  /// The dimension declared as the sequence length, if any.
+  public var sequenceDim: DimDecl? { dims.first(where: \.isSequence) }
+
+  /// Rebinds the sequence dimension to `length` (the `--seq` flag).
+  public mutating func setSequenceLength(_ length: Int64) -> Bool {
+    guard let i = dims.firstIndex(where: \.isSequence) else { return false }
+    dims[i].value = length
+    return true
+  }
+}

@@ -1,0 +1,62 @@
+/// What `ringc check` reports about a verified model.
+public struct ModuleSummary: Sendable, Equatable {
+  /// Iterations of `repeat` executed by `@main` (a model without repeats is one layer).
+  public var layers: Int64
+  /// Weight elements over every layer instance.
+  public var parameters: Int64
+  /// `attention` and `linear_attention` nodes executed per forward pass.
+  public var attentionNodes: Int64
+  /// The sequence dimension and its length, if the model declares one.
+  public var sequence: (name: String, length: Int64)?
+
+  public static func == (a: ModuleSummary, b: ModuleSummary) -> Bool {
+    a.layers == b.layers && a.parameters == b.parameters && a.attentionNodes == b.attentionNodes
+      && a.sequence?.name == b.sequence?.name && a.sequence?.length == b.sequence?.length
+  }
+
+  /// Summarises a module that passed the verifier. Counts saturate instead of
+  /// overflowing.
+  public init(_ module: Module) {
+    let bindings = module.bindings
+    func params(_ g: Graph) -> Int64 {
+      var names: [String] = []
+      for op in g.ops {
+        for case .symbol(let s) in op.operands where !names.contains(s) { names.append(s) }
+      }
+      return names.compactMap(module.weight(named:)).reduce(0) {
+        $0.addingSaturating(bindings.elementCount(of: $1.type) ?? .max)
+      }
+    }
+    func attention(_ g: Graph) -> Int64 {
+      Int64(g.ops.filter { $0.opcode == .attention || $0.opcode == .linearAttention }.count)
+    }
+    layers = 0
+    parameters = 0
+    attentionNodes = 0
+    sequence = module.sequenceDim.map { ($0.name, $0.value) }
+    guard let main = module.graph(named: Module.entryGraphName) else { return }
+    parameters = params(main)
+    attentionNodes = attention(main)
+    for op in main.ops where op.opcode == .repeat {
+      guard case .symbol(let callee)? = op.operands.first, let g = module.graph(named: callee),
+        case .int(let count)? = op.attributes["count"]
+      else { continue }
+      layers = layers.addingSaturating(count)
+      parameters = parameters.addingSaturating(params(g).multiplyingSaturating(count))
+      attentionNodes = attentionNodes.addingSaturating(attention(g).multiplyingSaturating(count))
+    }
+    if layers == 0 { layers = 1 }
+  }
+}
+
+extension Int64 {
+  func addingSaturating(_ other: Int64) -> Int64 {
+    let (r, o) = addingReportingOverflow(other)
+    return o ? .max : r
+  }
+
+  func multiplyingSaturating(_ other: Int64) -> Int64 {
+    let (r, o) = multipliedReportingOverflow(by: other)
+    return o ? .max : r
+  }
+}

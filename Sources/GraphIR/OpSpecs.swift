@@ -1,0 +1,71 @@
+/// The kinds an attribute may have.
+public enum AttributeKind: Sendable {
+  case int, float, bool, string, symbol, ints
+
+  func accepts(_ a: Attribute) -> Bool {
+    switch (self, a) {
+    case (.int, .int), (.bool, .bool), (.string, .string), (.symbol, .symbol), (.ints, .ints):
+      true
+    case (.float, .float), (.float, .int): true
+    default: false
+    }
+  }
+
+  var name: String {
+    switch self {
+    case .int: "an integer"
+    case .float: "a float"
+    case .bool: "a boolean"
+    case .string: "a string"
+    case .symbol: "a symbol"
+    case .ints: "an integer list"
+    }
+  }
+}
+
+/// What the verifier knows about one opcode: operand count, attributes,
+/// result count. The type rule lives in `TypeRules.swift`.
+public struct OpSpec: Sendable {
+  public var operands: ClosedRange<Int>
+  public var results: Int
+  public var required: [String: AttributeKind]
+  public var optional: [String: AttributeKind]
+  /// The op's result type is taken from its annotation (reshape, positions).
+  public var typeFromAnnotation: Bool
+
+  init(
+    operands: ClosedRange<Int>, results: Int = 1, required: [String: AttributeKind] = [:],
+    optional: [String: AttributeKind] = [:], typeFromAnnotation: Bool = false
+  ) {
+    self.operands = operands
+    self.results = results
+    self.required = required
+    self.optional = optional
+    self.typeFromAnnotation = typeFromAnnotation
+  }
+
+  /// The ops that end a graph or produce nothing; they take no type list.
+  public var hasNoResults: Bool { results == 0 }
+}
+
+extension Opcode {
+  /// The table the verifier checks every op against.
+  public var spec: OpSpec {
+    switch self {
+    case .matmul: OpSpec(operands: 2...2)
+    case .add, .mul, .swiglu: OpSpec(operands: 2...2)
+    case .rmsnorm: OpSpec(operands: 2...2, required: ["eps": .float])
+    case .layernorm: OpSpec(operands: 1...3, required: ["eps": .float])
+    case .rope: OpSpec(operands: 2...2, required: ["theta": .float])
+    case .silu, .softmax: OpSpec(operands: 1...1)
+    case .gelu: OpSpec(operands: 1...1, optional: ["approximate": .string])
+    case .reshape: OpSpec(operands: 1...1, typeFromAnnotation: true)
+    case .positions: OpSpec(operands: 0...0, typeFromAnnotation: true)
+    case .attention:
+      OpSpec(operands: 3...3, optional: ["causal": .bool, "scale": .float, "window": .int])
+    case .linearAttention: OpSpec(operands: 3...3, optional: ["causal": .bool])
+    case .repeat: OpSpec(operands: 2...2, required: ["count": .int])
+    case .return: OpSpec(operands: 0...Int.max, results: 0)
+    }
+  }
+}

@@ -1,0 +1,30 @@
+import ArgumentParser
+import GraphIR
+
+struct Print: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Print a model in canonical form (print ∘ parse is the identity on canonical text).")
+
+  @Argument(help: "The model file (.ir), or '-' for standard input.")
+  var file: String
+
+  @Option(name: .shortAndLong, help: "Write to this file (atomically) instead of standard output.")
+  var output: String = "-"
+
+  @OptionGroup var sequence: SequenceOption
+
+  func run() throws {
+    let module: Module
+    do {
+      module = try sequence.loader.load(file)
+    } catch {
+      throw error.exitCode
+    }
+    do {
+      try FileIO.write(Printer().print(module), to: output)
+    } catch {
+      Stderr.write("error: \(error)\n")
+      throw SysExit.cannotCreate
+    }
+  }
+}

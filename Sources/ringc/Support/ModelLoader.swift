@@ -1,0 +1,58 @@
+import ArgumentParser
+import GraphIR
+
+/// Reads, parses and verifies a model file, printing located diagnostics on
+/// failure. Warnings are printed and do not fail.
+struct ModelLoader {
+  /// `--seq` override for the sequence dimension, if given.
+  var sequenceLength: Int64?
+
+  struct Failed: Error {
+    var exitCode: ExitCode
+  }
+
+  func load(_ path: String) throws(Failed) -> Module {
+    let bytes: [UInt8]
+    do {
+      bytes = try FileIO.read(path)
+    } catch {
+      Stderr.write("error: \(error)\n")
+      throw Failed(exitCode: SysExit.noInput)
+    }
+    let name = path == "-" ? "<stdin>" : path
+    let renderer = DiagnosticRenderer(sources: [name: bytes])
+    var module: Module
+    do {
+      module = try Parser.parse(bytes, file: name)
+    } catch {
+      Stderr.write(renderer.render(error.diagnostics))
+      throw Failed(exitCode: SysExit.dataError)
+    }
+    if let n = sequenceLength, !module.setSequenceLength(n) {
+      Stderr.write(
+        "\(name): error: --seq \(n) given, but module @\(module.name) declares no sequence "
+          + "dimension (a 'dim S = N {sequence = true}')\n")
+      throw Failed(exitCode: SysExit.usage)
+    }
+    let diagnostics = Verifier.diagnose(module)
+    Stderr.write(renderer.render(diagnostics))
+    if diagnostics.contains(where: { $0.severity == .error }) {
+      throw Failed(exitCode: SysExit.dataError)
+    }
+    return module
+  }
+}
+
+/// `--seq N`, shared by every command that reads a model.
+struct SequenceOption: ParsableArguments {
+  @Option(name: .long, help: "Override the model's sequence length (its dimension marked sequence).")
+  var seq: Int64?
+
+  func validate() throws {
+    if let seq, seq <= 0 {
+      throw ValidationError("--seq must be a positive number of tokens, found \(seq)")
+    }
+  }
+
+  var loader: ModelLoader { ModelLoader(sequenceLength: seq) }
+}

@@ -1,0 +1,59 @@
+import Foundation
+
+/// Runs the built `ringc` executable (it sits beside the test bundle) and
+/// captures its output, as a user's shell would.
+struct RingcRun {
+  var status: Int32
+  var stdout: String
+  var stderr: String
+}
+
+let repositoryRoot: String = {
+  var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
+  parts.removeLast(3)
+  return parts.joined(separator: "/")
+}()
+
+let productsDirectory: String = {
+  let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+    ?? CommandLine.arguments[0]
+  return URL(fileURLWithPath: exe).deletingLastPathComponent().path
+}()
+
+@discardableResult
+func ringc(_ arguments: [String], stdin: String? = nil, in directory: String = repositoryRoot)
+  throws -> RingcRun
+{
+  try run(productsDirectory + "/ringc", arguments, stdin: stdin, in: directory)
+}
+
+func run(_ executable: String, _ arguments: [String], stdin: String? = nil, in directory: String)
+  throws -> RingcRun
+{
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: executable)
+  process.arguments = arguments
+  process.currentDirectoryURL = URL(fileURLWithPath: directory)
+  let out = Pipe()
+  let err = Pipe()
+  let input = Pipe()
+  process.standardOutput = out
+  process.standardError = err
+  process.standardInput = input
+  try process.run()
+  if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+  try input.fileHandleForWriting.close()
+  // Read both pipes concurrently-safe: stderr is small, read stdout first to EOF.
+  let outData = out.fileHandleForReading.readDataToEndOfFile()
+  let errData = err.fileHandleForReading.readDataToEndOfFile()
+  process.waitUntilExit()
+  return RingcRun(
+    status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+    stderr: String(decoding: errData, as: UTF8.self))
+}
+
+func temporaryDirectory() throws -> String {
+  let dir = NSTemporaryDirectory() + "ringc-test-" + UUID().uuidString
+  try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+  return dir
+}
