@@ -14,15 +14,18 @@ let package = Package(
   targets: [
     // MARK: - Public API
     .target(name: "GraphIR"),
+    .target(name: "Passes", dependencies: ["GraphIR"]),
     .executableTarget(
       name: "ringc",
       dependencies: [
         "GraphIR",
+        "Passes",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
     // MARK: - Tests
     .testTarget(name: "GraphIRTests", dependencies: ["GraphIR"]),
+    .testTarget(name: "PassesTests", dependencies: ["Passes", "GraphIR"]),
     .testTarget(name: "ringcTests", dependencies: ["ringc"]),
   ]
 )

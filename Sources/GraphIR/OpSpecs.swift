@@ -27,14 +27,14 @@ public enum AttributeKind: Sendable {
 /// result count. The type rule lives in `TypeRules.swift`.
 public struct OpSpec: Sendable {
   public var operands: ClosedRange<Int>
-  public var results: Int
+  public var results: ClosedRange<Int>
   public var required: [String: AttributeKind]
   public var optional: [String: AttributeKind]
   /// The op's result type is taken from its annotation (reshape, positions).
   public var typeFromAnnotation: Bool
 
   init(
-    operands: ClosedRange<Int>, results: Int = 1, required: [String: AttributeKind] = [:],
+    operands: ClosedRange<Int>, results: ClosedRange<Int> = 1...1, required: [String: AttributeKind] = [:],
     optional: [String: AttributeKind] = [:], typeFromAnnotation: Bool = false
   ) {
     self.operands = operands
@@ -45,10 +45,20 @@ public struct OpSpec: Sendable {
   }
 
   /// The ops that end a graph or produce nothing; they take no type list.
-  public var hasNoResults: Bool { results == 0 }
+  public var hasNoResults: Bool { results == 0...0 }
 }
 
 extension Opcode {
+  static let channelAttributes: [String: AttributeKind] = ["chan": .string, "peer": .int, "step": .int]
+
+  /// Ops that move data between ranks.
+  public var isCommunication: Bool {
+    switch self {
+    case .sendStart, .sendDone, .recvStart, .recvDone: true
+    default: false
+    }
+  }
+
   /// The table the verifier checks every op against.
   public var spec: OpSpec {
     switch self {
@@ -60,12 +70,23 @@ extension Opcode {
     case .silu, .softmax: OpSpec(operands: 1...1)
     case .gelu: OpSpec(operands: 1...1, optional: ["approximate": .string])
     case .reshape: OpSpec(operands: 1...1, typeFromAnnotation: true)
-    case .positions: OpSpec(operands: 0...0, typeFromAnnotation: true)
+    case .positions: OpSpec(operands: 0...0, optional: ["ranges": .ints], typeFromAnnotation: true)
     case .attention:
       OpSpec(operands: 3...3, optional: ["causal": .bool, "scale": .float, "window": .int])
     case .linearAttention: OpSpec(operands: 3...3, optional: ["causal": .bool])
     case .repeat: OpSpec(operands: 2...2, required: ["count": .int])
-    case .return: OpSpec(operands: 0...Int.max, results: 0)
+    case .return: OpSpec(operands: 0...Int.max, results: 0...0)
+    case .slice: OpSpec(operands: 1...1, required: ["start": .int, "len": .int])
+    case .attnBlock:
+      OpSpec(
+        operands: 3...3, results: 2...2,
+        required: ["causal": .bool, "scale": .float, "q_tokens": .ints, "k_tokens": .ints, "step": .int],
+        optional: ["window": .int])
+    case .attnMerge: OpSpec(operands: 4...4, results: 2...2, required: ["offset": .int])
+    case .sendStart, .sendDone:
+      OpSpec(operands: 1...Int.max, results: 0...0, required: Self.channelAttributes)
+    case .recvStart: OpSpec(operands: 0...0, results: 1...Int.max, required: Self.channelAttributes)
+    case .recvDone: OpSpec(operands: 1...Int.max, results: 0...0)
     }
   }
 }

@@ -36,8 +36,9 @@ public enum Opcode: String, CaseIterable, Sendable {
   /// `%y = reshape %x : t` — same elements in row-major order, new shape; the
   /// element count must not change.
   case reshape
-  /// `%p = positions : i32[S]` — the global position of each token, `0 ..< S`.
-  /// After sequence sharding a rank's `positions` holds its tokens' global
+  /// `%p = positions {ranges} : i32[N]` — the global position of each token:
+  /// `0 ..< S` without `ranges`; with `ranges = [start, len, …]` the listed
+  /// tokens, which is how a rank of a sharded module sees its tokens' global
   /// positions, so `rope` stays exact.
   case positions
   /// `%o = attention %q, %k, %v {causal, scale, window}` — softmax attention.
@@ -57,4 +58,31 @@ public enum Opcode: String, CaseIterable, Sendable {
   case `repeat`
   /// `return %y` — ends a graph with its results.
   case `return`
+
+  // MARK: - Plan ops (partitioned and scheduled modules)
+
+  /// `%y = slice %x {start, len} : t` — rows `start ..< start + len` of axis 0.
+  case slice
+  /// `%o, %lse = attn.block %q, %k, %v {causal, scale, q_tokens, k_tokens, step}`
+  /// — attention of one query block against one key/value block. `q_tokens`
+  /// and `k_tokens` list the global positions of the rows as `[start, len, …]`
+  /// ranges; `causal` masks by those positions. Returns the block output
+  /// normalised within the block, `[n, H, Dv]`, and its log-sum-exp per
+  /// (head, row), `f32[H, n]`. A row with no visible key has lse = −∞ and
+  /// output 0.
+  case attnBlock = "attn.block"
+  /// `%o, %lse = attn.merge %o1, %l1, %o2, %l2 {offset}` — folds the partial
+  /// `(o2, l2)` into rows `offset ..< offset + m` of `(o1, l1)`:
+  /// `l = logaddexp(l1, l2)`, `o = e^(l1−l)·o1 + e^(l2−l)·o2`.
+  case attnMerge = "attn.merge"
+  /// `send.start %t… {chan, peer, step}` — starts sending the tensors to rank
+  /// `peer`; they stay untouched until the matching `send.done`.
+  case sendStart = "send.start"
+  /// `send.done %t… {chan, peer, step}` — waits until that send has completed.
+  case sendDone = "send.done"
+  /// `%t… = recv.start {chan, peer, step} : types` — posts a receive from rank
+  /// `peer` into the new buffers; they may be read only after `recv.done`.
+  case recvStart = "recv.start"
+  /// `recv.done %t…` — waits until the receive into those buffers completed.
+  case recvDone = "recv.done"
 }

@@ -54,9 +54,17 @@ struct TypeRules {
       if r.dtype != .i32 || r.rank != 1 {
         throw TypeRuleError("positions must have type i32[N], found \(r)")
       }
+      if op.attributes["ranges"] != nil,
+        try tokenCount(op, "ranges") != bindings.value(of: r.dims[0])
+      {
+        throw TypeRuleError("positions ranges list \(try tokenCount(op, "ranges")) tokens, the result has \(r.dims[0])")
+      }
       return op.resultTypes
-    case .repeat, .return:
-      preconditionFailure("repeat and return are checked by the verifier")
+    case .slice: return [try slice(t[0], op)]
+    case .attnBlock: return try attnBlock(t, op)
+    case .attnMerge: return try attnMerge(t, op)
+    case .repeat, .return, .sendStart, .sendDone, .recvStart, .recvDone:
+      preconditionFailure("\(op.opcode) is checked by the verifier")
     }
   }
 
@@ -171,7 +179,7 @@ struct TypeRules {
     if kvh == 0 || h % kvh != 0 {
       throw TypeRuleError("query heads (\(h)) must be a multiple of kv heads (\(kvh))", operand: 1)
     }
-    if op.attributes["causal"] == .bool(true), !eq(q.dims[0], k.dims[0]) {
+    if op.opcode == .attention, op.attributes["causal"] == .bool(true), !eq(q.dims[0], k.dims[0]) {
       throw TypeRuleError(
         "causal \(name) needs as many keys as queries, found \(q.dims[0]) and \(k.dims[0])", operand: 1)
     }
@@ -185,6 +193,66 @@ struct TypeRules {
       }
     }
     return TensorType(q.dtype, [q.dims[0], q.dims[1], v.dims[2]])
+  }
+
+  private func slice(_ x: TensorType, _ op: Op) throws(TypeRuleError) -> TensorType {
+    guard case .int(let start)? = op.attributes["start"], case .int(let len)? = op.attributes["len"],
+      x.rank >= 1, let rows = bindings.value(of: x.dims[0])
+    else { throw TypeRuleError("slice needs a tensor of rank ≥ 1", operand: 0) }
+    if start < 0 || len < 1 || start > rows - len {
+      throw TypeRuleError("slice rows \(start) ..< \(start) + \(len) are outside \(x)'s \(rows) rows", operand: 0)
+    }
+    return TensorType(x.dtype, [.literal(len)] + x.dims.dropFirst())
+  }
+
+  /// Checks `[start, len, start, len, …]` token ranges and returns their total length.
+  private func tokenCount(_ op: Op, _ key: String) throws(TypeRuleError) -> Int64 {
+    guard case .ints(let v)? = op.attributes[key], !v.isEmpty, v.count % 2 == 0 else {
+      throw TypeRuleError("\(key) must list [start, len, …] ranges")
+    }
+    var total: Int64 = 0
+    for i in stride(from: 0, to: v.count, by: 2) {
+      if v[i] < 0 || v[i + 1] < 1 || v[i + 1] > Int64.max / 4 {
+        throw TypeRuleError("\(key) has an invalid range [\(v[i]), \(v[i + 1])]")
+      }
+      total = total.addingSaturating(v[i + 1])
+    }
+    return total
+  }
+
+  private func attnBlock(_ t: [TensorType], _ op: Op) throws(TypeRuleError) -> [TensorType] {
+    let out = try attention(t, op)
+    let rows = try tokenCount(op, "q_tokens")
+    let keys = try tokenCount(op, "k_tokens")
+    if bindings.value(of: t[0].dims[0]) != rows {
+      throw TypeRuleError("q_tokens lists \(rows) tokens but the query block has \(t[0].dims[0]) rows", operand: 0)
+    }
+    if bindings.value(of: t[1].dims[0]) != keys {
+      throw TypeRuleError("k_tokens lists \(keys) tokens but the key block has \(t[1].dims[0]) rows", operand: 1)
+    }
+    return [out, TensorType(.f32, [t[0].dims[1], t[0].dims[0]])]
+  }
+
+  private func attnMerge(_ t: [TensorType], _ op: Op) throws(TypeRuleError) -> [TensorType] {
+    let (o1, l1, o2, l2) = (t[0], t[1], t[2], t[3])
+    guard o1.rank == 3, o2.rank == 3, l1.rank == 2, l2.rank == 2, l1.dtype == .f32, l2.dtype == .f32,
+      let n = bindings.value(of: o1.dims[0]), let m = bindings.value(of: o2.dims[0]),
+      case .int(let offset)? = op.attributes["offset"]
+    else {
+      throw TypeRuleError("attn.merge takes (out [n,H,D], lse f32[H,n]) twice, found \(t.map(\.description).joined(separator: ", "))")
+    }
+    if !eq(o1.dims[1], o2.dims[1]) || !eq(o1.dims[2], o2.dims[2]) || o1.dtype != o2.dtype {
+      throw TypeRuleError("attn.merge partials differ in heads, head_dim or dtype: \(o1) and \(o2)", operand: 2)
+    }
+    if !eq(l1.dims[0], o1.dims[1]) || !eq(l1.dims[1], o1.dims[0]) || !eq(l2.dims[0], o2.dims[1])
+      || !eq(l2.dims[1], o2.dims[0])
+    {
+      throw TypeRuleError("attn.merge lse must be f32[H, rows] of its output", operand: 1)
+    }
+    if offset < 0 || offset > n - m {
+      throw TypeRuleError("attn.merge rows \(offset) ..< \(offset) + \(m) are outside the \(n) accumulator rows", operand: 2)
+    }
+    return [o1, l1]
   }
 
   /// "… (did you mean heads × head_dim = E?)" for the common multi-head reshape.

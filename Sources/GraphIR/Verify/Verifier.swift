@@ -57,8 +57,8 @@ public struct Verifier {
       checkType(w.type, at: w.location)
     }
     for g in module.graphs { declare(g.name, g.location, &self) }
-    if module.graph(named: Module.entryGraphName) == nil {
-      error("module @\(module.name) has no graph @\(Module.entryGraphName)", at: module.location)
+    for entry in module.entryGraphNames where module.graph(named: entry) == nil {
+      error("module @\(module.name) has no graph @\(entry)", at: module.location)
     }
     for g in module.graphs { checkGraph(g) }
     warnUnusedWeights()
@@ -207,8 +207,11 @@ public struct Verifier {
       error("'\(name)' takes \(expected) operand(s), found \(op.operands.count)", at: op.location)
       ok = false
     }
-    if op.results.count != spec.results {
-      error("'\(name)' has \(spec.results) result(s), found \(op.results.count)", at: op.location)
+    if !spec.results.contains(op.results.count) {
+      let expected =
+        spec.results.lowerBound == spec.results.upperBound
+        ? "\(spec.results.lowerBound)" : "at least \(spec.results.lowerBound)"
+      error("'\(name)' has \(expected) result(s), found \(op.results.count)", at: op.location)
       ok = false
     }
     for (key, kind) in spec.required where op.attributes[key] == nil {
@@ -235,6 +238,8 @@ public struct Verifier {
     switch op.opcode {
     case .return: return checkReturn(op, g, types)
     case .repeat: return checkRepeat(op, types)
+    case .recvStart: return op.resultTypes
+    case .sendStart, .sendDone, .recvDone: return []
     default: break
     }
     let tensors = types.compactMap { $0 }
@@ -293,7 +298,7 @@ public struct Verifier {
       error("repeat count must be at least 1, found \(n)", at: op.location)
       return nil
     }
-    if callee == Module.entryGraphName {
+    if module.entryGraphNames.contains(callee) {
       error("'repeat' cannot call the entry graph @\(callee)", at: op.location(ofOperand: 0))
       return nil
     }

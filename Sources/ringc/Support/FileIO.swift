@@ -50,6 +50,17 @@ enum FileIO {
     }
   }
 
+  /// Creates `path` (and its parents) if it does not exist.
+  static func makeDirectory(_ path: String) throws {
+    var prefix = path.hasPrefix("/") ? "/" : ""
+    for part in path.split(separator: "/") {
+      prefix += part + "/"
+      if mkdir(prefix, 0o755) != 0 && errno != EEXIST {
+        throw Failure(description: "cannot create \(path): \(errorText())")
+      }
+    }
+  }
+
   private static func errorText() -> String { String(cString: strerror(errno)) }
 }
 

@@ -12,6 +12,11 @@ struct ModelLoader {
   }
 
   func load(_ path: String) throws(Failed) -> Module {
+    try loadWithSource(path).module
+  }
+
+  /// The module and a renderer that can show its source lines.
+  func loadWithSource(_ path: String) throws(Failed) -> (module: Module, renderer: DiagnosticRenderer) {
     let bytes: [UInt8]
     do {
       bytes = try FileIO.read(path)
@@ -39,7 +44,7 @@ struct ModelLoader {
     if diagnostics.contains(where: { $0.severity == .error }) {
       throw Failed(exitCode: SysExit.dataError)
     }
-    return module
+    return (module, renderer)
   }
 }
 

@@ -1,0 +1,97 @@
+import GraphIR
+
+/// A textual pipeline such as `shard-sequence,token-ring`, parsed against the
+/// registry of known passes, run in order.
+public struct PassPipeline: Sendable {
+  public var passes: [any Pass]
+
+  /// Every pass by name, with the options it accepts.
+  static func make(_ name: String, _ options: [String: String]) throws(PassError) -> any Pass {
+    func noOptions() throws(PassError) {
+      if let key = options.keys.sorted().first {
+        throw PassError("pass '\(name)' takes no option '\(key)'")
+      }
+    }
+    switch name {
+    case ShardSequencePass.passName:
+      var layout: TokenLayout?
+      for (key, value) in options {
+        guard key == "layout", let l = TokenLayout(rawValue: value) else {
+          throw PassError(
+            "pass 'shard-sequence' takes layout=\(TokenLayout.allCases.map(\.rawValue).joined(separator: "|")), found \(key)=\(value)")
+        }
+        layout = l
+      }
+      return ShardSequencePass(layout: layout)
+    case TokenRingPass.passName:
+      try noOptions()
+      return TokenRingPass()
+    default:
+      throw PassError(
+        "unknown pass '\(name)'; known passes: \(ShardSequencePass.passName), \(TokenRingPass.passName)")
+    }
+  }
+
+  public init(_ passes: [any Pass]) { self.passes = passes }
+
+  /// Parses `name{key=value,…},name,…`.
+  public init(parsing text: String) throws(PassError) {
+    var passes: [any Pass] = []
+    var rest = Substring(text)
+    while !rest.isEmpty {
+      let nameEnd = rest.firstIndex(where: { $0 == "," || $0 == "{" }) ?? rest.endIndex
+      let name = rest[..<nameEnd].trimmingSpaces()
+      if name.isEmpty { throw PassError("empty pass name in pipeline '\(text)'") }
+      rest = rest[nameEnd...]
+      var options: [String: String] = [:]
+      if rest.first == "{" {
+        guard let close = rest.firstIndex(of: "}") else {
+          throw PassError("unclosed '{' after pass '\(name)' in pipeline '\(text)'")
+        }
+        for item in rest[rest.index(after: rest.startIndex)..<close].split(separator: ",") {
+          let kv = item.split(separator: "=", maxSplits: 1)
+          guard kv.count == 2 else { throw PassError("pass option '\(item)' is not key=value") }
+          options[kv[0].trimmingSpaces()] = kv[1].trimmingSpaces()
+        }
+        rest = rest[rest.index(after: close)...]
+      }
+      passes.append(try Self.make(name, options))
+      if rest.first == "," {
+        rest = rest.dropFirst()
+        if rest.isEmpty { throw PassError("pipeline '\(text)' ends with ','") }
+      } else if !rest.isEmpty {
+        throw PassError("expected ',' after pass '\(name)' in pipeline '\(text)'")
+      }
+    }
+    self.passes = passes
+  }
+
+  /// Runs every pass; `after` sees the module after each one with the time it
+  /// took. With `verifyEach`, the IR verifier runs after every pass and a
+  /// failure is reported as a bug of that pass.
+  public func run(
+    _ module: inout Module, _ context: PassContext, verifyEach: Bool,
+    after: (any Pass, Module, Duration) throws -> Void = { _, _, _ in }
+  ) throws {
+    let clock = ContinuousClock()
+    for pass in passes {
+      let start = clock.now
+      try pass.run(&module, context)
+      let elapsed = clock.now - start
+      if verifyEach {
+        let errors = Verifier.diagnose(module).filter { $0.severity == .error }
+        if !errors.isEmpty {
+          throw PassError(
+            [.error("internal error: pass '\(pass.name)' produced invalid IR", at: nil)] + errors)
+        }
+      }
+      try after(pass, module, elapsed)
+    }
+  }
+}
+
+extension Substring {
+  func trimmingSpaces() -> String {
+    String(drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
+  }
+}

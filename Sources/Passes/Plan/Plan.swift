@@ -1,0 +1,88 @@
+import GraphIR
+
+/// A compiled plan: a scheduled module split over `sp` ranks, with the rank
+/// programs `@g.rR` and the version of the plan format.
+public enum Plan {
+  /// Bumped whenever the meaning of a plan changes.
+  public static let version: Int64 = 1
+
+  /// Stamps `module` as a plan of this version.
+  public static func stamp(_ module: inout Module) {
+    module.attributes["plan_version"] = .int(version)
+  }
+
+  /// Checks that `module` is a plan ringc can read; returns its rank count.
+  public static func check(_ module: Module) throws(PassError) -> Int {
+    guard case .int(let v)? = module.attributes["plan_version"] else {
+      throw PassError("module @\(module.name) is not a plan (no plan_version); compile it with 'ringc compile'", at: module.location)
+    }
+    guard v == version else {
+      throw PassError("plan version \(v) is not supported; this ringc reads version \(version)", at: module.location)
+    }
+    guard Stage(of: module) == .scheduled, let p = module.ranks else {
+      throw PassError("plan @\(module.name) must be stage \"scheduled\" with an sp attribute", at: module.location)
+    }
+    return p
+  }
+
+  /// The per-rank token layout of a plan or partitioned module.
+  public static func tokens(_ module: Module) throws(PassError) -> [TokenRanges] {
+    guard let p = module.ranks, case .string(let name)? = module.attributes["layout"],
+      let layout = TokenLayout(rawValue: name), let seq = module.sequenceDim
+    else { throw PassError("module @\(module.name) has no sp, layout or sequence dimension", at: module.location) }
+    if seq.value < Int64(layout.chunkCount(ranks: p)) {
+      throw PassError("sequence \(seq.value) is shorter than the \(layout) layout's \(layout.chunkCount(ranks: p)) chunks", at: module.location)
+    }
+    return layout.tokens(sequence: seq.value, ranks: p)
+  }
+
+  /// Splits `layer.r3` into ("layer", 3).
+  public static func family(of graphName: String) -> (name: String, rank: Int)? {
+    guard let dot = graphName.lastIndex(of: "."),
+      graphName[graphName.index(after: dot)...].first == "r",
+      let rank = Int(graphName[graphName.index(dot, offsetBy: 2)...])
+    else { return nil }
+    return (String(graphName[..<dot]), rank)
+  }
+
+  /// Graph families: base name → each rank's graph, in rank order.
+  public static func families(_ module: Module) -> [(name: String, graphs: [Graph])] {
+    var order: [String] = []
+    var byName: [String: [Int: Graph]] = [:]
+    for g in module.graphs {
+      guard let (name, rank) = family(of: g.name) else { continue }
+      if byName[name] == nil { order.append(name) }
+      byName[name, default: [:]][rank] = g
+    }
+    return order.map { name in
+      (name, byName[name]!.keys.sorted().map { byName[name]![$0]! })
+    }
+  }
+
+  /// Identifies one message: who sends to whom, on which channel, at which step.
+  public struct MessageKey: Hashable, Sendable, CustomStringConvertible {
+    public var src: Int
+    public var dst: Int
+    public var chan: String
+    public var step: Int64
+    public var description: String { "chan \"\(chan)\", step \(step)" }
+  }
+
+  /// The message a `send.start`/`send.done` (sending) or `recv.start` of rank
+  /// `rank` refers to; nil if its attributes are missing.
+  public static func messageKey(_ op: Op, rank: Int, sending: Bool) -> MessageKey? {
+    guard case .string(let chan)? = op.attributes["chan"], case .int(let peer)? = op.attributes["peer"],
+      case .int(let step)? = op.attributes["step"], peer >= 0, peer < Int64(Int32.max)
+    else { return nil }
+    return sending
+      ? MessageKey(src: rank, dst: Int(peer), chan: chan, step: step)
+      : MessageKey(src: Int(peer), dst: rank, chan: chan, step: step)
+  }
+
+  /// The type of every value of `g`.
+  public static func valueTypes(of g: Graph) -> [String: TensorType] {
+    var t = Dictionary(g.arguments.map { ($0.name, $0.type) }, uniquingKeysWith: { a, _ in a })
+    for op in g.ops { for (n, ty) in zip(op.results, op.resultTypes) { t[n] = ty } }
+    return t
+  }
+}

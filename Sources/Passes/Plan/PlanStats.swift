@@ -1,0 +1,138 @@
+import GraphIR
+
+/// Work and traffic of a plan, read off its ops: per layer, per step, per
+/// rank, the attention FLOPs and the bytes sent to and received from each peer.
+///
+/// Bytes use each tensor's dtype (so a bf16 query block costs 2 bytes per
+/// element and an lse 4). FLOPs count 2·(D + Dv) per visible query-key pair
+/// and head for `attn.block` and 2·M·K·N for `matmul`; elementwise ops are
+/// not counted.
+public struct PlanStats: Sendable {
+  public struct Message: Sendable, Equatable {
+    public var layer: Int
+    public var step: Int
+    public var src: Int
+    public var dst: Int
+    /// What the tensor is: the channel's last name part (`q`, `out`, `kv`),
+    /// or `lse` for the second tensor of an `out` message.
+    public var kind: String
+    public var bytes: Int64
+  }
+
+  /// One graph family's per-call figures (identical for every layer it runs).
+  public struct Program: Sendable {
+    public var family: String
+    /// The layers (indices into the forward pass) that run this program.
+    public var layers: [Int]
+    /// Per step: attention FLOPs of each rank.
+    public var stepFlops: [Int: [Int64]]
+    /// Per rank: matmul FLOPs (token-local work).
+    public var matmulFlops: [Int64]
+    /// One call's messages (layer set to the program's first layer).
+    public var messages: [Message]
+  }
+
+  public var sp: Int
+  public var strategy: String
+  public var layout: String
+  public var sequence: Int64
+  public var programs: [Program]
+  /// Layers of the forward pass; each is one call of one program.
+  public var layerCount: Int
+
+  public init(_ module: Module) throws(PassError) {
+    sp = try Plan.check(module)
+    if case .string(let s)? = module.attributes["strategy"] { strategy = s } else { strategy = "none" }
+    if case .string(let l)? = module.attributes["layout"] { layout = l } else { layout = "none" }
+    sequence = module.sequenceDim?.value ?? 0
+    let bindings = module.bindings
+    let families = Plan.families(module)
+    // Layers: each repeat iteration in @main.r0, then @main itself if it
+    // holds attention (a model without repeats).
+    var layersOf: [String: [Int]] = [:]
+    var next = 0
+    if let main = families.first(where: { $0.name == Module.entryGraphName })?.graphs.first {
+      for op in main.ops where op.opcode == .repeat {
+        guard case .symbol(let callee) = op.operands[0], let family = Plan.family(of: callee)?.name,
+          case .int(let count)? = op.attributes["count"]
+        else { continue }
+        let range = next..<(next + Int(count))
+        layersOf[family, default: []] += Array(range)
+        next += Int(count)
+      }
+    }
+    let mainHasAttention = module.graphs.contains { g in
+      Plan.family(of: g.name)?.name == Module.entryGraphName && g.ops.contains { $0.opcode == .attnBlock }
+    }
+    if mainHasAttention {
+      layersOf[Module.entryGraphName] = [next]
+      next += 1
+    }
+    layerCount = next
+    programs = families.map { family in
+      let layers = layersOf[family.name] ?? []
+      var stepFlops: [Int: [Int64]] = [:]
+      var matmulFlops = [Int64](repeating: 0, count: family.graphs.count)
+      var messages: [Message] = []
+      for (r, g) in family.graphs.enumerated() {
+        let types = Plan.valueTypes(of: g)
+        for op in g.ops {
+          switch op.opcode {
+          case .attnBlock:
+            guard case .int(let step)? = op.attributes["step"],
+              let q = TokenRanges(attribute: op.attributes["q_tokens"]),
+              let k = TokenRanges(attribute: op.attributes["k_tokens"]),
+              case .value(let qv) = op.operands[0], case .value(let vv) = op.operands[2],
+              let qt = types[qv], let vt = types[vv],
+              let h = bindings.value(of: qt.dims[1]), let d = bindings.value(of: qt.dims[2]),
+              let dv = bindings.value(of: vt.dims[2])
+            else { continue }
+            let flops = Mask(op.attributes).visiblePairs(q, k) * 2 * (d + dv) * h
+            stepFlops[Int(step), default: [Int64](repeating: 0, count: family.graphs.count)][r] += flops
+          case .matmul:
+            guard let a = Self.type(op.operands[0], types, module), let b = Self.type(op.operands[1], types, module),
+              let elements = bindings.elementCount(of: a), let n = bindings.value(of: b.dims[1])
+            else { continue }
+            // 2·M·K·N, with M·K the left operand's elements.
+            matmulFlops[r] += 2 * elements * n
+          case .sendStart:
+            guard let key = Plan.messageKey(op, rank: r, sending: true) else { continue }
+            let kind = key.chan.split(separator: ".").last.map(String.init) ?? key.chan
+            for (i, operand) in op.operands.enumerated() {
+              guard let t = Self.type(operand, types, module), let bytes = bindings.byteCount(of: t) else { continue }
+              messages.append(
+                Message(
+                  layer: layers.first ?? 0, step: Int(key.step), src: r, dst: key.dst,
+                  kind: kind == "out" && i == 1 ? "lse" : kind, bytes: bytes))
+            }
+          default: break
+          }
+        }
+      }
+      return Program(family: family.name, layers: layers, stepFlops: stepFlops, matmulFlops: matmulFlops, messages: messages)
+    }
+  }
+
+  static func type(_ operand: Operand, _ types: [String: TensorType], _ module: Module) -> TensorType? {
+    switch operand {
+    case .value(let v): types[v]
+    case .symbol(let w): module.weight(named: w)?.type
+    }
+  }
+
+  /// Every message of the forward pass, layer by layer.
+  public var allMessages: [Message] {
+    programs.flatMap { p in
+      p.layers.flatMap { layer in p.messages.map { m in var m = m; m.layer = layer; return m } }
+    }.sorted { ($0.layer, $0.step, $0.src, $0.dst) < ($1.layer, $1.step, $1.src, $1.dst) }
+  }
+
+  /// Bytes rank `rank` sends in one call of `program`.
+  public func bytesSent(_ program: Program, rank: Int) -> Int64 {
+    program.messages.filter { $0.src == rank }.reduce(0) { $0 + $1.bytes }
+  }
+
+  public func bytesReceived(_ program: Program, rank: Int) -> Int64 {
+    program.messages.filter { $0.dst == rank }.reduce(0) { $0 + $1.bytes }
+  }
+}

@@ -1,0 +1,116 @@
+import GraphIR
+
+/// `shard-sequence{layout=zigzag|contiguous}`: stage graph → partitioned.
+///
+/// Gives every rank its own copy of every graph, `@g` → `@g.r0 … @g.r{P−1}`,
+/// in which the sequence dimension S becomes the rank's token count and
+/// `positions` lists the rank's global token positions:
+///
+///     %pos = positions : i32[S]                       // before (S = 8)
+///     %pos = positions {ranges = [0, 1, 7, 1]} : i32[2]   // after, rank 0 of 4, zigzag
+///
+/// Token-local ops (projections, norms, MLP, residuals) need nothing else:
+/// each rank runs them on its own rows. `attention` stays and is now
+/// collective (rank r computes its rows against every rank's keys) until a
+/// strategy pass lowers it. The layout defaults to zigzag when the model has
+/// causal attention (it balances the causal triangle) and contiguous
+/// otherwise.
+///
+/// A model whose ops mix tokens other than through `attention` (the sequence
+/// dimension anywhere but axis 0, or as a matmul's right operand) cannot be
+/// sharded by rows; the pass says where.
+public struct ShardSequencePass: Pass {
+  public static let passName = "shard-sequence"
+  public var name: String { Self.passName }
+  public var layout: TokenLayout?
+
+  public init(layout: TokenLayout? = nil) { self.layout = layout }
+
+  public func run(_ module: inout Module, _ context: PassContext) throws(PassError) {
+    guard Stage(of: module) == .graph else {
+      throw PassError("shard-sequence expects a module at stage graph, found \(Stage(of: module))")
+    }
+    guard let seqDim = module.sequenceDim else {
+      throw PassError(
+        "module @\(module.name) declares no sequence dimension ('dim S = N {sequence = true}'), so it cannot be split",
+        at: module.location)
+    }
+    let p = context.sp
+    let layout = self.layout ?? (Self.hasCausalAttention(module) ? .zigzag : .contiguous)
+    let chunks = layout.chunkCount(ranks: p)
+    if seqDim.value < Int64(chunks) {
+      throw PassError(
+        "--sp \(p) with the \(layout) layout needs at least \(chunks) tokens (\(chunks / p) chunk(s) per rank); "
+          + "the sequence \(seqDim.name) has \(seqDim.value) (raise --seq or lower --sp)", isUsage: true)
+    }
+    try checkShardable(module, seq: seqDim.name)
+    let tokens = layout.tokens(sequence: seqDim.value, ranks: p)
+    var graphs: [Graph] = []
+    for g in module.graphs {
+      for r in 0..<p {
+        graphs.append(shard(g, rank: r, tokens: tokens[r], seq: seqDim.name))
+      }
+    }
+    module.graphs = graphs
+    module.attributes["stage"] = .string(Stage.partitioned.rawValue)
+    module.attributes["sp"] = .int(Int64(p))
+    module.attributes["layout"] = .string(layout.rawValue)
+  }
+
+  static func hasCausalAttention(_ module: Module) -> Bool {
+    module.graphs.contains { g in
+      g.ops.contains { $0.opcode == .attention && $0.attributes["causal"] == .bool(true) }
+    }
+  }
+
+  private func checkShardable(_ module: Module, seq: String) throws(PassError) {
+    var errors: [Diagnostic] = []
+    let s = Dim.named(seq)
+    for w in module.weights where w.type.dims.contains(s) {
+      errors.append(.error("weight @\(w.name) has the sequence dimension \(seq); weights cannot be split by tokens", at: w.location))
+    }
+    for g in module.graphs {
+      var types = Dictionary(g.arguments.map { ($0.name, $0.type) }, uniquingKeysWith: { a, _ in a })
+      for a in g.arguments where a.type.dims.dropFirst().contains(s) {
+        errors.append(.error("argument %\(a.name) has \(seq) off axis 0: \(a.type)", at: a.location))
+      }
+      for op in g.ops {
+        for (name, t) in zip(op.results, op.resultTypes) { types[name] = t }
+        if op.opcode == .linearAttention {
+          errors.append(.error("linear_attention has no sequence-parallel lowering yet; only attention can be split", at: op.location))
+        }
+        if case .positions = op.opcode, op.attributes["ranges"] != nil {
+          errors.append(.error("positions is already sharded (it has ranges)", at: op.location))
+        }
+        for t in op.resultTypes where t.dims.dropFirst().contains(s) {
+          errors.append(.error("'\(op.opcode.rawValue)' puts the sequence dimension \(seq) off axis 0 (\(t)); only attention may mix tokens", at: op.location))
+        }
+        if op.opcode == .matmul, case .value(let rhs) = op.operands[1], types[rhs]?.dims.contains(s) == true {
+          errors.append(.error("matmul's right operand %\(rhs) spans the sequence \(seq); only attention may mix tokens", at: op.location(ofOperand: 1)))
+        }
+      }
+    }
+    if !errors.isEmpty { throw PassError(errors) }
+  }
+
+  private func shard(_ g: Graph, rank: Int, tokens: TokenRanges, seq: String) -> Graph {
+    let local = Dim.literal(tokens.count)
+    func localType(_ t: TensorType) -> TensorType {
+      TensorType(t.dtype, t.dims.map { $0 == .named(seq) ? local : $0 })
+    }
+    var out = g
+    out.name = Module.rankGraphName(g.name, rank: rank)
+    out.arguments = g.arguments.map { GraphArgument($0.name, localType($0.type), location: $0.location) }
+    out.resultTypes = g.resultTypes.map(localType)
+    out.ops = g.ops.map { op in
+      var op = op
+      op.resultTypes = op.resultTypes.map(localType)
+      if op.opcode == .positions { op.attributes["ranges"] = tokens.attribute }
+      if op.opcode == .repeat, case .symbol(let callee) = op.operands[0] {
+        op.operands[0] = .symbol(Module.rankGraphName(callee, rank: rank))
+      }
+      return op
+    }
+    return out
+  }
+}

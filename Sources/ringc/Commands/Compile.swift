@@ -1,0 +1,143 @@
+import ArgumentParser
+import GraphIR
+import Passes
+
+struct Compile: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Compile a model into a sequence-parallel plan for --sp ranks.",
+    discussion: """
+      The plan is text in the IR syntax: each rank's scheduled program with explicit
+      send/recv ops. It is verified (pairing, deadlock freedom, coverage) before it is written.
+      """)
+
+  @Argument(help: "The model file (.ir).")
+  var model: String
+
+  @Option(help: "Ranks in the sequence-parallel group.")
+  var sp: Int
+
+  @OptionGroup var sequence: SequenceOption
+
+  @Option(help: "Strategy: \(Strategy.allCases.map(\.rawValue).joined(separator: ", ")).")
+  var strategy: String = Strategy.tokenring.rawValue
+
+  @Option(name: .shortAndLong, help: "The plan file to write (atomically); default <model>.sp<P>.plan in the current directory.")
+  var output: String?
+
+  @Option(help: "A pass pipeline to run instead of the strategy's, e.g. 'shard-sequence,token-ring'.")
+  var passes: String?
+
+  @Flag(help: "Print the module after every pass (to standard error).")
+  var printAfterAll = false
+
+  @Option(help: "Print the module after this pass (repeatable).")
+  var printAfter: [String] = []
+
+  @Flag(help: "Print the time each pass took.")
+  var timePasses = false
+
+  @Option(help: "Write the module after every pass into this directory, one numbered file each.")
+  var dumpDir: String?
+
+  @Flag(inversion: .prefixedNo, help: "Run the IR verifier after every pass (default in debug builds).")
+  var verifyEach = _isDebugAssertConfiguration()
+
+  func validate() throws {
+    if sp < 1 { throw ValidationError("--sp must be at least 1, found \(sp)") }
+    if sp > 65536 { throw ValidationError("--sp \(sp) is more ranks than ringc plans for (65536 at most)") }
+    if Strategy(rawValue: strategy) == nil {
+      throw ValidationError(
+        "unknown --strategy '\(strategy)'; known: \(Strategy.allCases.map(\.rawValue).joined(separator: ", "))")
+    }
+  }
+
+  func run() throws {
+    let loaded: (module: Module, renderer: DiagnosticRenderer)
+    do { loaded = try sequence.loader.loadWithSource(model) } catch { throw error.exitCode }
+    var module = loaded.module
+    let pipelineText = passes ?? Strategy(rawValue: strategy)!.pipeline
+    let pipeline: PassPipeline
+    do {
+      pipeline = try PassPipeline(parsing: pipelineText)
+    } catch {
+      Stderr.write(loaded.renderer.render(error.diagnostics.map { d in var d = d; d.message = "--passes: " + d.message; return d }))
+      throw SysExit.usage
+    }
+    if let dumpDir {
+      try makeDirectory(dumpDir)
+      try write(Printer().print(module), to: "\(dumpDir)/00-input.ir")
+    }
+    var timings: [(String, Duration)] = []
+    do {
+      var index = 0
+      try pipeline.run(&module, PassContext(sp: sp), verifyEach: verifyEach) { pass, module, elapsed in
+        index += 1
+        timings.append((pass.name, elapsed))
+        if printAfterAll || printAfter.contains(pass.name) {
+          Stderr.write("// -----// IR Dump After \(pass.name) //----- //\n" + Printer().print(module))
+        }
+        if let dumpDir {
+          let number = index < 10 ? "0\(index)" : "\(index)"
+          try write(Printer().print(module), to: "\(dumpDir)/\(number)-\(pass.name).ir")
+        }
+      }
+    } catch let error as PassError {
+      Stderr.write(loaded.renderer.render(error.diagnostics))
+      throw error.isUsage ? SysExit.usage : SysExit.dataError
+    }
+    if timePasses {
+      var report = "===-------------------------------------------------------------------------===\n"
+      report += "  pass execution timing report\n"
+      for (name, t) in timings { report += "  \(Self.seconds(t)) s  \(name)\n" }
+      Stderr.write(report)
+    }
+    if ModuleSummary(loaded.module).attentionNodes == 0 {
+      Stderr.write("\(model): note: the model has no attention; the plan only splits token-local ops\n")
+    }
+    Plan.stamp(&module)
+    let problems = PlanVerifier.verify(module)
+    if !problems.isEmpty {
+      Stderr.write("internal error: the compiled plan fails verification\n" + DiagnosticRenderer().render(problems))
+      throw SysExit.software
+    }
+    let path = output ?? Self.defaultOutput(model, sp: sp)
+    let header = "// ringc plan v\(Plan.version): \(Self.basename(model)) compiled with --sp \(sp) --strategy \(strategy)\n"
+    try write(header + Printer().print(module), to: path)
+    let stats = try PlanStats(module)
+    Stdout.write("\(path): \(Verify.describe(stats))\n")
+  }
+
+  static func seconds(_ d: Duration) -> String {
+    let s = Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    let ms = (s * 1e4).rounded() / 1e4
+    return String(ms)
+  }
+
+  static func basename(_ path: String) -> String {
+    String(path.split(separator: "/").last ?? Substring(path))
+  }
+
+  static func defaultOutput(_ model: String, sp: Int) -> String {
+    var base = basename(model)
+    if base.hasSuffix(".ir") { base.removeLast(3) }
+    return "\(base).sp\(sp).plan"
+  }
+
+  private func write(_ text: String, to path: String) throws {
+    do {
+      try FileIO.write(text, to: path)
+    } catch {
+      Stderr.write("error: \(error)\n")
+      throw SysExit.cannotCreate
+    }
+  }
+
+  private func makeDirectory(_ path: String) throws {
+    do {
+      try FileIO.makeDirectory(path)
+    } catch {
+      Stderr.write("error: --dump-dir: \(error)\n")
+      throw SysExit.cannotCreate
+    }
+  }
+}

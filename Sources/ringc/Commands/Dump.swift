@@ -1,0 +1,118 @@
+import ArgumentParser
+import GraphIR
+import Passes
+
+struct Dump: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Show a plan's per-rank programs as text, Graphviz DOT (ranks as clusters, messages as edges) or JSON.")
+
+  enum Format: String, ExpressibleByArgument, CaseIterable {
+    case text, dot, json
+  }
+
+  @Argument(help: "The plan file.")
+  var plan: String
+
+  @Option(help: "Only this rank.")
+  var rank: Int?
+
+  @Option(help: "Only the program that runs this layer (0-based).")
+  var layer: Int?
+
+  @Option(help: "text, dot or json.")
+  var format: Format = .text
+
+  func run() throws {
+    let module: Module
+    do { module = try PlanLoader.load(plan).module } catch { throw error.exitCode }
+    let p = module.ranks ?? 1
+    if let rank, rank < 0 || rank >= p {
+      throw ValidationError("--rank \(rank) is outside the plan's ranks 0…\(p - 1)")
+    }
+    var families = Plan.families(module)
+    if let layer {
+      let stats = try PlanStats(module)
+      guard let program = stats.programs.first(where: { $0.layers.contains(layer) }) else {
+        throw ValidationError("--layer \(layer) is outside the plan's layers 0…\(stats.layerCount - 1)")
+      }
+      families = families.filter { $0.name == program.family }
+    }
+    let ranks = rank.map { [$0] } ?? Array(0..<p)
+    switch format {
+    case .text:
+      for family in families {
+        for r in ranks { Stdout.write(Printer().print(family.graphs[r]) + "\n") }
+      }
+    case .dot: Stdout.write(Self.dot(module, families, ranks))
+    case .json: Stdout.write(Self.json(families, ranks))
+    }
+  }
+
+  /// Ops become nodes inside one cluster per rank; each message is an edge
+  /// from the sender's send.start to the receiver's recv.start.
+  static func dot(_ module: Module, _ families: [(name: String, graphs: [Graph])], _ ranks: [Int]) -> String {
+    var out = "digraph plan {\n  rankdir=TB;\n  node [shape=box, fontname=\"monospace\", fontsize=10];\n"
+    let printer = Printer()
+    for family in families {
+      var sendNodes: [Plan.MessageKey: String] = [:]
+      var recvNodes: [Plan.MessageKey: String] = [:]
+      var bytes: [Plan.MessageKey: Int64] = [:]
+      for r in ranks {
+        let g = family.graphs[r]
+        let types = Plan.valueTypes(of: g)
+        out += "  subgraph \"cluster_\(family.name)_r\(r)\" {\n    label=\"@\(g.name) (rank \(r))\";\n"
+        var previous: String?
+        for (i, op) in g.ops.enumerated() {
+          let node = "\"\(g.name)#\(i)\""
+          let label = printer.print(op).replacingAll("\\", "\\\\").replacingAll("\"", "\\\"")
+          out += "    \(node) [label=\"\(label)\"\(op.opcode.isCommunication ? ", style=filled, fillcolor=lightblue" : "")];\n"
+          if let previous { out += "    \(previous) -> \(node) [style=dotted, arrowhead=none];\n" }
+          previous = node
+          if op.opcode == .sendStart, let key = Plan.messageKey(op, rank: r, sending: true) {
+            sendNodes[key] = node
+            bytes[key] = op.operands.reduce(0) { sum, o in
+              if case .value(let v) = o, let t = types[v] { return sum + (module.bindings.byteCount(of: t) ?? 0) }
+              return sum
+            }
+          }
+          if op.opcode == .recvStart, let key = Plan.messageKey(op, rank: r, sending: false) {
+            recvNodes[key] = node
+          }
+        }
+        out += "  }\n"
+      }
+      for (key, from) in sendNodes.sorted(by: { $0.value < $1.value }) {
+        guard let to = recvNodes[key] else { continue }
+        out += "  \(from) -> \(to) [color=blue, label=\"\(key.chan) s\(key.step): \(formatBytes(bytes[key] ?? 0))\"];\n"
+      }
+    }
+    return out + "}\n"
+  }
+
+  static func json(_ families: [(name: String, graphs: [Graph])], _ ranks: [Int]) -> String {
+    let printer = Printer()
+    let rankItems = ranks.map { r in
+      let graphs = families.map { family in
+        let g = family.graphs[r]
+        let ops = g.ops.map { op in
+          let attrs = op.attributes.keys.sorted().map { "\(jsonString($0)): \(jsonString(op.attributes[$0]!.description))" }
+          return "{\"op\": \(jsonString(op.opcode.rawValue)), "
+            + "\"results\": [\(op.results.map { jsonString("%" + $0) }.joined(separator: ", "))], "
+            + "\"operands\": [\(op.operands.map { jsonString($0.description) }.joined(separator: ", "))], "
+            + "\"attributes\": {\(attrs.joined(separator: ", "))}, "
+            + "\"types\": [\(op.resultTypes.map { jsonString($0.description) }.joined(separator: ", "))], "
+            + "\"text\": \(jsonString(printer.print(op)))}"
+        }
+        return "{\"graph\": \(jsonString("@" + g.name)), \"ops\": [\(ops.joined(separator: ", "))]}"
+      }
+      return "{\"rank\": \(r), \"graphs\": [\(graphs.joined(separator: ", "))]}"
+    }
+    return "{\"ranks\": [\(rankItems.joined(separator: ", "))]}\n"
+  }
+}
+
+extension String {
+  func replacingAll(_ old: String, _ new: String) -> String {
+    split(separator: old, omittingEmptySubsequences: false).joined(separator: new)
+  }
+}

@@ -1,0 +1,106 @@
+import ArgumentParser
+import GraphIR
+import Passes
+
+struct Stats: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Per layer, step and rank: attention FLOPs and bytes sent and received per peer.")
+
+  @Argument(help: "The plan file.")
+  var plan: String
+
+  @Flag(help: "Print one JSON object instead of tables.")
+  var json = false
+
+  func run() throws {
+    let module: Module
+    do { module = try PlanLoader.load(plan).module } catch { throw error.exitCode }
+    let stats = try PlanStats(module)
+    Stdout.write(json ? StatsReport.json(stats) : StatsReport.text(stats))
+  }
+}
+
+/// Renders `PlanStats` as tables or JSON.
+enum StatsReport {
+  static func text(_ s: PlanStats) -> String {
+    var out = "plan: \(s.strategy), sp \(s.sp), \(s.layout) layout, sequence \(s.sequence), \(s.layerCount) layers\n"
+    for p in s.programs where !p.layers.isEmpty {
+      out += "\n@\(p.family): layers \(rangeText(p.layers)) (\(p.layers.count) × this program)\n"
+      out += "  attention FLOPs per step and rank:\n"
+      out += "    step " + (0..<s.sp).map { pad("r\($0)", 11) }.joined() + "\n"
+      for step in p.stepFlops.keys.sorted() {
+        out += "    " + pad("\(step)", 4) + " " + p.stepFlops[step]!.map { pad(formatFlops($0), 11) }.joined() + "\n"
+      }
+      out += "  bytes per step (sent by each rank):\n"
+      let steps = Set(p.messages.map(\.step)).sorted()
+      for step in steps {
+        let sent = (0..<s.sp).map { r in p.messages.filter { $0.step == step && $0.src == r }.reduce(0) { $0 + $1.bytes } }
+        out += "    " + pad("\(step)", 4) + " " + sent.map { pad(formatBytes($0), 10) }.joined() + "\n"
+      }
+      out += "  per rank, one layer:\n"
+      for r in 0..<s.sp {
+        let flops = p.stepFlops.values.reduce(0) { $0 + $1[r] }
+        var line = "    r\(r): attention \(formatFlops(flops)), matmul \(formatFlops(p.matmulFlops[r])), "
+        line += "sent \(formatBytes(s.bytesSent(p, rank: r))), received \(formatBytes(s.bytesReceived(p, rank: r)))"
+        let peers = Dictionary(grouping: p.messages.filter { $0.src == r }, by: \.dst)
+          .map { ($0.key, $0.value.reduce(0) { $0 + $1.bytes }) }.sorted { $0.0 < $1.0 }
+        if !peers.isEmpty { line += " (to " + peers.map { "r\($0.0): \(formatBytes($0.1))" }.joined(separator: ", ") + ")" }
+        out += line + "\n"
+      }
+    }
+    let total = s.allMessagesBytes
+    out += "\ntotal over \(s.layerCount) layers: \(formatBytes(total)) sent\n"
+    return out
+  }
+
+  static func json(_ s: PlanStats) -> String {
+    var layers: [(Int, String)] = []
+    for p in s.programs {
+      for layer in p.layers {
+        let steps = p.stepFlops.keys.sorted().map { step in
+          let sent = (0..<s.sp).map { r in p.messages.filter { $0.step == step && $0.src == r }.reduce(0) { $0 + $1.bytes } }
+          return "{\"step\": \(step), \"flops\": [\(p.stepFlops[step]!.map(String.init).joined(separator: ", "))], "
+            + "\"bytes_sent\": [\(sent.map(String.init).joined(separator: ", "))]}"
+        }
+        let ranks = (0..<s.sp).map { r in
+          "{\"rank\": \(r), \"attention_flops\": \(p.stepFlops.values.reduce(0) { $0 + $1[r] }), "
+            + "\"matmul_flops\": \(p.matmulFlops[r]), \"bytes_sent\": \(s.bytesSent(p, rank: r)), "
+            + "\"bytes_received\": \(s.bytesReceived(p, rank: r))}"
+        }
+        layers.append(
+          (layer, "{\"layer\": \(layer), \"program\": \(jsonString(p.family)), \"steps\": [\(steps.joined(separator: ", "))], "
+            + "\"ranks\": [\(ranks.joined(separator: ", "))]}"))
+      }
+    }
+    let messages = s.allMessages.map { m in
+      "{\"layer\": \(m.layer), \"step\": \(m.step), \"src\": \(m.src), \"dst\": \(m.dst), \"kind\": \(jsonString(m.kind)), \"bytes\": \(m.bytes)}"
+    }
+    return "{\"sp\": \(s.sp), \"strategy\": \(jsonString(s.strategy)), \"layout\": \(jsonString(s.layout)), \"sequence\": \(s.sequence), "
+      + "\"layers\": [\(layers.sorted { $0.0 < $1.0 }.map(\.1).joined(separator: ", "))], "
+      + "\"messages\": [\(messages.joined(separator: ", "))]}\n"
+  }
+
+  /// 1.2e12 -> "1.2 TFLOP".
+  static func formatFlops(_ f: Int64) -> String {
+    for (scale, unit) in [(1e15, "PFLOP"), (1e12, "TFLOP"), (1e9, "GFLOP"), (1e6, "MFLOP"), (1e3, "KFLOP")]
+    where Double(f) >= scale {
+      return "\((Double(f) / scale * 100).rounded() / 100) \(unit)"
+    }
+    return "\(f) FLOP"
+  }
+
+  static func pad(_ s: String, _ width: Int) -> String {
+    s.count >= width ? s + " " : String(repeating: " ", count: width - s.count) + s
+  }
+
+  static func rangeText(_ layers: [Int]) -> String {
+    guard let first = layers.first, let last = layers.last else { return "none" }
+    return first == last ? "\(first)" : "\(first)–\(last)"
+  }
+}
+
+extension PlanStats {
+  var allMessagesBytes: Int64 {
+    programs.reduce(0) { sum, p in sum + Int64(p.layers.count) * p.messages.reduce(0) { $0 + $1.bytes } }
+  }
+}

@@ -1,0 +1,16 @@
+import GraphIR
+import Passes
+
+/// Reads a plan: parse, IR verification, and the plan header checks.
+enum PlanLoader {
+  static func load(_ path: String) throws(ModelLoader.Failed) -> (module: Module, renderer: DiagnosticRenderer) {
+    let loaded = try ModelLoader().loadWithSource(path)
+    do {
+      _ = try Plan.check(loaded.module)
+    } catch {
+      Stderr.write(loaded.renderer.render(error.diagnostics))
+      throw ModelLoader.Failed(exitCode: SysExit.dataError)
+    }
+    return loaded
+  }
+}
