@@ -4,7 +4,8 @@ public struct ModuleSummary: Sendable, Equatable {
   public var layers: Int64
   /// Weight elements over every layer instance.
   public var parameters: Int64
-  /// `attention` and `linear_attention` nodes executed per forward pass.
+  /// `attention` and `linear_attention` nodes (or, in a plan, attention
+  /// layers lowered to blocks) executed per forward pass.
   public var attentionNodes: Int64
   /// The sequence dimension and its length, if the model declares one.
   public var sequence: (name: String, length: Int64)?
@@ -28,13 +29,17 @@ public struct ModuleSummary: Sendable, Equatable {
       }
     }
     func attention(_ g: Graph) -> Int64 {
-      Int64(g.ops.filter { $0.opcode == .attention || $0.opcode == .linearAttention }.count)
+      let nodes = g.ops.filter { $0.opcode == .attention || $0.opcode == .linearAttention }.count
+      // A lowered attention layer ends in the merge that defines its output.
+      let lowered = Set(g.ops.filter { $0.opcode == .attnBlock }.compactMap { $0.results.first?.split(separator: ".").first })
+      return Int64(nodes + lowered.count)
     }
     layers = 0
     parameters = 0
     attentionNodes = 0
     sequence = module.sequenceDim.map { ($0.name, $0.value) }
-    guard let main = module.graph(named: Module.entryGraphName) else { return }
+    // A plan's ranks run the same layers; rank 0's program stands for all.
+    guard let entry = module.entryGraphNames.first, let main = module.graph(named: entry) else { return }
     parameters = params(main)
     attentionNodes = attention(main)
     for op in main.ops where op.opcode == .repeat {

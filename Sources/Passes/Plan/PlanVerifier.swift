@@ -82,8 +82,9 @@ public struct PlanVerifier {
   /// Static pairing of sends and receives; true if clean.
   private mutating func checkPairing(_ graphs: [Graph]) -> Bool {
     let before = diagnostics.count
-    var sends: [Plan.MessageKey: (rank: Int, types: [TensorType], op: Op)] = [:]
-    var recvs: [Plan.MessageKey: (rank: Int, types: [TensorType], op: Op)] = [:]
+    let expected = graphs.reduce(0) { $0 + $1.ops.count } / 2
+    var sends: [Plan.MessageKey: (rank: Int, types: [TensorType], location: SourceLocation?)] = .init(minimumCapacity: expected)
+    var recvs: [Plan.MessageKey: (rank: Int, types: [TensorType], location: SourceLocation?)] = .init(minimumCapacity: expected)
     for (r, g) in graphs.enumerated() {
       let types = Plan.valueTypes(of: g)
       var openSends: [Plan.MessageKey: Op] = [:]
@@ -104,11 +105,11 @@ public struct PlanVerifier {
           } : op.resultTypes
           if sending {
             if sends[key] != nil { error(r, "sends twice to rank \(key.dst) on \(key)", at: op.location) }
-            sends[key] = (r, payload, op)
+            sends[key] = (r, payload, op.location)
             openSends[key] = op
           } else {
             if recvs[key] != nil { error(r, "receives twice from rank \(key.src) on \(key)", at: op.location) }
-            recvs[key] = (r, payload, op)
+            recvs[key] = (r, payload, op.location)
             for name in op.results { openRecvs[name] = op }
           }
         case .sendDone:
@@ -131,17 +132,17 @@ public struct PlanVerifier {
     }
     for (key, s) in sends.sorted(by: { ($0.key.src, $0.key.step, $0.key.chan) < ($1.key.src, $1.key.step, $1.key.chan) }) {
       guard let r = recvs[key] else {
-        error(s.rank, "send.start to rank \(key.dst) (\(key)) has no matching recv.start on rank \(key.dst)", at: s.op.location)
+        error(s.rank, "send.start to rank \(key.dst) (\(key)) has no matching recv.start on rank \(key.dst)", at: s.location)
         continue
       }
       if r.types.map(\.description) != s.types.map(\.description) {
         error(
           key.dst, "recv.start from rank \(key.src) (\(key)) expects \(r.types.map(\.description).joined(separator: ", ")) but rank \(key.src) sends \(s.types.map(\.description).joined(separator: ", "))",
-          at: r.op.location)
+          at: r.location)
       }
     }
     for (key, r) in recvs.sorted(by: { ($0.key.dst, $0.key.step, $0.key.chan) < ($1.key.dst, $1.key.step, $1.key.chan) }) where sends[key] == nil {
-      error(r.rank, "recv.start from rank \(key.src) (\(key)) has no matching send.start on rank \(key.src)", at: r.op.location)
+      error(r.rank, "recv.start from rank \(key.src) (\(key)) has no matching send.start on rank \(key.src)", at: r.location)
     }
     return diagnostics.count == before
   }
@@ -154,12 +155,31 @@ public struct PlanVerifier {
     var k: TokenRanges
   }
 
+  /// The blocks folded into a partial result; merging is O(1) (a tree), so
+  /// a P-step ring costs O(P) per rank, not O(P²).
+  indirect enum Blocks {
+    case block(Contribution)
+    case merged(Blocks, Blocks)
+
+    var all: [Contribution] {
+      var out: [Contribution] = []
+      var stack = [self]
+      while let b = stack.popLast() {
+        switch b {
+        case .block(let c): out.append(c)
+        case .merged(let l, let r): stack += [r, l]
+        }
+      }
+      return out
+    }
+  }
+
   /// What the verifier knows about a value.
   struct Fact {
     /// Global tokens of the rows (axis 0), if the value is per-token.
     var rows: TokenRanges?
     /// For attention partials: the blocks merged into it, and the mask.
-    var partial: [Contribution]?
+    var partial: Blocks?
     var mask = Mask(causal: false, window: nil)
     /// False for a receive buffer before its recv.done.
     var ready = true
@@ -180,7 +200,8 @@ public struct PlanVerifier {
     var posted: Set<Plan.MessageKey> = []  // send.start executed
     var receiving: Set<Plan.MessageKey> = []  // recv.start executed
     var payloads: [Plan.MessageKey: [Fact]] = [:]
-    var recvKeys: [[String: Plan.MessageKey]] = Array(repeating: [:], count: ranks)
+    /// Receive buffer → (its message, its index among the message's tensors).
+    var recvKeys: [[String: (key: Plan.MessageKey, index: Int)]] = Array(repeating: [:], count: ranks)
     var checked: [Set<String>] = Array(repeating: [], count: ranks)
     var progress = true
     while progress {
@@ -191,14 +212,12 @@ public struct PlanVerifier {
           let op = g.ops[states[r].pc]
           // Blocking points.
           if op.opcode == .recvDone {
-            let keys = op.operands.compactMap { o -> Plan.MessageKey? in
+            let buffers = op.operands.compactMap { o -> (key: Plan.MessageKey, index: Int)? in
               if case .value(let v) = o { return recvKeys[r][v] } else { return nil }
             }
-            if keys.contains(where: { !posted.contains($0) }) { break }
+            if buffers.contains(where: { !posted.contains($0.key) }) { break }
             for case .value(let v) in op.operands {
-              guard let key = recvKeys[r][v], let index = g.ops.first(where: { $0.results.contains(v) })?.results.firstIndex(of: v),
-                let facts = payloads[key], index < facts.count
-              else { continue }
+              guard let (key, index) = recvKeys[r][v], let facts = payloads[key], index < facts.count else { continue }
               states[r].facts[v] = facts[index]
             }
           } else if op.opcode == .sendDone, let key = Plan.messageKey(op, rank: r, sending: true), !receiving.contains(key) {
@@ -216,8 +235,8 @@ public struct PlanVerifier {
           case .recvStart:
             if let key = Plan.messageKey(op, rank: r, sending: false) {
               receiving.insert(key)
-              for name in op.results {
-                recvKeys[r][name] = key
+              for (index, name) in op.results.enumerated() {
+                recvKeys[r][name] = (key, index)
                 states[r].facts[name] = Fact(ready: false)
               }
             }
@@ -236,7 +255,7 @@ public struct PlanVerifier {
         let op = graphs[r].ops[states[r].pc]
         let peer = op.attributes["peer"].map { "\($0)" }
           ?? op.operands.compactMap { o -> String? in
-            if case .value(let v) = o, let k = recvKeys[r][v] { return "\(k.src)" } else { return nil }
+            if case .value(let v) = o, let k = recvKeys[r][v] { return "\(k.key.src)" } else { return nil }
           }.first ?? "?"
         parts.append("rank \(r) waits in \(op.opcode.rawValue) for rank \(peer)")
       }
@@ -287,7 +306,7 @@ public struct PlanVerifier {
       if !mask.anyVisible(q, k) {
         error(r, "attn.block computes queries \(q) against keys \(k), a block the mask hides entirely", at: op.location)
       }
-      let partial = Fact(rows: q, partial: [Contribution(q: q, k: k)], mask: mask)
+      let partial = Fact(rows: q, partial: .block(Contribution(q: q, k: k)), mask: mask)
       for name in op.results { state.facts[name] = partial }
     case .attnMerge:
       guard let acc = fact(0), let part = fact(2), let accRows = acc.rows, let partRows = part.rows,
@@ -300,7 +319,11 @@ public struct PlanVerifier {
       if acc.mask != part.mask {
         error(r, "attn.merge mixes partials with different masks", at: op.location)
       }
-      let merged = Fact(rows: accRows, partial: (acc.partial ?? []) + (part.partial ?? []), mask: acc.mask)
+      guard let a = acc.partial, let b = part.partial else {
+        error(r, "attn.merge folds values that are not attention partials", at: op.location)
+        return
+      }
+      let merged = Fact(rows: accRows, partial: .merged(a, b), mask: acc.mask)
       for name in op.results { state.facts[name] = merged }
     case .return:
       for i in op.operands.indices {
@@ -326,7 +349,7 @@ public struct PlanVerifier {
   /// The partial `f` is a finished attention output: its blocks must cover
   /// every visible (query, key) pair of its rows exactly once.
   private mutating func checkCoverage(_ value: String, _ f: Fact, rank r: Int, at loc: SourceLocation?) {
-    guard let rows = f.rows, let parts = f.partial else { return }
+    guard let rows = f.rows, let parts = f.partial?.all else { return }
     // Elementary segments: every range boundary of the rows and blocks.
     var cuts: Set<Int64> = [0, sequence]
     for range in rows.ranges { cuts.insert(range.lowerBound); cuts.insert(range.upperBound) }

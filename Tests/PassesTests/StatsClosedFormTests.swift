@@ -1,0 +1,105 @@
+import GraphIR
+import Passes
+import Testing
+
+/// `PlanStats` against the closed forms of the TokenRing paper's schedule
+/// (../shared/reference/algorithms.md, §a.2–a.3), written out here
+/// independently of the pass.
+@Suite struct StatsClosedFormTests {
+  /// Chunk sizes: the first S mod C chunks get one token more.
+  static func chunks(_ s: Int64, _ c: Int) -> [Int64] {
+    (0..<c).map { s / Int64(c) + (Int64($0) < s % Int64(c) ? 1 : 0) }
+  }
+
+  static func mod(_ x: Int, _ p: Int) -> Int { ((x % p) + p) % p }
+
+  /// (step, src, dst, kind) -> bytes, from the closed forms.
+  static func expectedNonCausal(s: Int64, p: Int, h: Int64, d: Int64, e: Int64) -> [String: Int64] {
+    let c = chunks(s, p)
+    var out: [String: Int64] = [:]
+    for r in 0..<p {
+      for step in 0..<(p - 1) {
+        out["\(step) \(r) \(mod(r + 1, p)) q"] = c[mod(r - step, p)] * h * d * e
+      }
+      for step in 2..<(p + 1) where p >= 2 {
+        // The partial of step−1 (owner r−step+1) goes home; the tail (step P) goes to r+1.
+        let owner = mod(r - step + 1, p)
+        out["\(step) \(r) \(owner) out"] = c[owner] * h * d * e
+        out["\(step) \(r) \(owner) lse"] = c[owner] * h * 4
+      }
+    }
+    return out
+  }
+
+  static func expectedZigzag(s: Int64, p: Int, h: Int64, d: Int64, e: Int64) -> [String: Int64] {
+    let c = chunks(s, 2 * p)
+    func front(_ r: Int) -> Int64 { c[r] }
+    func back(_ r: Int) -> Int64 { c[2 * p - 1 - r] }
+    var out: [String: Int64] = [:]
+    for r in 0..<p {
+      for step in 0..<(p - 1) {
+        let owner = mod(r + step, p)
+        // The receiver r−1 needs the full Q only if the owner comes after it:
+        // rank 0's receiver is P−1 (always after), and past the wrap the owner is before.
+        let rows = r >= 1 && r + step < p ? front(owner) + back(owner) : back(owner)
+        out["\(step) \(r) \(mod(r - 1, p)) q"] = rows * h * d * e
+      }
+      for step in 2..<(p + 1) where p >= 2 {
+        let owner = mod(r + step - 1, p)
+        let rows = owner > r ? front(owner) + back(owner) : back(owner)
+        out["\(step) \(r) \(owner) out"] = rows * h * d * e
+        out["\(step) \(r) \(owner) lse"] = rows * h * 4
+      }
+    }
+    return out
+  }
+
+  static func measured(_ stats: PlanStats) -> [String: Int64] {
+    let program = stats.programs.first { !$0.messages.isEmpty }!
+    var out: [String: Int64] = [:]
+    for m in program.messages { out["\(m.step) \(m.src) \(m.dst) \(m.kind)", default: 0] += m.bytes }
+    return out
+  }
+
+  @Test(arguments: [(2, 24), (3, 23), (4, 24), (5, 27)])
+  func nonCausalBytesAndFlops(sp: Int, seq: Int) throws {
+    let stats = try PlanStats(try compile("tiny-dit.ir", sp: sp, seq: Int64(seq)))
+    // tiny-dit: 4 heads × head_dim 8, f32.
+    #expect(Self.measured(stats) == Self.expectedNonCausal(s: Int64(seq), p: sp, h: 4, d: 8, e: 4))
+    let c = Self.chunks(Int64(seq), sp)
+    let program = stats.programs.first { !$0.stepFlops.isEmpty }!
+    for step in 0..<sp {
+      for r in 0..<sp {
+        // FLOP(a, b) = 2·(D + Dv)·H·a·b for an unmasked block.
+        #expect(program.stepFlops[step]?[r] == 2 * 16 * 4 * c[Self.mod(r - step, sp)] * c[r])
+      }
+    }
+  }
+
+  @Test(arguments: [(2, 32), (3, 31), (4, 32), (5, 29), (4, 43)])
+  func zigzagBytesAndFlops(sp: Int, seq: Int) throws {
+    let stats = try PlanStats(try compile("tiny.ir", sp: sp, seq: Int64(seq)))
+    // tiny: 4 query heads × head_dim 16, f32.
+    #expect(Self.measured(stats) == Self.expectedZigzag(s: Int64(seq), p: sp, h: 4, d: 16, e: 4))
+    let c = Self.chunks(Int64(seq), 2 * sp)
+    let program = stats.programs.first { !$0.stepFlops.isEmpty }!
+    let perPair: Int64 = 2 * 32 * 4
+    for r in 0..<sp {
+      let (f, b) = (c[r], c[2 * sp - 1 - r])
+      #expect(program.stepFlops[0]?[r] == perPair * (f * (f + 1) / 2 + b * (b + 1) / 2 + f * b))
+      for step in 1..<sp {
+        let j = Self.mod(r + step, sp)
+        let pairs = j > r ? (c[j] + c[2 * sp - 1 - j]) * f : c[2 * sp - 1 - j] * (f + b)
+        #expect(program.stepFlops[step]?[r] == perPair * pairs)
+      }
+    }
+  }
+
+  @Test func evenZigzagStepsAreBalanced() throws {
+    let stats = try PlanStats(try compile("llama2-7b.ir", sp: 8, seq: 16384))
+    let program = stats.programs.first { !$0.stepFlops.isEmpty }!
+    for step in 1..<8 {
+      #expect(Set(program.stepFlops[step]!).count == 1, "step \(step) is balanced")
+    }
+  }
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Compile-time benchmark: `ringc compile models/llama3-70b.ir --seq 1048576`
+# at P = 8, 64, 256 (release build), median of 3 runs each, and the growth
+# exponent between P = 64 and 256 (2 means time ∝ P²).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/bootstrap.sh
+swift build -c release --product ringc >/dev/null
+ringc=$(swift build -c release --show-bin-path)/ringc
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+declare -A t
+printf "%6s %10s %12s %12s\n" P "median s" "plan bytes" "messages/layer"
+for p in 8 64 256; do
+  times=()
+  for run in 1 2 3; do
+    start=$(date +%s.%N)
+    summary=$("$ringc" compile models/llama3-70b.ir --sp "$p" --seq 1048576 -o "$out/plan")
+    end=$(date +%s.%N)
+    times+=("$(echo "$end - $start" | bc -l)")
+  done
+  t[$p]=$(printf "%s\n" "${times[@]}" | median)
+  messages=$(echo "$summary" | sed -n 's/.*per attention layer \([0-9]*\) messages.*/\1/p')
+  printf "%6d %10.3f %12d %12d\n" "$p" "${t[$p]}" "$(stat -c %s "$out/plan")" "$messages"
+done
+echo "growth exponent 64→256: $(echo "l(${t[256]} / ${t[64]}) / l(4)" | bc -l | cut -c1-4)  (target ≤ 2; P = 64 target < 1 s)"
