@@ -15,17 +15,24 @@ let package = Package(
     // MARK: - Public API
     .target(name: "GraphIR"),
     .target(name: "Passes", dependencies: ["GraphIR"]),
+    .target(name: "Runtime", dependencies: ["GraphIR", "Passes", "CMPI", "CBLAS"]),
+
+    // MARK: - Implementation details
+    .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
+    .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
     .executableTarget(
       name: "ringc",
       dependencies: [
         "GraphIR",
         "Passes",
+        "Runtime",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
     // MARK: - Tests
     .testTarget(name: "GraphIRTests", dependencies: ["GraphIR"]),
     .testTarget(name: "PassesTests", dependencies: ["Passes", "GraphIR"]),
+    .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "GraphIR", "Passes"]),
     .testTarget(name: "ringcTests", dependencies: ["ringc"]),
   ]
 )

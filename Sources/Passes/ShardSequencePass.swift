@@ -2,7 +2,8 @@ import GraphIR
 
 /// `shard-sequence{layout=zigzag|contiguous}`: stage graph → partitioned.
 ///
-/// Gives every rank its own copy of every graph, `@g` → `@g.r0 … @g.r{P−1}`,
+/// Gives every rank its own copy of every graph, `@g` → `@g.r0 … @g.r{P−1}`
+/// (the source graphs are kept beside them),
 /// in which the sequence dimension S becomes the rank's token count and
 /// `positions` lists the rank's global token positions:
 ///
@@ -45,7 +46,9 @@ public struct ShardSequencePass: Pass {
     }
     try checkShardable(module, seq: seqDim.name)
     let tokens = layout.tokens(sequence: seqDim.value, ranks: p)
-    var graphs: [Graph] = []
+    // The source graphs stay: a plan carries its whole-sequence model, so the
+    // runtime can compute the dense reference (`ringc run --check`).
+    var graphs = module.graphs
     for g in module.graphs {
       for r in 0..<p {
         graphs.append(shard(g, rank: r, tokens: tokens[r], seq: seqDim.name))

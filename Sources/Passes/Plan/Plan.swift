@@ -25,6 +25,15 @@ public enum Plan {
     return p
   }
 
+  /// The whole-sequence model a plan was compiled from: its source graphs
+  /// (those without a rank suffix), dims and weights, at stage graph.
+  public static func sourceModule(_ plan: Module) -> Module {
+    var m = plan
+    m.graphs = plan.graphs.filter { family(of: $0.name) == nil }
+    m.attributes = plan.attributes.filter { !["stage", "sp", "layout", "strategy", "plan_version"].contains($0.key) }
+    return m
+  }
+
   /// The per-rank token layout of a plan or partitioned module.
   public static func tokens(_ module: Module) throws(PassError) -> [TokenRanges] {
     guard let p = module.ranks, case .string(let name)? = module.attributes["layout"],

@@ -1,5 +1,6 @@
 import ArgumentParser
 import GraphIR
+import Runtime
 
 struct Check: ParsableCommand {
   static let configuration = CommandConfiguration(

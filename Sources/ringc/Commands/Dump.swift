@@ -1,5 +1,6 @@
 import ArgumentParser
 import GraphIR
+import Runtime
 import Passes
 
 struct Dump: ParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import GraphIR
+import Runtime
 
 /// Reads, parses and verifies a model file, printing located diagnostics on
 /// failure. Warnings are printed and do not fail.

@@ -1,4 +1,5 @@
 import GraphIR
+import Runtime
 import Passes
 
 /// Reads a plan: parse, IR verification, and the plan header checks.

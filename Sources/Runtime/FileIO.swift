@@ -7,13 +7,13 @@
 /// Reading inputs and writing outputs without Foundation (it would add ~45 MB
 /// to a static binary). Writes are atomic: a temporary file beside the target
 /// is renamed over it, so a failed run never leaves half a file.
-enum FileIO {
-  struct Failure: Error, CustomStringConvertible {
-    var description: String
+public enum FileIO {
+  public struct Failure: Error, CustomStringConvertible {
+    public var description: String
   }
 
   /// The bytes of `path`, or of standard input for "-".
-  static func read(_ path: String) throws -> [UInt8] {
+  public static func read(_ path: String) throws -> [UInt8] {
     let file: UnsafeMutablePointer<FILE>? = path == "-" ? fdopen(dup(0), "rb") : fopen(path, "rb")
     guard let file else { throw Failure(description: "cannot read \(path): \(errorText())") }
     defer { fclose(file) }
@@ -31,16 +31,20 @@ enum FileIO {
   }
 
   /// Writes `text` to `path` atomically ("-" writes to standard output).
-  static func write(_ text: String, to path: String) throws {
+  public static func write(_ text: String, to path: String) throws {
+    try write(Array(text.utf8), to: path)
+  }
+
+  /// Writes `bytes` to `path` atomically ("-" writes to standard output).
+  public static func write(_ bytes: [UInt8], to path: String) throws {
     if path == "-" {
-      Stdout.write(text)
+      writeAll(bytes, to: 1)
       return
     }
     let temporary = path + ".tmp-\(getpid())"
     guard let file = fopen(temporary, "wb") else {
       throw Failure(description: "cannot write \(path): \(errorText())")
     }
-    let bytes = Array(text.utf8)
     let written = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
     let closed = fclose(file)
     guard written == bytes.count, closed == 0, rename(temporary, path) == 0 else {
@@ -51,7 +55,7 @@ enum FileIO {
   }
 
   /// Creates `path` (and its parents) if it does not exist.
-  static func makeDirectory(_ path: String) throws {
+  public static func makeDirectory(_ path: String) throws {
     var prefix = path.hasPrefix("/") ? "/" : ""
     for part in path.split(separator: "/") {
       prefix += part + "/"
@@ -65,18 +69,17 @@ enum FileIO {
 }
 
 /// Writers for the two standard streams, straight to the file descriptors.
-enum Stdout {
-  static func write(_ text: String) { FileIO.writeAll(text, to: 1) }
+public enum Stdout {
+  public static func write(_ text: String) { FileIO.writeAll(Array(text.utf8), to: 1) }
 }
 
-enum Stderr {
-  static func write(_ text: String) { FileIO.writeAll(text, to: 2) }
+public enum Stderr {
+  public static func write(_ text: String) { FileIO.writeAll(Array(text.utf8), to: 2) }
 }
 
 extension FileIO {
-  static func writeAll(_ text: String, to fd: Int32) {
-    var text = text
-    text.withUTF8 { buffer in
+  static func writeAll(_ bytes: [UInt8], to fd: Int32) {
+    bytes.withUnsafeBufferPointer { buffer in
       var done = 0
       while done < buffer.count {
         let n = Glibc.write(fd, buffer.baseAddress! + done, buffer.count - done)

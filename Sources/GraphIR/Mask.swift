@@ -1,5 +1,3 @@
-import GraphIR
-
 /// Which (query, key) token pairs attention lets through, by global position:
 /// causal keeps key j ≤ query i; a window W keeps i − j < W (causal) or
 /// |i − j| < W (not causal).

@@ -1,0 +1,34 @@
+/// Point-to-point messaging between ranks, as the interpreter needs it:
+/// nonblocking sends and receives of whole tensors, completed by `wait`.
+public protocol Communicator: AnyObject {
+  var rank: Int { get }
+  var size: Int { get }
+  /// Starts sending `tensor`; it must stay untouched until `wait` returns.
+  func send(_ tensor: Tensor, to peer: Int, tag: Int32) -> CommRequest
+  /// Starts receiving into `tensor` (its shape fixes the expected size).
+  func receive(into tensor: Tensor, from peer: Int, tag: Int32) -> CommRequest
+  /// Blocks until the request completes or `deadline` (seconds on
+  /// `Clock.now`) passes; returns false on timeout.
+  func wait(_ request: CommRequest, deadline: Double) throws -> Bool
+}
+
+/// One posted transfer. `completedAt` is set when it finishes (for traces).
+public final class CommRequest: @unchecked Sendable {
+  public enum Direction: String, Sendable { case send, receive }
+  public let direction: Direction
+  public let peer: Int
+  public let tag: Int32
+  public let bytes: Int
+  public let postedAt: Double
+  /// Written by the progress thread under the communicator's lock.
+  public internal(set) var completedAt: Double?
+  public internal(set) var failure: String?
+
+  init(direction: Direction, peer: Int, tag: Int32, bytes: Int, postedAt: Double) {
+    self.direction = direction
+    self.peer = peer
+    self.tag = tag
+    self.bytes = bytes
+    self.postedAt = postedAt
+  }
+}

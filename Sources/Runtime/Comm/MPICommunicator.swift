@@ -1,0 +1,217 @@
+import CMPI
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// MPI point-to-point with real overlap: a progress thread owns every
+/// nonblocking MPI call. The compute thread queues a transfer and goes on
+/// with BLAS; the progress thread posts it (`MPI_Isend`/`MPI_Irecv`) and keeps
+/// calling `MPI_Testsome`, which drives OpenMPI's progress engine, so large
+/// (rendezvous) messages move while the compute thread works. MPI is
+/// initialised with `MPI_THREAD_MULTIPLE`, so the main thread may still call
+/// collectives (gathers for `--check` and traces) when no transfer is pending.
+///
+/// Buffers are `TensorStorage`, allocated by hand, so they stay pinned from
+/// post to completion.
+public final class MPICommunicator: Communicator, @unchecked Sendable {
+  public let rank: Int
+  public let size: Int
+  /// The largest tag MPI allows here (MPI_TAG_UB).
+  public let tagLimit: Int32
+
+  private struct Pending {
+    var request: CommRequest
+    var tensor: Tensor
+  }
+
+  private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+  private let changed = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+  private var queue: [Pending] = []
+  private var stopping = false
+  private var thread = pthread_t()
+
+  /// Initialises MPI (thread level MULTIPLE) and starts the progress thread.
+  public init() throws {
+    var provided: Int32 = 0
+    MPI_Init_thread(nil, nil, Int32(MPI_THREAD_MULTIPLE), &provided)
+    guard provided >= Int32(MPI_THREAD_MULTIPLE) else {
+      throw RuntimeError("this MPI library does not support MPI_THREAD_MULTIPLE (it offers level \(provided))")
+    }
+    var r: Int32 = 0
+    var s: Int32 = 0
+    MPI_Comm_rank(cmpi_comm_world(), &r)
+    MPI_Comm_size(cmpi_comm_world(), &s)
+    rank = Int(r)
+    size = Int(s)
+    var flag: Int32 = 0
+    var value: UnsafeMutablePointer<Int32>?
+    MPI_Comm_get_attr(cmpi_comm_world(), cmpi_tag_ub_key(), &value, &flag)
+    tagLimit = flag != 0 ? (value?.pointee ?? 32767) : 32767
+    pthread_mutex_init(lock, nil)
+    pthread_cond_init(changed, nil)
+    let unmanaged = Unmanaged.passRetained(self)
+    pthread_create(&thread, nil, { context in
+      let me = Unmanaged<MPICommunicator>.fromOpaque(context!).takeRetainedValue()
+      me.progressLoop()
+      return nil
+    }, unmanaged.toOpaque())
+  }
+
+  /// Stops the progress thread and finalises MPI.
+  public func finalize() {
+    pthread_mutex_lock(lock)
+    stopping = true
+    pthread_cond_broadcast(changed)
+    pthread_mutex_unlock(lock)
+    pthread_join(thread, nil)
+    MPI_Finalize()
+  }
+
+  /// Ends the whole job: every rank stops, mpirun exits with `code`.
+  public func abort(code: Int32) -> Never {
+    MPI_Abort(cmpi_comm_world(), code)
+    exit(code)
+  }
+
+  public func send(_ tensor: Tensor, to peer: Int, tag: Int32) -> CommRequest {
+    enqueue(tensor, .send, peer, tag)
+  }
+
+  public func receive(into tensor: Tensor, from peer: Int, tag: Int32) -> CommRequest {
+    enqueue(tensor, .receive, peer, tag)
+  }
+
+  private func enqueue(_ tensor: Tensor, _ direction: CommRequest.Direction, _ peer: Int, _ tag: Int32) -> CommRequest {
+    let request = CommRequest(direction: direction, peer: peer, tag: tag, bytes: tensor.count * 4, postedAt: Clock.now)
+    pthread_mutex_lock(lock)
+    queue.append(Pending(request: request, tensor: tensor))
+    pthread_cond_broadcast(changed)
+    pthread_mutex_unlock(lock)
+    return request
+  }
+
+  public func wait(_ request: CommRequest, deadline: Double) throws -> Bool {
+    pthread_mutex_lock(lock)
+    defer { pthread_mutex_unlock(lock) }
+    while request.completedAt == nil {
+      if let failure = request.failure { throw RuntimeError(failure) }
+      let now = Clock.now
+      if now >= deadline { return false }
+      var ts = timespec()
+      clock_gettime(CLOCK_REALTIME, &ts)
+      let wake = min(deadline - now, 0.05)
+      let nanos = Int(ts.tv_nsec) + Int(wake * 1e9)
+      ts.tv_sec += nanos / 1_000_000_000
+      ts.tv_nsec = nanos % 1_000_000_000
+      pthread_cond_timedwait(changed, lock, &ts)
+    }
+    if let failure = request.failure { throw RuntimeError(failure) }
+    return true
+  }
+
+  /// Collectives for results and traces, on the main thread.
+  public func gatherBytes(_ bytes: [UInt8], root: Int = 0) -> [[UInt8]]? {
+    var count = Int32(bytes.count)
+    var counts = [Int32](repeating: 0, count: size)
+    MPI_Gather(&count, 1, cmpi_int(), &counts, 1, cmpi_int(), Int32(root), cmpi_comm_world())
+    var displacements = [Int32](repeating: 0, count: size)
+    for i in 1..<max(size, 1) where i < size { displacements[i] = displacements[i - 1] + counts[i - 1] }
+    let total = rank == root ? Int(counts.reduce(0, +)) : 0
+    var all = [UInt8](repeating: 0, count: max(total, 1))
+    var mine = bytes.isEmpty ? [0] : bytes
+    MPI_Gatherv(&mine, count, cmpi_byte(), &all, &counts, &displacements, cmpi_byte(), Int32(root), cmpi_comm_world())
+    guard rank == root else { return nil }
+    return (0..<size).map { i in Array(all[Int(displacements[i])..<Int(displacements[i] + counts[i])]) }
+  }
+
+  public func gatherFloats(_ values: UnsafeMutableBufferPointer<Float>, root: Int = 0) -> [[Float]]? {
+    let raw = UnsafeRawBufferPointer(values)
+    return gatherBytes(Array(raw), root: root)?.map { bytes in
+      bytes.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+    }
+  }
+
+  public func barrier() { MPI_Barrier(cmpi_comm_world()) }
+
+  public func maximum(_ value: Double) -> Double {
+    var mine = value
+    var result = 0.0
+    MPI_Allreduce(&mine, &result, 1, cmpi_double(), cmpi_op_max(), cmpi_comm_world())
+    return result
+  }
+
+  // MARK: - Progress thread
+
+  private func progressLoop() {
+    var active: [(request: CommRequest, tensor: Tensor)] = []
+    var handles: [MPI_Request?] = []
+    while true {
+      pthread_mutex_lock(lock)
+      while queue.isEmpty && active.isEmpty && !stopping { pthread_cond_wait(changed, lock) }
+      let posts = queue
+      queue.removeAll()
+      let stop = stopping && queue.isEmpty && active.isEmpty && posts.isEmpty
+      pthread_mutex_unlock(lock)
+      if stop { return }
+      for p in posts {
+        var handle: MPI_Request? = nil
+        let code: Int32
+        switch p.request.direction {
+        case .send:
+          code = MPI_Isend(p.tensor.pointer, Int32(p.tensor.count), cmpi_float(), Int32(p.request.peer), p.request.tag, cmpi_comm_world(), &handle)
+        case .receive:
+          code = MPI_Irecv(p.tensor.pointer, Int32(p.tensor.count), cmpi_float(), Int32(p.request.peer), p.request.tag, cmpi_comm_world(), &handle)
+        }
+        if code != MPI_SUCCESS {
+          finish(p.request, failure: "MPI_I\(p.request.direction == .send ? "send" : "recv") to/from rank \(p.request.peer) failed with code \(code)")
+          continue
+        }
+        active.append((p.request, p.tensor))
+        handles.append(handle)
+      }
+      if active.isEmpty { continue }
+      var done: Int32 = 0
+      var indices = [Int32](repeating: 0, count: handles.count)
+      var statuses = [MPI_Status](repeating: MPI_Status(), count: handles.count)
+      let code = MPI_Testsome(Int32(handles.count), &handles, &done, &indices, &statuses)
+      if code != MPI_SUCCESS {
+        for a in active { finish(a.request, failure: "MPI_Testsome failed with code \(code)") }
+        active.removeAll()
+        handles.removeAll()
+        continue
+      }
+      if done > 0 && done != MPI_UNDEFINED {
+        // statuses[j] belongs to active[indices[j]].
+        for j in 0..<Int(done) {
+          let i = Int(indices[j])
+          let request = active[i].request
+          if request.direction == .receive {
+            var received: Int32 = 0
+            MPI_Get_count(&statuses[j], cmpi_float(), &received)
+            if Int(received) != active[i].tensor.count {
+              finish(request, failure: "received \(received) floats from rank \(request.peer) (tag \(request.tag)), expected \(active[i].tensor.count)")
+              continue
+            }
+          }
+          finish(request, failure: nil)
+        }
+        let finished = Set(indices.prefix(Int(done)).map(Int.init))
+        active = active.enumerated().filter { !finished.contains($0.offset) }.map(\.element)
+        handles = handles.enumerated().filter { !finished.contains($0.offset) }.map(\.element)
+      } else {
+        // Let the compute thread have the core; messages keep moving in the
+        // kernel (CMA) and resume at the next test.
+        usleep(20)
+      }
+    }
+  }
+
+  private func finish(_ request: CommRequest, failure: String?) {
+    pthread_mutex_lock(lock)
+    request.failure = failure
+    request.completedAt = Clock.now
+    pthread_cond_broadcast(changed)
+    pthread_mutex_unlock(lock)
+  }
+}

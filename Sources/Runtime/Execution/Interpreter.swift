@@ -1,0 +1,251 @@
+import GraphIR
+import Passes
+
+/// Executes graphs of a module op by op, in the printed order (a scheduled
+/// plan's order is its schedule). Compute runs on the calling thread through
+/// the kernels; `*.start` ops hand transfers to the communicator and `*.done`
+/// ops wait for them, so whatever is printed between them overlaps.
+///
+/// Weights of a graph that `repeat` runs have one instance per iteration
+/// (layer); `positions` yields global token positions (its `ranges`).
+public final class Interpreter {
+  public struct Options {
+    public var timeout: Double = 600
+    /// Names of values to record per layer (attention inputs and outputs).
+    public var record: Set<String> = []
+    /// Fail deliberately at the first `attn.block` (tests the abort path).
+    public var failAtFirstBlock = false
+    public init() {}
+  }
+
+  let module: Module
+  let bindings: DimBindings
+  let weights: WeightSource
+  let communicator: Communicator?
+  let tags: Tags?
+  let options: Options
+  public var trace: Trace?
+  /// Recorded values: layer → name → tensor.
+  public private(set) var recorded: [Int: [String: Tensor]] = [:]
+  /// The layer index given to ops of the entry graph itself: after all repeats.
+  let entryLayer: Int
+  private var nextLayer = 0
+
+  public init(module: Module, weights: WeightSource, communicator: Communicator?, tags: Tags?, options: Options) {
+    self.module = module
+    self.bindings = module.bindings
+    self.weights = weights
+    self.communicator = communicator
+    self.tags = tags
+    self.options = options
+    let entry = module.graph(named: module.entryGraphNames.first ?? Module.entryGraphName)
+    entryLayer = entry?.ops.reduce(0) { sum, op in
+      if op.opcode == .repeat, case .int(let n)? = op.attributes["count"] { return sum + Int(n) }
+      return sum
+    } ?? 0
+  }
+
+  /// Runs graph `name` (an entry graph) on `arguments`.
+  public func run(_ name: String, _ arguments: [Tensor]) throws -> [Tensor] {
+    guard let g = module.graph(named: name) else { throw RuntimeError("the plan has no graph @\(name)") }
+    nextLayer = 0
+    return try execute(g, arguments, layer: nil)
+  }
+
+  func shape(_ t: TensorType) throws -> [Int] {
+    guard let e = bindings.extents(of: t) else { throw RuntimeError("type \(t) has an unbound dimension") }
+    return e.map { Int($0) }
+  }
+
+  private struct Pending {
+    var sends: [String: [CommRequest]] = [:]
+    var receives: [String: CommRequest] = [:]
+  }
+
+  private func execute(_ g: Graph, _ arguments: [Tensor], layer: Int?) throws -> [Tensor] {
+    var env: [String: Tensor] = [:]
+    for (a, t) in zip(g.arguments, arguments) { env[a.name] = t }
+    var pending = Pending()
+    let layerIndex = layer ?? entryLayer
+    for op in g.ops {
+      let start = Clock.now
+      do {
+        if op.opcode == .return {
+          return try op.operands.map { try value($0, env, layer) }
+        }
+        let (results, flops, waited) = try run(op, &env, &pending, layer: layer)
+        for (name, t) in zip(op.results, results) {
+          env[name] = t
+          if options.record.contains(name) { recorded[layerIndex, default: [:]][name] = t }
+        }
+        if op.opcode != .repeat {
+          trace?.add(Trace.Event(track: .compute, name: describe(op), start: start, end: Clock.now, amount: flops, isWait: waited))
+        }
+      } catch let e as RuntimeError where !e.description.hasPrefix("rank ") {
+        let line = op.location.map { " (line \($0.line))" } ?? ""
+        throw RuntimeError("rank \(communicator?.rank ?? 0): \(op.opcode.rawValue)\(line) in @\(g.name): \(e.description)")
+      }
+    }
+    throw RuntimeError("graph @\(g.name) has no return")
+  }
+
+  private func describe(_ op: Op) -> String {
+    var s = op.opcode.rawValue
+    if case .int(let step)? = op.attributes["step"] { s += " s\(step)" }
+    if case .int(let peer)? = op.attributes["peer"] { s += " peer \(peer)" }
+    return s
+  }
+
+  private func value(_ operand: Operand, _ env: [String: Tensor], _ layer: Int?) throws -> Tensor {
+    switch operand {
+    case .value(let name):
+      guard let t = env[name] else { throw RuntimeError("value %\(name) is not defined") }
+      return t
+    case .symbol(let name):
+      guard let w = module.weight(named: name) else { throw RuntimeError("weight @\(name) is not defined") }
+      return try weights.weight(name, layer: layer, shape: try shape(w.type))
+    }
+  }
+
+  private func float(_ op: Op, _ key: String) throws -> Double {
+    switch op.attributes[key] {
+    case .float(let v)?: return v
+    case .int(let v)?: return Double(v)
+    default: throw RuntimeError("'\(op.opcode.rawValue)' needs a numeric '\(key)'")
+    }
+  }
+
+  private func int(_ op: Op, _ key: String) throws -> Int64 {
+    guard case .int(let v)? = op.attributes[key] else { throw RuntimeError("'\(op.opcode.rawValue)' needs '\(key)'") }
+    return v
+  }
+
+  /// Runs one op; returns its results, its FLOPs, and whether it was a wait.
+  private func run(_ op: Op, _ env: inout [String: Tensor], _ pending: inout Pending, layer: Int?) throws
+    -> ([Tensor], Int64, Bool)
+  {
+    func arg(_ i: Int) throws -> Tensor { try value(op.operands[i], env, layer) }
+    switch op.opcode {
+    case .matmul:
+      let (a, b) = (try arg(0), try arg(1))
+      return ([MatMul.run(a, b)], Int64(2 * a.count * b.shape[1]), false)
+    case .add: return ([Elementwise.broadcast(try arg(0), try arg(1), +)], 0, false)
+    case .mul: return ([Elementwise.broadcast(try arg(0), try arg(1), *)], 0, false)
+    case .swiglu: return ([Elementwise.swiglu(try arg(0), try arg(1))], 0, false)
+    case .silu: return ([Elementwise.map(try arg(0), Elementwise.silu)], 0, false)
+    case .gelu:
+      let tanhForm = op.attributes["approximate"] == .string("tanh")
+      return ([Elementwise.map(try arg(0)) { Elementwise.gelu($0, tanhApproximation: tanhForm) }], 0, false)
+    case .softmax: return ([Elementwise.softmax(try arg(0))], 0, false)
+    case .rmsnorm:
+      return ([Elementwise.rmsnorm(try arg(0), try arg(1), eps: Float(try float(op, "eps")))], 0, false)
+    case .layernorm:
+      let affine = op.operands.count == 3
+      return ([Elementwise.layernorm(try arg(0), affine ? try arg(1) : nil, affine ? try arg(2) : nil, eps: Float(try float(op, "eps")))], 0, false)
+    case .rope:
+      return ([Elementwise.rope(try arg(0), positions: try arg(1), theta: try float(op, "theta"))], 0, false)
+    case .reshape: return ([try arg(0).reshaped(try shape(op.resultTypes[0]))], 0, false)
+    case .positions:
+      let n = try shape(op.resultTypes[0])[0]
+      let tokens = TokenRanges(attribute: op.attributes["ranges"])?.positions ?? (0..<Int64(n)).map { $0 }
+      return ([Tensor(shape: [n], values: tokens.map(Float.init))], 0, false)
+    case .slice:
+      return ([Elementwise.slice(try arg(0), start: Int(try int(op, "start")), len: Int(try int(op, "len")))], 0, false)
+    case .attention:
+      let (q, k, v) = (try arg(0), try arg(1), try arg(2))
+      let scale = op.attributes["scale"] != nil ? Float(try float(op, "scale")) : 1 / Float(q.shape[2]).squareRoot()
+      let mask = Mask(op.attributes)
+      let pairs = mask.visiblePairs(TokenRanges([0..<Int64(q.shape[0])]), TokenRanges([0..<Int64(k.shape[0])]))
+      return ([DenseAttention.run(q: q, k: k, v: v, mask: mask, scale: scale)],
+              pairs * Int64(2 * (q.shape[2] + v.shape[2]) * q.shape[1]), false)
+    case .linearAttention:
+      return ([DenseAttention.linear(q: try arg(0), k: try arg(1), v: try arg(2), causal: op.attributes["causal"] == .bool(true))], 0, false)
+    case .attnBlock:
+      if options.failAtFirstBlock { throw RuntimeError("deliberate failure (--fail-rank)") }
+      let (q, k, v) = (try arg(0), try arg(1), try arg(2))
+      guard let qt = TokenRanges(attribute: op.attributes["q_tokens"]), let kt = TokenRanges(attribute: op.attributes["k_tokens"]) else {
+        throw RuntimeError("attn.block needs q_tokens and k_tokens")
+      }
+      let mask = Mask(op.attributes)
+      let (o, l) = BlockAttention.run(
+        q: q, k: k, v: v, qPositions: qt.positions, kPositions: kt.positions, mask: mask, scale: Float(try float(op, "scale")))
+      return ([o, l], mask.visiblePairs(qt, kt) * Int64(2 * (q.shape[2] + v.shape[2]) * q.shape[1]), false)
+    case .attnMerge:
+      let (o, l) = AttentionMerge.run(o1: try arg(0), l1: try arg(1), o2: try arg(2), l2: try arg(3), offset: Int(try int(op, "offset")))
+      return ([o, l], 0, false)
+    case .repeat:
+      guard case .symbol(let callee) = op.operands[0], let g = module.graph(named: callee) else {
+        throw RuntimeError("repeat needs a graph")
+      }
+      var x = try arg(1)
+      for _ in 0..<Int(try int(op, "count")) {
+        let layerIndex = nextLayer
+        nextLayer += 1
+        x = try execute(g, [x], layer: layerIndex)[0]
+      }
+      return ([x], 0, false)
+    case .sendStart:
+      let (comm, tags) = try communication()
+      let key = try messageKey(op)
+      pending.sends[key] = try op.operands.enumerated().map { i, o in
+        comm.send(try value(o, env, layer), to: Int(try int(op, "peer")), tag: try tag(op, tags, layer, i))
+      }
+      return ([], 0, false)
+    case .recvStart:
+      let (comm, tags) = try communication()
+      var buffers: [Tensor] = []
+      for (i, (name, type)) in zip(op.results, op.resultTypes).enumerated() {
+        let buffer = Tensor(shape: try shape(type))
+        pending.receives[name] = comm.receive(into: buffer, from: Int(try int(op, "peer")), tag: try tag(op, tags, layer, i))
+        buffers.append(buffer)
+      }
+      return (buffers, 0, false)
+    case .sendDone:
+      let key = try messageKey(op)
+      guard let requests = pending.sends.removeValue(forKey: key) else { throw RuntimeError("send.done without send.start") }
+      for r in requests { try wait(r, op) }
+      return ([], 0, true)
+    case .recvDone:
+      for case .value(let name) in op.operands {
+        guard let r = pending.receives.removeValue(forKey: name) else {
+          throw RuntimeError("recv.done %\(name) has no pending receive")
+        }
+        try wait(r, op)
+      }
+      return ([], 0, true)
+    case .return:
+      return ([], 0, false)
+    }
+  }
+
+  private func communication() throws -> (Communicator, Tags) {
+    guard let communicator, let tags else { throw RuntimeError("communication ops need mpirun (this run has no communicator)") }
+    return (communicator, tags)
+  }
+
+  private func messageKey(_ op: Op) throws -> String {
+    "\(op.attributes["chan"] ?? .string("")) \(try int(op, "step")) \(try int(op, "peer"))"
+  }
+
+  private func tag(_ op: Op, _ tags: Tags, _ layer: Int?, _ index: Int) throws -> Int32 {
+    guard case .string(let chan)? = op.attributes["chan"] else { throw RuntimeError("missing chan") }
+    return tags.tag(layer: layer ?? entryLayer, channel: chan, step: try int(op, "step"), tensor: index)
+  }
+
+  private func wait(_ request: CommRequest, _ op: Op) throws {
+    guard let communicator else { return }
+    let deadline = Clock.now + options.timeout
+    if try !communicator.wait(request, deadline: deadline) {
+      let what = request.direction == .send ? "sending to" : "receiving from"
+      throw RuntimeError(
+        "timed out after \(options.timeout) s \(what) rank \(request.peer) (\(op.attributes["chan"].map { "chan \($0), " } ?? "")tag \(request.tag))")
+    }
+    if let done = request.completedAt {
+      trace?.add(
+        Trace.Event(
+          track: request.direction == .send ? .send : .receive,
+          name: "\(request.direction == .send ? "to" : "from") rank \(request.peer)", start: request.postedAt, end: done,
+          amount: Int64(request.bytes), isWait: false))
+    }
+  }
+}

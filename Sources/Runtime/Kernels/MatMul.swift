@@ -1,0 +1,27 @@
+import CBLAS
+
+/// `[..., K] × [K, N] → [..., N]` through `cblas_sgemm`.
+enum MatMul {
+  static func run(_ a: Tensor, _ b: Tensor) -> Tensor {
+    let k = b.shape[0]
+    let n = b.shape[1]
+    let m = a.count / k
+    var out = Tensor(shape: Array(a.shape.dropLast()) + [n])
+    gemm(m: m, n: n, k: k, a: a.pointer, lda: k, b: b.pointer, ldb: n, c: out.pointer, ldc: n)
+    out.shape = Array(a.shape.dropLast()) + [n]
+    return out
+  }
+
+  /// C = alpha · op(A) · op(B) + beta · C, row-major, leading dimensions explicit.
+  @inline(__always)
+  static func gemm(
+    m: Int, n: Int, k: Int, alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, transA: Bool = false,
+    b: UnsafePointer<Float>, ldb: Int, transB: Bool = false, beta: Float = 0,
+    c: UnsafeMutablePointer<Float>, ldc: Int
+  ) {
+    if m == 0 || n == 0 { return }
+    cblas_sgemm(
+      CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+      Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+  }
+}
