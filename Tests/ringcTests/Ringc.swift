@@ -57,3 +57,15 @@ func temporaryDirectory() throws -> String {
   try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
   return dir
 }
+
+/// mpirun, if installed.
+let mpirunPath: String? = ["/usr/bin/mpirun", "/usr/local/bin/mpirun"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+/// `mpirun -np N ringc ARGS` with the portable flags (root allowed, shared
+/// memory only, ob1 for a fast start).
+func mpirun(_ n: Int, _ arguments: [String]) throws -> RingcRun {
+  try run(
+    mpirunPath ?? "mpirun",
+    ["--allow-run-as-root", "--oversubscribe", "--mca", "btl", "self,vader", "--mca", "pml", "ob1", "-np", "\(n)",
+     productsDirectory + "/ringc"] + arguments, in: repositoryRoot)
+}

@@ -4,9 +4,9 @@ public protocol Communicator: AnyObject {
   var rank: Int { get }
   var size: Int { get }
   /// Starts sending `tensor`; it must stay untouched until `wait` returns.
-  func send(_ tensor: Tensor, to peer: Int, tag: Int32) -> CommRequest
+  func send(_ tensor: Tensor, to peer: Int, tag: Int32, label: String) -> CommRequest
   /// Starts receiving into `tensor` (its shape fixes the expected size).
-  func receive(into tensor: Tensor, from peer: Int, tag: Int32) -> CommRequest
+  func receive(into tensor: Tensor, from peer: Int, tag: Int32, label: String) -> CommRequest
   /// Blocks until the request completes or `deadline` (seconds on
   /// `Clock.now`) passes; returns false on timeout.
   func wait(_ request: CommRequest, deadline: Double) throws -> Bool
@@ -19,12 +19,15 @@ public final class CommRequest: @unchecked Sendable {
   public let peer: Int
   public let tag: Int32
   public let bytes: Int
+  /// What the plan calls this message: `chan "a.q", step 2`.
+  public let label: String
   public let postedAt: Double
   /// Written by the progress thread under the communicator's lock.
   public internal(set) var completedAt: Double?
   public internal(set) var failure: String?
 
-  init(direction: Direction, peer: Int, tag: Int32, bytes: Int, postedAt: Double) {
+  init(direction: Direction, peer: Int, tag: Int32, bytes: Int, label: String, postedAt: Double) {
+    self.label = label
     self.direction = direction
     self.peer = peer
     self.tag = tag

@@ -74,16 +74,19 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     exit(code)
   }
 
-  public func send(_ tensor: Tensor, to peer: Int, tag: Int32) -> CommRequest {
-    enqueue(tensor, .send, peer, tag)
+  public func send(_ tensor: Tensor, to peer: Int, tag: Int32, label: String) -> CommRequest {
+    enqueue(tensor, .send, peer, tag, label)
   }
 
-  public func receive(into tensor: Tensor, from peer: Int, tag: Int32) -> CommRequest {
-    enqueue(tensor, .receive, peer, tag)
+  public func receive(into tensor: Tensor, from peer: Int, tag: Int32, label: String) -> CommRequest {
+    enqueue(tensor, .receive, peer, tag, label)
   }
 
-  private func enqueue(_ tensor: Tensor, _ direction: CommRequest.Direction, _ peer: Int, _ tag: Int32) -> CommRequest {
-    let request = CommRequest(direction: direction, peer: peer, tag: tag, bytes: tensor.count * 4, postedAt: Clock.now)
+  private func enqueue(
+    _ tensor: Tensor, _ direction: CommRequest.Direction, _ peer: Int, _ tag: Int32, _ label: String
+  ) -> CommRequest {
+    let request = CommRequest(
+      direction: direction, peer: peer, tag: tag, bytes: tensor.count * 4, label: label, postedAt: Clock.now)
     pthread_mutex_lock(lock)
     queue.append(Pending(request: request, tensor: tensor))
     pthread_cond_broadcast(changed)

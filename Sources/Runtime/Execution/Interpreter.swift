@@ -188,7 +188,7 @@ public final class Interpreter {
       let (comm, tags) = try communication()
       let key = try messageKey(op)
       pending.sends[key] = try op.operands.enumerated().map { i, o in
-        comm.send(try value(o, env, layer), to: Int(try int(op, "peer")), tag: try tag(op, tags, layer, i))
+        comm.send(try value(o, env, layer), to: Int(try int(op, "peer")), tag: try tag(op, tags, layer, i), label: try label(op))
       }
       return ([], 0, false)
     case .recvStart:
@@ -196,7 +196,8 @@ public final class Interpreter {
       var buffers: [Tensor] = []
       for (i, (name, type)) in zip(op.results, op.resultTypes).enumerated() {
         let buffer = Tensor(shape: try shape(type))
-        pending.receives[name] = comm.receive(into: buffer, from: Int(try int(op, "peer")), tag: try tag(op, tags, layer, i))
+        pending.receives[name] = comm.receive(
+          into: buffer, from: Int(try int(op, "peer")), tag: try tag(op, tags, layer, i), label: try label(op))
         buffers.append(buffer)
       }
       return (buffers, 0, false)
@@ -227,6 +228,10 @@ public final class Interpreter {
     "\(op.attributes["chan"] ?? .string("")) \(try int(op, "step")) \(try int(op, "peer"))"
   }
 
+  private func label(_ op: Op) throws -> String {
+    "chan \(op.attributes["chan"] ?? .string("?")), step \(try int(op, "step"))"
+  }
+
   private func tag(_ op: Op, _ tags: Tags, _ layer: Int?, _ index: Int) throws -> Int32 {
     guard case .string(let chan)? = op.attributes["chan"] else { throw RuntimeError("missing chan") }
     return tags.tag(layer: layer ?? entryLayer, channel: chan, step: try int(op, "step"), tensor: index)
@@ -238,7 +243,7 @@ public final class Interpreter {
     if try !communicator.wait(request, deadline: deadline) {
       let what = request.direction == .send ? "sending to" : "receiving from"
       throw RuntimeError(
-        "timed out after \(options.timeout) s \(what) rank \(request.peer) (\(op.attributes["chan"].map { "chan \($0), " } ?? "")tag \(request.tag))")
+        "timed out after \(options.timeout) s \(what) rank \(request.peer) (\(request.label), MPI tag \(request.tag))")
     }
     if let done = request.completedAt {
       trace?.add(

@@ -25,3 +25,4 @@ enum MatMul {
       Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
   }
 }
+

@@ -7,9 +7,15 @@ import Runtime
 struct ModelLoader {
   /// `--seq` override for the sequence dimension, if given.
   var sequenceLength: Int64?
+  /// Print no diagnostics (other MPI ranks than 0 stay silent).
+  var quiet = false
 
   struct Failed: Error {
     var exitCode: ExitCode
+  }
+
+  private func report(_ text: String) {
+    if !quiet { Stderr.write(text) }
   }
 
   func load(_ path: String) throws(Failed) -> Module {
@@ -22,7 +28,7 @@ struct ModelLoader {
     do {
       bytes = try FileIO.read(path)
     } catch {
-      Stderr.write("error: \(error)\n")
+      report("error: \(error)\n")
       throw Failed(exitCode: SysExit.noInput)
     }
     let name = path == "-" ? "<stdin>" : path
@@ -31,17 +37,17 @@ struct ModelLoader {
     do {
       module = try Parser.parse(bytes, file: name)
     } catch {
-      Stderr.write(renderer.render(error.diagnostics))
+      report(renderer.render(error.diagnostics))
       throw Failed(exitCode: SysExit.dataError)
     }
     if let n = sequenceLength, !module.setSequenceLength(n) {
-      Stderr.write(
+      report(
         "\(name): error: --seq \(n) given, but module @\(module.name) declares no sequence "
           + "dimension (a 'dim S = N {sequence = true}')\n")
       throw Failed(exitCode: SysExit.usage)
     }
     let diagnostics = Verifier.diagnose(module)
-    Stderr.write(renderer.render(diagnostics))
+    report(renderer.render(diagnostics))
     if diagnostics.contains(where: { $0.severity == .error }) {
       throw Failed(exitCode: SysExit.dataError)
     }

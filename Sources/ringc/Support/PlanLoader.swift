@@ -14,4 +14,17 @@ enum PlanLoader {
     }
     return loaded
   }
+
+  /// The same, printing nothing (for MPI ranks other than 0).
+  static func loadQuietly(_ path: String) throws(ModelLoader.Failed) -> (module: Module, renderer: DiagnosticRenderer) {
+    var loader = ModelLoader()
+    loader.quiet = true
+    let loaded = try loader.loadWithSource(path)
+    do {
+      _ = try Plan.check(loaded.module)
+    } catch {
+      throw ModelLoader.Failed(exitCode: SysExit.dataError)
+    }
+    return loaded
+  }
 }

@@ -1,0 +1,179 @@
+import GraphIR
+import Passes
+
+/// Runs a plan on this MPI rank: generates the rank's inputs and weights,
+/// executes its program, and on request checks the result against a dense
+/// single-process run of the plan's source model on rank 0, writes tensors
+/// and a trace. Rank 0 returns the report; other ranks return nil.
+public struct PlanRunner {
+  public struct Options {
+    public var seed: UInt64 = 0
+    public var check = false
+    public var tracePath: String?
+    public var dumpDirectory: String?
+    public var weights: SafeTensors?
+    public var timeout: Double = 600
+    public var failRank: Int?
+    public init() {}
+  }
+
+  /// Errors of one compared tensor.
+  public struct Comparison: Sendable {
+    public var name: String
+    public var maxAbsoluteError: Double
+    public var maxRelativeError: Double
+  }
+
+  public struct RankTimes: Sendable {
+    public var compute: Double
+    public var communication: Double
+    public var exposed: Double
+  }
+
+  public struct Report: Sendable {
+    public var ranks: Int
+    public var seconds: Double
+    public var output: Comparison?
+    public var layers: [(layer: Int, comparison: Comparison)]
+    public var times: [RankTimes]
+    public var tolerance: Double
+    public var passed: Bool { (output.map { $0.maxRelativeError <= tolerance } ?? true) && layers.allSatisfy { $0.comparison.maxRelativeError <= tolerance } }
+  }
+
+  /// `--check` fails above this max error relative to the largest reference magnitude.
+  public static let tolerance = 1e-5
+
+  let plan: Module
+  let communicator: MPICommunicator
+  let options: Options
+
+  public init(plan: Module, communicator: MPICommunicator, options: Options) {
+    self.plan = plan
+    self.communicator = communicator
+    self.options = options
+  }
+
+  /// Attention inputs and outputs of the source model, by layer program:
+  /// (q, k, v, out) value names.
+  static func attentionValues(_ source: Module) -> [(q: String, k: String, v: String, out: String)] {
+    source.graphs.flatMap { g in
+      g.ops.filter { $0.opcode == .attention }.compactMap { op in
+        guard case .value(let q) = op.operands[0], case .value(let k) = op.operands[1], case .value(let v) = op.operands[2]
+        else { return nil }
+        return (q, k, v, op.results[0])
+      }
+    }
+  }
+
+  public func run() throws -> Report? {
+    let rank = communicator.rank
+    let tokens = try Plan.tokens(plan)
+    let source = Plan.sourceModule(plan)
+    let names = Self.attentionValues(source)
+    var interpreterOptions = Interpreter.Options()
+    interpreterOptions.timeout = options.timeout
+    interpreterOptions.failAtFirstBlock = options.failRank == rank
+    if options.check { interpreterOptions.record.formUnion(names.map(\.out)) }
+    if options.dumpDirectory != nil { interpreterOptions.record.formUnion(names.flatMap { [$0.q, $0.k, $0.v, $0.out] }) }
+    let weights = WeightSource(initializer: Initializer(seed: options.seed), file: options.weights)
+    let interpreter = Interpreter(
+      module: plan, weights: weights, communicator: communicator,
+      tags: try Tags(plan, limit: communicator.tagLimit), options: interpreterOptions)
+    let entry = Module.rankGraphName(Module.entryGraphName, rank: rank)
+    guard let main = plan.graph(named: entry) else { throw RuntimeError("the plan has no @\(entry)") }
+    let inputs = try main.arguments.map { a in
+      Initializer(seed: options.seed).input(a.name, shape: try interpreter.shape(a.type), tokens: tokens[rank].positions)
+    }
+    communicator.barrier()
+    let origin = Clock.now
+    // Always traced: the per-rank compute, communication and exposed times come from it.
+    interpreter.trace = Trace(rank: rank, origin: origin)
+    let outputs = try interpreter.run(entry, inputs)
+    let elapsed = Clock.now - origin
+    let seconds = communicator.maximum(elapsed)
+
+    let times = try gatherTimes(interpreter.trace)
+    if let path = options.tracePath { try writeTrace(interpreter.trace, to: path) }
+    var report = Report(ranks: communicator.size, seconds: seconds, output: nil, layers: [], times: times, tolerance: Self.tolerance)
+
+    // Gather what the checks and dumps need, in global token order on rank 0.
+    let sequence = Int(plan.sequenceDim?.value ?? 0)
+    func gather(_ t: Tensor) -> Tensor? {
+      guard let parts = communicator.gatherFloats(t.buffer) else { return nil }
+      let row = t.rowSize
+      let whole = Tensor(shape: [sequence] + t.shape.dropFirst())
+      for (r, values) in parts.enumerated() {
+        for (i, token) in tokens[r].positions.enumerated() {
+          for c in 0..<row { whole[Int(token) * row + c] = values[i * row + c] }
+        }
+      }
+      return whole
+    }
+    var gathered: [Int: [String: Tensor]] = [:]
+    for layer in interpreter.recorded.keys.sorted() {
+      for name in interpreter.recorded[layer]!.keys.sorted() {
+        if let whole = gather(interpreter.recorded[layer]![name]!) { gathered[layer, default: [:]][name] = whole }
+      }
+    }
+    let finalOutput = outputs.first.flatMap(gather)
+    guard rank == 0 else { return nil }
+
+    if let dir = options.dumpDirectory {
+      try FileIO.makeDirectory(dir)
+      for (layer, values) in gathered.sorted(by: { $0.key < $1.key }) {
+        for n in names {
+          for (label, name) in [("q", n.q), ("k", n.k), ("v", n.v), ("out", n.out)] {
+            guard let t = values[name] else { continue }
+            try FileIO.write(NPY.encode(t), to: "\(dir)/layer\(layer).\(label).npy")
+          }
+        }
+      }
+    }
+    if options.check, let finalOutput {
+      let reference = Interpreter(
+        module: source, weights: weights, communicator: nil, tags: nil,
+        options: { var o = Interpreter.Options(); o.record = Set(names.map(\.out)); return o }())
+      let wholeInputs = try (source.graph(named: Module.entryGraphName)?.arguments ?? []).map { a in
+        Initializer(seed: options.seed).input(a.name, shape: try reference.shape(a.type), tokens: (0..<Int64(sequence)).map { $0 })
+      }
+      let expected = try reference.run(Module.entryGraphName, wholeInputs)
+      report.output = Self.compare("output", finalOutput, expected[0])
+      for (layer, values) in reference.recorded.sorted(by: { $0.key < $1.key }) {
+        for n in names {
+          guard let want = values[n.out], let got = gathered[layer]?[n.out] else { continue }
+          report.layers.append((layer, Self.compare("%" + n.out, got, want)))
+        }
+      }
+    }
+    return report
+  }
+
+  static func compare(_ name: String, _ got: Tensor, _ want: Tensor) -> Comparison {
+    var maxAbs = 0.0
+    var maxRef = 0.0
+    for i in 0..<min(got.count, want.count) {
+      let (a, b) = (Double(got[i]), Double(want[i]))
+      maxAbs = max(maxAbs, a.isNaN || b.isNaN ? .infinity : abs(a - b))
+      maxRef = max(maxRef, abs(b))
+    }
+    if got.count != want.count { maxAbs = .infinity }
+    return Comparison(name: name, maxAbsoluteError: maxAbs, maxRelativeError: maxRef > 0 ? maxAbs / maxRef : maxAbs)
+  }
+
+  private func gatherTimes(_ trace: Trace?) throws -> [RankTimes] {
+    let mine = [trace?.computeSeconds ?? 0, trace?.communicationSeconds ?? 0, trace?.exposedSeconds ?? 0]
+    let bytes = mine.flatMap { v in (0..<8).map { UInt8(truncatingIfNeeded: v.bitPattern >> (8 * $0)) } }
+    guard let all = communicator.gatherBytes(bytes) else { return [] }
+    return all.map { b in
+      let v = (0..<3).map { i in Double(bitPattern: (0..<8).reduce(UInt64(0)) { $0 | UInt64(b[i * 8 + $1]) << (8 * $1) }) }
+      return RankTimes(compute: v[0], communication: v[1], exposed: v[2])
+    }
+  }
+
+  private func writeTrace(_ trace: Trace?, to path: String) throws {
+    let mine = (trace?.chromeEvents() ?? []).joined(separator: ",\n")
+    guard let parts = communicator.gatherBytes(Array(mine.utf8)) else { return }
+    let events = parts.map { String(decoding: $0, as: UTF8.self) }.filter { !$0.isEmpty }
+    try FileIO.write("{\"displayTimeUnit\": \"ms\", \"traceEvents\": [\n" + events.joined(separator: ",\n") + "\n]}\n", to: path)
+  }
+}

@@ -1,0 +1,181 @@
+import ArgumentParser
+import GraphIR
+import Passes
+import Runtime
+
+struct Run: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Execute a plan under mpirun: mpirun -np P ringc run PLAN [--check] [--trace FILE].",
+    discussion: """
+      Every rank generates its own slice of the inputs and weights from --seed (or loads --weights),
+      runs its program with OpenBLAS and OpenMPI, and rank 0 prints the time per rank. --check compares
+      the gathered output and every attention layer with a dense single-process run of the plan's model.
+      """)
+
+  @Argument(help: "The plan file (from ringc compile).")
+  var plan: String
+
+  @Option(help: "Run at this sequence length (recompiles the plan's model with its strategy).")
+  var seq: Int64?
+
+  @Option(help: "Seed of the generated inputs and weights.")
+  var seed: UInt64 = 0
+
+  @Flag(help: "Compare with a dense single-process reference on rank 0; exit non-zero above 1e-5 relative error.")
+  var check = false
+
+  @Option(help: "Write a Chrome/Perfetto trace (JSON) of what every rank did.")
+  var trace: String?
+
+  @Option(help: "Write each attention layer's q, k, v and output, in global token order, as .npy files here.")
+  var dumpTensors: String?
+
+  @Option(help: "Load weights from a safetensors file (layers.{i}.{name}, or {name} outside repeated graphs).")
+  var weights: String?
+
+  @Flag(help: "Print the report as one JSON object.")
+  var json = false
+
+  @Option(help: "Seconds a rank may wait for one transfer before the run fails, naming rank, op and peer.")
+  var timeout: Double = 600
+
+  @Option(help: .hidden)
+  var failRank: Int?
+
+  func validate() throws {
+    if let seq, seq <= 0 { throw ValidationError("--seq must be a positive number of tokens, found \(seq)") }
+    if !(timeout > 0) { throw ValidationError("--timeout must be positive, found \(timeout)") }
+  }
+
+  func run() throws {
+    let communicator: MPICommunicator
+    do { communicator = try MPICommunicator() } catch {
+      Stderr.write("error: \(error)\n")
+      throw SysExit.software
+    }
+    let rank = communicator.rank
+    // Only rank 0 reports problems with the inputs, so they print once.
+    func fail(_ message: String, _ code: ExitCode) -> ExitCode {
+      if rank == 0 { Stderr.write(message) }
+      communicator.finalize()
+      return code
+    }
+    var module: Module
+    do {
+      module = try (rank == 0 ? PlanLoader.load(plan) : PlanLoader.loadQuietly(plan)).module
+    } catch {
+      throw fail("", error.exitCode)
+    }
+    if let seq, seq != module.sequenceDim?.value {
+      do { module = try Self.recompile(module, seq: seq) } catch {
+        throw fail(DiagnosticRenderer().render(error.diagnostics), error.isUsage ? SysExit.usage : SysExit.dataError)
+      }
+    }
+    guard module.ranks == communicator.size else {
+      // Every rank says it: the job was started wrong.
+      Stderr.write("ringc run: rank \(rank): \(plan) is a plan for \(module.ranks ?? 0) ranks but mpirun started \(communicator.size); run it with mpirun -np \(module.ranks ?? 0)\n")
+      communicator.finalize()
+      throw SysExit.usage
+    }
+    var options = PlanRunner.Options()
+    options.seed = seed
+    options.check = check
+    options.tracePath = trace
+    options.dumpDirectory = dumpTensors
+    options.timeout = timeout
+    options.failRank = failRank
+    let report: PlanRunner.Report?
+    do {
+      if let weights { options.weights = try SafeTensors(path: weights, bytes: try FileIO.read(weights)) }
+      report = try PlanRunner(plan: module, communicator: communicator, options: options).run()
+    } catch {
+      Stderr.write("ringc run: \(error)\n")
+      communicator.abort(code: 70)
+    }
+    communicator.finalize()
+    guard let report else { return }
+    Stdout.write(json ? RunReport.json(report) : RunReport.text(report, plan: plan))
+    if check && !report.passed { throw ExitCode(1) }
+  }
+
+  static func recompile(_ plan: Module, seq: Int64) throws(PassError) -> Module {
+    guard case .string(let name)? = plan.attributes["strategy"], let strategy = Strategy(rawValue: name), let p = plan.ranks else {
+      throw PassError("the plan does not name a strategy ringc can recompile for --seq")
+    }
+    var source = Plan.sourceModule(plan)
+    _ = source.setSequenceLength(seq)
+    do {
+      try PassPipeline(parsing: strategy.pipeline).run(&source, PassContext(sp: p), verifyEach: false)
+    } catch let error as PassError {
+      throw error
+    } catch {
+      throw PassError("\(error)")
+    }
+    Plan.stamp(&source)
+    let problems = PlanVerifier.verify(source)
+    if !problems.isEmpty { throw PassError(problems) }
+    return source
+  }
+}
+
+/// The report rank 0 prints.
+enum RunReport {
+  static func text(_ r: PlanRunner.Report, plan: String) -> String {
+    var out = "ringc run: \(plan) on \(r.ranks) ranks: \(seconds(r.seconds)) s\n"
+    if !r.times.isEmpty, r.times.contains(where: { $0.compute > 0 }) {
+      out += "  rank   compute s    comm s   exposed s   exposed share\n"
+      for (i, t) in r.times.enumerated() {
+        let share = r.seconds > 0 ? t.exposed / r.seconds * 100 : 0
+        out += "  \(pad("\(i)", 4))  \(pad(seconds(t.compute), 10))  \(pad(seconds(t.communication), 8))  \(pad(seconds(t.exposed), 10))  \(pad(String((share * 10).rounded() / 10), 12))%\n"
+      }
+    }
+    if let o = r.output {
+      out += "check: output max_abs_error \(sci(o.maxAbsoluteError)), max_rel_error \(sci(o.maxRelativeError)) (tolerance \(sci(r.tolerance))): \(r.passed ? "ok" : "FAILED")\n"
+      for (layer, c) in r.layers {
+        out += "  layer \(layer) attention \(c.name): max_abs_error \(sci(c.maxAbsoluteError)), max_rel_error \(sci(c.maxRelativeError))\n"
+      }
+    }
+    return out
+  }
+
+  static func json(_ r: PlanRunner.Report) -> String {
+    var items = ["\"ranks\": \(r.ranks)", "\"seconds\": \(r.seconds)"]
+    if let o = r.output {
+      items.append("\"max_abs_error\": \(number(o.maxAbsoluteError))")
+      items.append("\"max_rel_error\": \(number(o.maxRelativeError))")
+      items.append("\"passed\": \(r.passed)")
+    }
+    let layers = r.layers.map { l, c in
+      "{\"layer\": \(l), \"name\": \(jsonString(c.name)), \"max_abs_error\": \(number(c.maxAbsoluteError)), \"max_rel_error\": \(number(c.maxRelativeError))}"
+    }
+    items.append("\"layers\": [\(layers.joined(separator: ", "))]")
+    let ranks = r.times.enumerated().map { i, t in
+      "{\"rank\": \(i), \"compute_seconds\": \(t.compute), \"communication_seconds\": \(t.communication), \"exposed_seconds\": \(t.exposed)}"
+    }
+    items.append("\"per_rank\": [\(ranks.joined(separator: ", "))]")
+    return "{" + items.joined(separator: ", ") + "}\n"
+  }
+
+  static func number(_ v: Double) -> String { v.isFinite ? "\(v)" : "null" }
+  static func seconds(_ v: Double) -> String { String((v * 1e4).rounded() / 1e4) }
+  static func sci(_ v: Double) -> String {
+    guard v.isFinite, v != 0 else { return v == 0 ? "0" : "inf" }
+    let e = Int((log10(abs(v))).rounded(.down))
+    let m = v / pow10(e)
+    return "\((m * 100).rounded() / 100)e\(e)"
+  }
+  static func pow10(_ e: Int) -> Double { (0..<abs(e)).reduce(1.0) { a, _ in e < 0 ? a / 10 : a * 10 } }
+  static func log10(_ v: Double) -> Double { v.log10Value }
+  static func pad(_ s: String, _ w: Int) -> String { String(repeating: " ", count: max(0, w - s.count)) + s }
+}
+
+extension Double {
+  var log10Value: Double {
+    // Repeated scaling keeps this free of Foundation.
+    var v = self
+    var e = 0.0
+    while v >= 10 { v /= 10; e += 1 }
+    while v < 1 { v *= 10; e -= 1 }
+    return e
+  }
+}

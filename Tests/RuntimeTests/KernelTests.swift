@@ -1,0 +1,145 @@
+import GraphIR
+import Runtime
+import Testing
+
+func random(_ shape: [Int], seed: UInt64) -> Tensor {
+  Initializer(seed: seed).input("t", shape: shape, tokens: (0..<Int64(shape[0])).map { $0 })
+}
+
+func maxError(_ a: Tensor, _ b: Tensor) -> Float {
+  var e: Float = 0
+  for i in 0..<a.count {
+    if a[i] == b[i] { continue }  // equal infinities
+    e = max(e, abs(a[i] - b[i]))
+  }
+  return e
+}
+
+@Suite struct KernelTests {
+  @Test func matmulMatchesTheReference() {
+    let a = random([37, 19], seed: 1)
+    let b = random([19, 23], seed: 2)
+    #expect(maxError(Reference.matmul(a, b), Runtime.MatMulTesting.run(a, b)) < 1e-5)
+  }
+
+  /// Shapes that cross tile edges: more rows than one query tile, more keys than one key tile.
+  @Test(arguments: [
+    (5, 4, 2, 8, 7, false, Int64?.none), (130, 4, 1, 16, 600, false, nil), (200, 2, 2, 32, 200, true, nil),
+    (129, 8, 2, 16, 513, true, 64), (40, 4, 4, 8, 40, false, 9),
+  ])
+  func blockAttentionMatchesTheReference(n: Int, h: Int, kvh: Int, d: Int, m: Int, causal: Bool, window: Int64?) {
+    let q = random([n, h, d], seed: 3)
+    let k = random([m, kvh, d], seed: 4)
+    let v = random([m, kvh, d], seed: 5)
+    // Zigzag-like positions: two separated runs of queries, keys from 0.
+    let qPositions = (0..<Int64(n)).map { $0 < Int64(n) / 2 ? $0 + 3 : $0 + Int64(m) / 2 }
+    let kPositions = (0..<Int64(m)).map { $0 }
+    let mask = Mask(causal: causal, window: window)
+    let scale = 1 / Float(d).squareRoot()
+    let fast = BlockAttention.run(q: q, k: k, v: v, qPositions: qPositions, kPositions: kPositions, mask: mask, scale: scale)
+    let slow = Reference.attention(q: q, k: k, v: v, qPositions: qPositions, kPositions: kPositions, mask: mask, scale: Double(scale))
+    #expect(maxError(fast.out, slow.out) < 2e-6)
+    #expect(maxError(fast.lse, slow.lse) < 2e-6)
+  }
+
+  @Test func rowsThatSeeNoKeyGiveZeroAndMinusInfinity() {
+    let q = random([4, 1, 8], seed: 6)
+    let k = random([4, 1, 8], seed: 7)
+    let r = BlockAttention.run(
+      q: q, k: k, v: k, qPositions: [0, 1, 2, 3], kPositions: [10, 11, 12, 13], mask: Mask(causal: true, window: nil), scale: 1)
+    #expect(r.lse.values.allSatisfy { $0 == -.infinity })
+    #expect(r.out.values.allSatisfy { $0 == 0 })
+  }
+
+  /// Splitting the keys in two blocks and merging equals one block over all keys.
+  @Test(arguments: [true, false])
+  func mergingPartialsEqualsAttendingAllKeys(causal: Bool) {
+    let (n, h, kvh, d, m) = (24, 4, 2, 16, 48)
+    let q = random([n, h, d], seed: 8)
+    let k = random([m, kvh, d], seed: 9)
+    let v = random([m, kvh, d], seed: 10)
+    let qPos = (0..<Int64(n)).map { $0 * 2 }
+    let kPos = (0..<Int64(m)).map { $0 }
+    let mask = Mask(causal: causal, window: nil)
+    let whole = BlockAttention.run(q: q, k: k, v: v, qPositions: qPos, kPositions: kPos, mask: mask, scale: 0.25)
+    func part(_ range: Range<Int>) -> (Tensor, Tensor) {
+      let kp = Tensor(shape: [range.count, kvh, d])
+      let vp = Tensor(shape: [range.count, kvh, d])
+      kp.pointer.update(from: k.pointer + range.lowerBound * kvh * d, count: kp.count)
+      vp.pointer.update(from: v.pointer + range.lowerBound * kvh * d, count: vp.count)
+      let r = BlockAttention.run(q: q, k: kp, v: vp, qPositions: qPos, kPositions: Array(kPos[range]), mask: mask, scale: 0.25)
+      return (r.out, r.lse)
+    }
+    // The late keys are invisible to the early rows (lse −∞ there) in the causal case.
+    let (o1, l1) = part(0..<20)
+    let (o2, l2) = part(20..<48)
+    let merged = AttentionMerge.run(o1: o1, l1: l1, o2: o2, l2: l2, offset: 0)
+    #expect(maxError(merged.out, whole.out) < 1e-6)
+    #expect(maxError(merged.lse, whole.lse) < 1e-6)
+  }
+
+  @Test func mergeIntoAnOffsetTouchesOnlyThoseRows() {
+    let o1 = random([6, 2, 4], seed: 11)
+    let l1 = random([2, 6], seed: 12)
+    let o2 = random([2, 2, 4], seed: 13)
+    let l2 = random([2, 2], seed: 14)
+    let r = AttentionMerge.run(o1: o1, l1: l1, o2: o2, l2: l2, offset: 3)
+    for row in [0, 1, 2, 5] {
+      for i in 0..<8 { #expect(r.out[row * 8 + i] == o1[row * 8 + i]) }
+    }
+    // Row 3, head 0: σ-weighted mix of the two.
+    let w = 1 / (1 + exp(Double(l1[3]) - Double(l2[0])))
+    let expected = Double(o1[24]) * (1 - w) + Double(o2[0]) * w
+    #expect(abs(Double(r.out[24]) - expected) < 1e-6)
+  }
+
+  @Test func denseAttentionMatchesTheReference() {
+    let q = random([33, 4, 8], seed: 15)
+    let k = random([33, 2, 8], seed: 16)
+    let v = random([33, 2, 8], seed: 17)
+    let pos = (0..<Int64(33)).map { $0 }
+    let mask = Mask(causal: true, window: nil)
+    let dense = DenseAttention.run(q: q, k: k, v: v, mask: mask, scale: 0.3)
+    let slow = Reference.attention(q: q, k: k, v: v, qPositions: pos, kPositions: pos, mask: mask, scale: 0.3)
+    #expect(maxError(dense, slow.out) < 2e-6)
+  }
+
+  @Test func fastExpIsAccurate() {
+    var worst: Double = 0
+    var x: Float = -87
+    while x < 88 {
+      let got = Double(Runtime.FastExpTesting.exp(x))
+      let want = exp(Double(x))
+      worst = max(worst, abs(got - want) / want)
+      x += 0.0137
+    }
+    #expect(worst < 5e-7)
+    #expect(Runtime.FastExpTesting.exp(-.infinity) == 0)
+    #expect(Runtime.FastExpTesting.exp(-100) == 0)
+  }
+
+  @Test func initializerSlicesEqualTheWhole() {
+    let whole = Initializer(seed: 3).input("x", shape: [10, 4], tokens: (0..<10).map { $0 })
+    let part = Initializer(seed: 3).input("x", shape: [3, 4], tokens: [2, 7, 9])
+    for (r, token) in [2, 7, 9].enumerated() {
+      for c in 0..<4 { #expect(part[r * 4 + c] == whole[token * 4 + c]) }
+    }
+    let w1 = Initializer(seed: 3).weight("wq", layer: 0, shape: [4, 4])
+    let w2 = Initializer(seed: 3).weight("wq", layer: 1, shape: [4, 4])
+    #expect(w1.values != w2.values, "each layer has its own weights")
+  }
+
+  @Test func npyHeaderIsWhatNumPyReads() {
+    let bytes = NPY.encode(Tensor(shape: [2, 3], values: [1, 2, 3, 4, 5, 6]))
+    #expect(Array(bytes.prefix(8)) == [0x93] + Array("NUMPY".utf8) + [1, 0])
+    let headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
+    #expect((10 + headerLength) % 64 == 0)
+    let header = String(decoding: bytes[10..<(10 + headerLength)], as: UTF8.self)
+    #expect(header.hasPrefix("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }"))
+    #expect(bytes.count == 10 + headerLength + 24)
+  }
+}
+
+#if canImport(Glibc)
+  import Glibc
+#endif

@@ -1,0 +1,140 @@
+import Foundation
+import Testing
+
+/// `mpirun -np P ringc run …`, end to end. Serialized: the machine has two
+/// cores and each case starts up to four ranks.
+@Suite(.serialized, .enabled(if: mpirunPath != nil, "mpirun is not installed"))
+struct RunCommandTests {
+  static func compile(_ model: String, sp: Int, seq: Int, in dir: String) throws -> String {
+    let plan = "\(dir)/\(model).sp\(sp).s\(seq).plan"
+    let r = try ringc(["compile", "models/\(model)", "--sp", "\(sp)", "--seq", "\(seq)", "-o", plan])
+    #expect(r.status == 0, "\(r.stderr)")
+    return plan
+  }
+
+  @Test(arguments: [
+    ("tiny.ir", 2, 32), ("tiny.ir", 3, 32), ("tiny.ir", 4, 32), ("tiny.ir", 2, 29), ("tiny.ir", 3, 31), ("tiny.ir", 4, 43),
+    ("tiny-dit.ir", 2, 24), ("tiny-dit.ir", 3, 24), ("tiny-dit.ir", 4, 24), ("tiny-dit.ir", 3, 23), ("tiny-dit.ir", 4, 26),
+  ])
+  func checkPasses(model: String, sp: Int, seq: Int) throws {
+    let dir = try temporaryDirectory()
+    let plan = try Self.compile(model, sp: sp, seq: seq, in: dir)
+    let r = try mpirun(sp, ["run", plan, "--check", "--json"])
+    #expect(r.status == 0, "\(r.stderr)")
+    let json = try #require(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], "\(r.stdout)")
+    #expect(json["ranks"] as? Int == sp)
+    #expect(json["passed"] as? Bool == true)
+    #expect((json["max_rel_error"] as? Double ?? 1) < 1e-5)
+    #expect((json["layers"] as? [Any])?.count == 2, "both attention layers are compared")
+  }
+
+  @Test func textReportAndTraceAndTensorDumps() throws {
+    let dir = try temporaryDirectory()
+    let plan = try Self.compile("tiny.ir", sp: 2, seq: 30, in: dir)
+    let r = try mpirun(2, ["run", plan, "--check", "--trace", "\(dir)/trace.json", "--dump-tensors", "\(dir)/tensors"])
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stdout.contains("on 2 ranks"))
+    #expect(r.stdout.contains("exposed s"))
+    #expect(r.stdout.contains("check: output max_abs_error"))
+    let trace = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/trace.json"))) as? [String: Any])
+    let events = try #require(trace["traceEvents"] as? [[String: Any]])
+    #expect(Set(events.compactMap { $0["pid"] as? Int }) == [0, 1])
+    #expect(events.contains { $0["name"] as? String == "attn.block s1" && $0["tid"] as? Int == 0 })
+    #expect(events.contains { ($0["tid"] as? Int) == 1 && (($0["args"] as? [String: Any])?["bytes"] as? Int ?? 0) > 0 })
+    let files = try FileManager.default.contentsOfDirectory(atPath: "\(dir)/tensors").sorted()
+    #expect(files == ["layer0.k.npy", "layer0.out.npy", "layer0.q.npy", "layer0.v.npy", "layer1.k.npy", "layer1.out.npy", "layer1.q.npy", "layer1.v.npy"])
+    let q = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/tensors/layer0.q.npy"))
+    #expect(String(decoding: q[10..<80], as: UTF8.self).contains("'shape': (30, 4, 16)"))
+    #expect(q.count == 128 + 30 * 4 * 16 * 4)
+  }
+
+  @Test func seqRecompilesThePlansModel() throws {
+    let dir = try temporaryDirectory()
+    let plan = try Self.compile("tiny.ir", sp: 3, seq: 32, in: dir)
+    let r = try mpirun(3, ["run", plan, "--seq", "37", "--check", "--json"])
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stdout.contains("\"passed\": true"))
+  }
+
+  @Test func worldSizeMismatchIsOneClearLinePerRank() throws {
+    let dir = try temporaryDirectory()
+    let plan = try Self.compile("tiny.ir", sp: 4, seq: 32, in: dir)
+    let r = try mpirun(2, ["run", plan])
+    #expect(r.status != 0)
+    for rank in 0..<2 {
+      #expect(r.stderr.contains("ringc run: rank \(rank): \(plan) is a plan for 4 ranks but mpirun started 2; run it with mpirun -np 4"))
+    }
+  }
+
+  @Test func aFailingRankAbortsTheJobWithoutHanging() throws {
+    let dir = try temporaryDirectory()
+    let plan = try Self.compile("tiny.ir", sp: 3, seq: 32, in: dir)
+    let start = Date()
+    let r = try mpirun(3, ["run", plan, "--fail-rank", "1"])
+    #expect(r.status != 0)
+    #expect(r.stderr.contains("ringc run: rank 1: attn.block (line"))
+    #expect(r.stderr.contains("in @layer.r1: deliberate failure"))
+    #expect(Date().timeIntervalSince(start) < 30)
+  }
+
+  @Test func aMissingMessageTimesOutNamingRankOpAndPeer() throws {
+    let dir = try temporaryDirectory()
+    let plan = try Self.compile("tiny.ir", sp: 2, seq: 32, in: dir)
+    // Rank 1 never sends its query: rank 0 waits for it in vain.
+    var text = try String(contentsOfFile: plan, encoding: .utf8)
+    let r1 = try #require(text.range(of: "graph @layer.r1"))
+    var tail = String(text[r1.lowerBound...])
+    for line in ["    send.start %qr {chan = \"a.q\", peer = 0, step = 0}\n", "    send.done %qr {chan = \"a.q\", peer = 0, step = 0}\n"] {
+      tail = tail.replacingOccurrences(of: line, with: "")
+    }
+    text = String(text[..<r1.lowerBound]) + tail
+    try text.write(toFile: plan, atomically: true, encoding: .utf8)
+    let start = Date()
+    let r = try mpirun(2, ["run", plan, "--timeout", "2"])
+    #expect(r.status != 0)
+    // Rank 0 waits for the query that never comes; rank 1 for a partial that rank 0 never sends.
+    #expect(r.stderr.contains("in @layer.r"), "\(r.stderr)")
+    #expect(
+      r.stderr.contains("recv.done (line") && r.stderr.contains(": timed out after 2.0 s receiving from rank ")
+        && r.stderr.contains("(chan \"a."), "\(r.stderr)")
+    #expect(Date().timeIntervalSince(start) < 30)
+  }
+
+  @Test func weightsLoadFromSafetensorsAndMissingOnesAreNamed() throws {
+    let dir = try temporaryDirectory()
+    let plan = try Self.compile("tiny-dit.ir", sp: 2, seq: 8, in: dir)
+    // A file with every weight of tiny-dit, all 0.01.
+    let shapes: [(String, [Int])] = [
+      ("scale_msa", [32]), ("shift_msa", [32]), ("gate_msa", [32]), ("w_q", [32, 32]), ("w_k", [32, 32]), ("w_v", [32, 32]),
+      ("w_proj", [32, 32]), ("b_proj", [32]), ("w_fc1", [32, 64]), ("b_fc1", [64]), ("w_fc2", [64, 32]), ("b_fc2", [32]),
+    ]
+    var tensors: [(String, [Int])] = []
+    for layer in 0..<2 { for (n, s) in shapes { tensors.append(("layers.\(layer).\(n)", s)) } }
+    try writeSafetensors(tensors, to: "\(dir)/w.safetensors")
+    let ok = try mpirun(2, ["run", plan, "--check", "--weights", "\(dir)/w.safetensors", "--json"])
+    #expect(ok.status == 0, "\(ok.stderr)")
+    #expect(ok.stdout.contains("\"passed\": true"))
+    try writeSafetensors(Array(tensors.dropLast()), to: "\(dir)/partial.safetensors")
+    let missing = try mpirun(2, ["run", plan, "--weights", "\(dir)/partial.safetensors"])
+    #expect(missing.status != 0)
+    #expect(missing.stderr.contains("tensor 'layers.1.b_fc2' is missing"), "\(missing.stderr)")
+  }
+
+  func writeSafetensors(_ tensors: [(String, [Int])], to path: String) throws {
+    var offset = 0
+    var entries: [String] = []
+    var data = Data()
+    for (name, shape) in tensors {
+      let n = shape.reduce(1, *)
+      entries.append("\"\(name)\": {\"dtype\": \"F32\", \"shape\": \(shape), \"data_offsets\": [\(offset), \(offset + 4 * n)]}")
+      for _ in 0..<n { withUnsafeBytes(of: Float(0.01).bitPattern.littleEndian) { data.append(contentsOf: $0) } }
+      offset += 4 * n
+    }
+    let header = Data(("{\"__metadata__\": {\"format\": \"pt\"}, " + entries.joined(separator: ", ") + "}").utf8)
+    var file = Data()
+    withUnsafeBytes(of: UInt64(header.count).littleEndian) { file.append(contentsOf: $0) }
+    file.append(header)
+    file.append(data)
+    try file.write(to: URL(fileURLWithPath: path))
+  }
+}
