@@ -15,11 +15,12 @@ let package = Package(
     // MARK: - Public API
     .target(name: "GraphIR"),
     .target(name: "Passes", dependencies: ["GraphIR"]),
-    .target(name: "Runtime", dependencies: ["GraphIR", "Passes", "CMPI", "CBLAS"]),
+    .target(name: "Runtime", dependencies: ["GraphIR", "Passes", "CMPI", "CBLAS", "CMalloc"]),
 
     // MARK: - Implementation details
     .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
     .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+    .systemLibrary(name: "CMalloc"),
     .executableTarget(
       name: "ringc",
       dependencies: [

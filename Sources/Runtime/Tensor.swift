@@ -1,17 +1,36 @@
-/// Manually allocated, zero-initialised f32 storage. MPI's nonblocking calls
-/// need buffers whose address does not move from `Isend`/`Irecv` to `Wait`,
-/// which Swift arrays do not promise; this one is pinned until it is freed.
+import CMalloc
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Manually allocated f32 storage. MPI's nonblocking calls need buffers whose
+/// address does not move from `Isend`/`Irecv` to `Wait`, which Swift arrays
+/// do not promise; this one is pinned until it is freed.
+///
+/// Buffers of 4 MiB and more are 2 MiB-aligned and marked for transparent
+/// huge pages: every step allocates fresh activations, and faulting them in
+/// 4 KiB at a time costs more than the attention merge that fills them.
 public final class TensorStorage: @unchecked Sendable {
   public let count: Int
   public let pointer: UnsafeMutablePointer<Float>
 
-  public init(count: Int) {
+  /// Zero-filled storage, or with `zeroed: false` storage the caller will
+  /// overwrite entirely (saves touching every page twice).
+  public init(count: Int, zeroed: Bool = true) {
     self.count = count
-    pointer = .allocate(capacity: max(count, 1))
-    pointer.initialize(repeating: 0, count: max(count, 1))
+    let bytes = max(count, 1) * MemoryLayout<Float>.stride
+    let huge = bytes >= 4 << 20
+    var raw: UnsafeMutableRawPointer?
+    guard posix_memalign(&raw, huge ? 2 << 20 : 64, bytes) == 0, let raw else {
+      fatalError("out of memory allocating \(bytes) bytes for a tensor")
+    }
+    if huge { madvise(raw, bytes, MADV_HUGEPAGE) }
+    pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+    if zeroed { pointer.initialize(repeating: 0, count: max(count, 1)) }
   }
 
-  deinit { pointer.deallocate() }
+  deinit { free(pointer) }
 }
 
 /// A dense row-major f32 tensor. Every float dtype executes as f32; `i32`
@@ -26,6 +45,12 @@ public struct Tensor: @unchecked Sendable {
   public init(shape: [Int]) {
     self.shape = shape
     storage = TensorStorage(count: shape.reduce(1, *))
+  }
+
+  /// A tensor whose every element the caller writes before reading.
+  public init(uninitialized shape: [Int]) {
+    self.shape = shape
+    storage = TensorStorage(count: shape.reduce(1, *), zeroed: false)
   }
 
   public init(shape: [Int], storage: TensorStorage) {

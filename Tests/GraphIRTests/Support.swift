@@ -10,7 +10,7 @@ let repositoryRoot: String = {
 
 /// Every bundled model: (file name, text).
 func bundledModels() throws -> [(String, String)] {
-  let names = ["tiny.ir", "tiny-dit.ir", "llama2-7b.ir", "llama3-8b.ir", "llama3-70b.ir", "dit-xl.ir"]
+  let names = ["tiny.ir", "tiny-dit.ir", "llama2-7b-attention.ir", "llama2-7b.ir", "llama3-8b.ir", "llama3-70b.ir", "dit-xl.ir"]
   return try names.map { ($0, try readText(repositoryRoot + "/models/" + $0)) }
 }
 

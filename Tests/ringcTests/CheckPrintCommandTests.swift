@@ -3,12 +3,12 @@ import Testing
 
 @Suite struct CheckPrintCommandTests {
   @Test func checkSummarisesEveryBundledModel() throws {
-    let models = ["dit-xl.ir", "llama2-7b.ir", "llama3-70b.ir", "llama3-8b.ir", "tiny-dit.ir", "tiny.ir"]
+    let models = ["dit-xl.ir", "llama2-7b-attention.ir", "llama2-7b.ir", "llama3-70b.ir", "llama3-8b.ir", "tiny-dit.ir", "tiny.ir"]
     let r = try ringc(["check"] + models.map { "models/" + $0 })
     #expect(r.status == 0, "\(r.stderr)")
     #expect(r.stderr.isEmpty)
     let lines = r.stdout.split(separator: "\n")
-    #expect(lines.count == 6)
+    #expect(lines.count == 7)
     #expect(
       lines.contains(
         "models/llama3-70b.ir: @llama3_70b: 80 layers, 68.45B (68452360192) parameters, 80 attention nodes, sequence S = 8192"

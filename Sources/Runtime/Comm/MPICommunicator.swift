@@ -29,6 +29,9 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
   private let changed = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
   private var queue: [Pending] = []
   private var stopping = false
+  /// Threads blocked in `wait`: while one is, the progress thread polls flat
+  /// out (the compute thread has nothing to do), else it backs off.
+  private var waiters = 0
   private var thread = pthread_t()
 
   /// Initialises MPI (thread level MULTIPLE) and starts the progress thread.
@@ -96,7 +99,11 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
 
   public func wait(_ request: CommRequest, deadline: Double) throws -> Bool {
     pthread_mutex_lock(lock)
-    defer { pthread_mutex_unlock(lock) }
+    waiters += 1
+    defer {
+      waiters -= 1
+      pthread_mutex_unlock(lock)
+    }
     while request.completedAt == nil {
       if let failure = request.failure { throw RuntimeError(failure) }
       let now = Clock.now
@@ -149,6 +156,7 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
   private func progressLoop() {
     var active: [(request: CommRequest, tensor: Tensor)] = []
     var handles: [MPI_Request?] = []
+    var idle: UInt32 = 10
     while true {
       pthread_mutex_lock(lock)
       while queue.isEmpty && active.isEmpty && !stopping { pthread_cond_wait(changed, lock) }
@@ -199,13 +207,22 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
           }
           finish(request, failure: nil)
         }
+        idle = 10
         let finished = Set(indices.prefix(Int(done)).map(Int.init))
         active = active.enumerated().filter { !finished.contains($0.offset) }.map(\.element)
         handles = handles.enumerated().filter { !finished.contains($0.offset) }.map(\.element)
       } else {
-        // Let the compute thread have the core; messages keep moving in the
-        // kernel (CMA) and resume at the next test.
-        usleep(20)
+        pthread_mutex_lock(lock)
+        let someoneWaits = waiters > 0
+        pthread_mutex_unlock(lock)
+        if someoneWaits {
+          sched_yield()
+        } else {
+          // Back off (10 µs up to 0.5 ms) so the progress thread leaves the
+          // core to the compute thread; each test moves the transfers on.
+          usleep(idle)
+          idle = min(idle * 2, 500)
+        }
       }
     }
   }

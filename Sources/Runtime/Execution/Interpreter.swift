@@ -195,7 +195,7 @@ public final class Interpreter {
       let (comm, tags) = try communication()
       var buffers: [Tensor] = []
       for (i, (name, type)) in zip(op.results, op.resultTypes).enumerated() {
-        let buffer = Tensor(shape: try shape(type))
+        let buffer = Tensor(uninitialized: try shape(type))
         pending.receives[name] = comm.receive(
           into: buffer, from: Int(try int(op, "peer")), tag: try tag(op, tags, layer, i), label: try label(op))
         buffers.append(buffer)

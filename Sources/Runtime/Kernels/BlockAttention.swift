@@ -1,7 +1,8 @@
+import GraphIR
+
 #if canImport(Glibc)
   import Glibc
 #endif
-import GraphIR
 
 /// Attention of a query block against a key/value block, returning the block
 /// output normalised within the block and its log-sum-exp (the `attn.block`
@@ -18,14 +19,30 @@ public enum BlockAttention {
   public static let queryTile = 128
   public static let keyTile = 512
 
+  /// `threads` > 1 splits the heads over that many threads (each head writes
+  /// its own rows of the output); MPI ranks use 1, one core each.
   public static func run(
-    q: Tensor, k: Tensor, v: Tensor, qPositions: [Int64], kPositions: [Int64], mask: Mask, scale: Float
+    q: Tensor, k: Tensor, v: Tensor, qPositions: [Int64], kPositions: [Int64], mask: Mask, scale: Float,
+    threads: Int = 1
   ) -> (out: Tensor, lse: Tensor) {
+    let h = q.shape[1]
+    let out = Tensor(shape: [q.shape[0], h, v.shape[2]])
+    let lse = Tensor(shape: [h, q.shape[0]])
+    let workers = max(1, min(threads, h))
+    Parallel.run(workers) { w in
+      let heads = stride(from: w, to: h, by: workers)
+      attend(heads: Array(heads), q: q, k: k, v: v, qPositions: qPositions, kPositions: kPositions, mask: mask, scale: scale, out: out, lse: lse)
+    }
+    return (out, lse)
+  }
+
+  private static func attend(
+    heads: [Int], q: Tensor, k: Tensor, v: Tensor, qPositions: [Int64], kPositions: [Int64], mask: Mask, scale: Float,
+    out: Tensor, lse: Tensor
+  ) {
     let (n, h, d) = (q.shape[0], q.shape[1], q.shape[2])
     let (m, kvh, dv) = (k.shape[0], k.shape[1], v.shape[2])
     let group = h / kvh
-    let out = Tensor(shape: [n, h, dv])
-    let lse = Tensor(shape: [h, n])
     let scores = UnsafeMutablePointer<Float>.allocate(capacity: queryTile * keyTile)
     let acc = UnsafeMutablePointer<Float>.allocate(capacity: queryTile * dv)
     var rowMax = [Float](repeating: 0, count: queryTile)
@@ -34,7 +51,7 @@ public enum BlockAttention {
       scores.deallocate()
       acc.deallocate()
     }
-    for head in 0..<h {
+    for head in heads {
       let kvHead = head / group
       for i0 in stride(from: 0, to: n, by: queryTile) {
         let rows = min(queryTile, n - i0)
@@ -61,9 +78,7 @@ public enum BlockAttention {
               let qp = qPositions[i0 + r]
               for c in 0..<cols where !mask.visible(qp, kPositions[j0 + c]) { line[c] = -.infinity }
             }
-            var tileMax = -Float.infinity
-            for c in 0..<cols { tileMax = max(tileMax, line[c]) }
-            let newMax = max(rowMax[r], tileMax)
+            let newMax = max(rowMax[r], FastExp.maximum(line, count: cols))
             if newMax == -.infinity {
               for c in 0..<cols { line[c] = 0 }
               continue
@@ -94,7 +109,6 @@ public enum BlockAttention {
         }
       }
     }
-    return (out, lse)
   }
 }
 

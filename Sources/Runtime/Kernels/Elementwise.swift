@@ -7,14 +7,14 @@
 enum Elementwise {
   /// `a op b` with `b` broadcast over `a`'s leading dimensions.
   static func broadcast(_ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Float) -> Tensor {
-    let out = Tensor(shape: a.shape)
+    let out = Tensor(uninitialized: a.shape)
     let inner = b.count
     for i in 0..<a.count { out[i] = f(a[i], b[i % inner]) }
     return out
   }
 
   static func map(_ x: Tensor, _ f: (Float) -> Float) -> Tensor {
-    let out = Tensor(shape: x.shape)
+    let out = Tensor(uninitialized: x.shape)
     for i in 0..<x.count { out[i] = f(x[i]) }
     return out
   }
@@ -30,7 +30,7 @@ enum Elementwise {
   }
 
   static func swiglu(_ g: Tensor, _ u: Tensor) -> Tensor {
-    let out = Tensor(shape: g.shape)
+    let out = Tensor(uninitialized: g.shape)
     for i in 0..<g.count { out[i] = silu(g[i]) * u[i] }
     return out
   }
@@ -38,7 +38,7 @@ enum Elementwise {
   /// `x / sqrt(mean(x²) + eps) · g` per row.
   static func rmsnorm(_ x: Tensor, _ g: Tensor, eps: Float) -> Tensor {
     let width = x.shape.last!
-    let out = Tensor(shape: x.shape)
+    let out = Tensor(uninitialized: x.shape)
     for row in 0..<(x.count / width) {
       let base = row * width
       var sum: Float = 0
@@ -52,7 +52,7 @@ enum Elementwise {
   /// `(x − mean) / sqrt(var + eps)` per row, then `· g + b` if given.
   static func layernorm(_ x: Tensor, _ g: Tensor?, _ b: Tensor?, eps: Float) -> Tensor {
     let width = x.shape.last!
-    let out = Tensor(shape: x.shape)
+    let out = Tensor(uninitialized: x.shape)
     for row in 0..<(x.count / width) {
       let base = row * width
       var mean: Float = 0
@@ -72,7 +72,7 @@ enum Elementwise {
 
   static func softmax(_ x: Tensor) -> Tensor {
     let width = x.shape.last!
-    let out = Tensor(shape: x.shape)
+    let out = Tensor(uninitialized: x.shape)
     for row in 0..<(x.count / width) {
       let base = row * width
       var m = -Float.infinity
@@ -92,7 +92,7 @@ enum Elementwise {
   static func rope(_ x: Tensor, positions: Tensor, theta: Double) -> Tensor {
     let (s, h, d) = (x.shape[0], x.shape[1], x.shape[2])
     let half = d / 2
-    let out = Tensor(shape: x.shape)
+    let out = Tensor(uninitialized: x.shape)
     var cosines = [Float](repeating: 0, count: half)
     var sines = [Float](repeating: 0, count: half)
     for t in 0..<s {
@@ -118,7 +118,7 @@ enum Elementwise {
 
   /// Rows `start ..< start + len` of axis 0.
   static func slice(_ x: Tensor, start: Int, len: Int) -> Tensor {
-    let out = Tensor(shape: [len] + x.shape.dropFirst())
+    let out = Tensor(uninitialized: [len] + x.shape.dropFirst())
     let row = x.rowSize
     out.pointer.update(from: x.pointer + start * row, count: len * row)
     return out

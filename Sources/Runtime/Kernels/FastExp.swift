@@ -9,8 +9,13 @@ enum FastExp {
 
   @inline(__always)
   static func exp(_ x: V) -> V {
-    let clamped = x.clamped(lowerBound: V(repeating: -87.3), upperBound: V(repeating: 88.7))
-    let n = (clamped * 1.442_695_040_888_963_4 as V).rounded(.toNearestOrEven)
+    var clamped = x.replacing(with: 88.7, where: x .> 88.7)
+    clamped.replace(with: -87.3, where: x .< -87.3)
+    // Adding 1.5·2²³ rounds to an integer held in the low mantissa bits
+    // (no generic float→int conversion, which Swift does not vectorise).
+    let shifter = V(repeating: 12_582_912)
+    let t = clamped * 1.442_695_040_888_963_4 + shifter
+    let n = t - shifter
     // r = x − n·ln2, in two parts for accuracy (Cody–Waite).
     var r = clamped - n * 0.693_145_751_953_125
     r = r - n * 1.428_606_765_330_187_045e-6
@@ -21,10 +26,28 @@ enum FastExp {
     p = p * r + 1.666_666_545_9e-1
     p = p * r + 5.000_000_120_1e-1
     p = p * r * r + r + 1
-    let bits = SIMD8<Int32>(n) &+ 127
+    // t's bit pattern is 0x4B40_0000 + n; 2ⁿ has exponent bits n + 127.
+    let bits = unsafeBitCast(t, to: SIMD8<UInt32>.self) &- 0x4B40_0000 &+ 127
     let scale = unsafeBitCast(bits &<< 23, to: V.self)
-    let result = p * scale
-    return result.replacing(with: 0, where: x .< -87.3)
+    return (p * scale).replacing(with: 0, where: x .< -87.3)
+  }
+
+  /// The largest of `count` floats (−∞ for none).
+  @inline(__always)
+  static func maximum(_ buffer: UnsafeMutablePointer<Float>, count: Int) -> Float {
+    var top = V(repeating: -.infinity)
+    var i = 0
+    while i + 8 <= count {
+      let v = UnsafeMutableRawPointer(buffer + i).loadUnaligned(as: V.self)
+      top = top.replacing(with: v, where: v .> top)
+      i += 8
+    }
+    var result = top.max()
+    while i < count {
+      result = Swift.max(result, buffer[i])
+      i += 1
+    }
+    return result
   }
 
   /// Replaces each `buffer[i]` by exp(buffer[i] − shift), returning their sum.

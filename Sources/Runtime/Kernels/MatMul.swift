@@ -6,7 +6,7 @@ enum MatMul {
     let k = b.shape[0]
     let n = b.shape[1]
     let m = a.count / k
-    var out = Tensor(shape: Array(a.shape.dropLast()) + [n])
+    var out = Tensor(uninitialized: Array(a.shape.dropLast()) + [n])
     gemm(m: m, n: n, k: k, a: a.pointer, lda: k, b: b.pointer, ldb: n, c: out.pointer, ldc: n)
     out.shape = Array(a.shape.dropLast()) + [n]
     return out

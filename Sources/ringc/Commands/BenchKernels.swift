@@ -1,0 +1,41 @@
+import ArgumentParser
+import Runtime
+
+struct BenchKernels: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "bench-kernels",
+    abstract: "Measure the attention block kernel's GFLOP/s next to cblas_sgemm's on this machine.")
+
+  @Option(help: "Threads (cores) to use.")
+  var threads: Int = 1
+
+  @Option(help: "Head dimension.")
+  var headDim: Int = 128
+
+  @Option(help: "Heads per block.")
+  var heads: Int = 8
+
+  @Option(parsing: .upToNextOption, help: "Block sizes (queries = keys).")
+  var blocks: [Int] = [256, 512, 1024]
+
+  func validate() throws {
+    if threads < 1 { throw ValidationError("--threads must be at least 1, found \(threads)") }
+    if headDim < 1 || heads < 1 || blocks.contains(where: { $0 < 1 }) {
+      throw ValidationError("--head-dim, --heads and --blocks must be positive")
+    }
+  }
+
+  func run() throws {
+    // Attention first: OpenBLAS's worker threads keep spinning for a while
+    // after a threaded sgemm and would steal the cores from the heads' threads.
+    let rows = blocks.map { KernelBenchmark.attention(block: $0, heads: heads, headDim: headDim, threads: threads) }
+    let reference = KernelBenchmark.sgemm(n: 1024, threads: threads)
+    Stdout.write("threads \(threads)\n\(pad(reference.name, 44)) \(fmt(reference.gflops)) GFLOP/s\n")
+    for r in rows {
+      Stdout.write("\(pad(r.name, 44)) \(fmt(r.gflops)) GFLOP/s  \(fmt(r.gflops / reference.gflops * 100))% of sgemm\n")
+    }
+  }
+
+  func fmt(_ v: Double) -> String { String((v * 10).rounded() / 10) }
+  func pad(_ s: String, _ w: Int) -> String { s + String(repeating: " ", count: max(0, w - s.count)) }
+}
