@@ -6,3 +6,12 @@ public enum MatMulTesting {
 public enum FastExpTesting {
   public static func exp(_ x: Float) -> Float { FastExp.exp(SIMD8(repeating: x))[0] }
 }
+
+public enum ElementwiseTesting {
+  public static func rope(_ x: Tensor, positions: [Int64], theta: Double) -> Tensor {
+    Elementwise.rope(x, positions: Tensor(shape: [positions.count], values: positions.map(Float.init)), theta: theta)
+  }
+  public static func rmsnorm(_ x: Tensor, _ g: Tensor, eps: Float) -> Tensor { Elementwise.rmsnorm(x, g, eps: eps) }
+  public static func layernorm(_ x: Tensor, eps: Float) -> Tensor { Elementwise.layernorm(x, nil, nil, eps: eps) }
+  public static func gelu(_ v: Float, tanhApproximation: Bool) -> Float { Elementwise.gelu(v, tanhApproximation: tanhApproximation) }
+}

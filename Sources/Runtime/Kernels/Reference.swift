@@ -55,3 +55,50 @@ public enum Reference {
     return (out, lse)
   }
 }
+
+extension Reference {
+  /// Rotate-half RoPE written out per element, in Double.
+  public static func rope(_ x: Tensor, positions: [Int64], theta: Double) -> Tensor {
+    let (s, h, d) = (x.shape[0], x.shape[1], x.shape[2])
+    let out = Tensor(shape: x.shape)
+    for t in 0..<s {
+      for head in 0..<h {
+        for i in 0..<d {
+          let pair = i < d / 2 ? i + d / 2 : i - d / 2
+          let f = Double(positions[t]) * pow(theta, -2 * Double(i % (d / 2)) / Double(d))
+          let a = Double(x[(t * h + head) * d + i])
+          let b = Double(x[(t * h + head) * d + pair])
+          out[(t * h + head) * d + i] = Float(i < d / 2 ? a * cos(f) - b * sin(f) : a * cos(f) + b * sin(f))
+        }
+      }
+    }
+    return out
+  }
+
+  public static func rmsnorm(_ x: Tensor, _ g: Tensor, eps: Double) -> Tensor {
+    let w = x.shape.last!
+    let out = Tensor(shape: x.shape)
+    for row in 0..<(x.count / w) {
+      let ms = (0..<w).reduce(0.0) { $0 + Double(x[row * w + $1]) * Double(x[row * w + $1]) } / Double(w)
+      for c in 0..<w { out[row * w + c] = Float(Double(x[row * w + c]) / (ms + eps).squareRoot() * Double(g[c])) }
+    }
+    return out
+  }
+
+  public static func layernorm(_ x: Tensor, eps: Double) -> Tensor {
+    let w = x.shape.last!
+    let out = Tensor(shape: x.shape)
+    for row in 0..<(x.count / w) {
+      let mean = (0..<w).reduce(0.0) { $0 + Double(x[row * w + $1]) } / Double(w)
+      let variance = (0..<w).reduce(0.0) { $0 + pow(Double(x[row * w + $1]) - mean, 2) } / Double(w)
+      for c in 0..<w { out[row * w + c] = Float((Double(x[row * w + c]) - mean) / (variance + eps).squareRoot()) }
+    }
+    return out
+  }
+
+  public static func gelu(_ v: Double, tanhApproximation: Bool) -> Double {
+    tanhApproximation
+      ? 0.5 * v * (1 + tanh((2 / Double.pi).squareRoot() * (v + 0.044715 * v * v * v)))
+      : 0.5 * v * (1 + erf(v / 2.0.squareRoot()))
+  }
+}
