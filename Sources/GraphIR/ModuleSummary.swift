@@ -19,12 +19,13 @@ public struct ModuleSummary: Sendable, Equatable {
   /// overflowing.
   public init(_ module: Module) {
     let bindings = module.bindings
+    let symbols = SymbolTable(module)
     func params(_ g: Graph) -> Int64 {
       var names: [String] = []
       for op in g.ops {
         for case .symbol(let s) in op.operands where !names.contains(s) { names.append(s) }
       }
-      return names.compactMap(module.weight(named:)).reduce(0) {
+      return names.compactMap { symbols.weights[$0] }.reduce(0) {
         $0.addingSaturating(bindings.elementCount(of: $1.type) ?? .max)
       }
     }
@@ -39,11 +40,11 @@ public struct ModuleSummary: Sendable, Equatable {
     attentionNodes = 0
     sequence = module.sequenceDim.map { ($0.name, $0.value) }
     // A plan's ranks run the same layers; rank 0's program stands for all.
-    guard let entry = module.entryGraphNames.first, let main = module.graph(named: entry) else { return }
+    guard let entry = module.entryGraphNames.first, let main = symbols.graphs[entry] else { return }
     parameters = params(main)
     attentionNodes = attention(main)
     for op in main.ops where op.opcode == .repeat {
-      guard case .symbol(let callee)? = op.operands.first, let g = module.graph(named: callee),
+      guard case .symbol(let callee)? = op.operands.first, let g = symbols.graphs[callee],
         case .int(let count)? = op.attributes["count"]
       else { continue }
       layers = layers.addingSaturating(count)

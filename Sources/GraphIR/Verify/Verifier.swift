@@ -16,11 +16,15 @@
 public struct Verifier {
   let module: Module
   let bindings: DimBindings
+  let symbols: SymbolTable
   private(set) var diagnostics: [Diagnostic] = []
+  /// Warnings of one kind reported at most.
+  static let warningLimit = 10
 
   public init(_ module: Module) {
     self.module = module
     self.bindings = module.bindings
+    self.symbols = SymbolTable(module)
   }
 
   /// All diagnostics (errors and warnings) for `module`.
@@ -42,14 +46,14 @@ public struct Verifier {
 
   mutating func run() {
     checkDims()
-    var symbols: [String: SourceLocation?] = [:]
+    var declared: [String: SourceLocation?] = [:]
     func declare(_ name: String, _ loc: SourceLocation?, _ v: inout Verifier) {
-      if let previous = symbols[name] {
+      if let previous = declared[name] {
         v.error(
           "symbol @\(name) is already defined", at: loc,
           notes: [.note("previous definition is here", at: previous)])
       } else {
-        symbols[name] = loc
+        declared[name] = loc
       }
     }
     for w in module.weights {
@@ -57,7 +61,7 @@ public struct Verifier {
       checkType(w.type, at: w.location)
     }
     for g in module.graphs { declare(g.name, g.location, &self) }
-    for entry in module.entryGraphNames where module.graph(named: entry) == nil {
+    for entry in module.entryGraphNames where symbols.graphs[entry] == nil {
       error("module @\(module.name) has no graph @\(entry)", at: module.location)
     }
     for g in module.graphs { checkGraph(g) }
@@ -114,8 +118,13 @@ public struct Verifier {
     for g in module.graphs {
       for op in g.ops { for case .symbol(let s) in op.operands { used.insert(s) } }
     }
-    for w in module.weights where !used.contains(w.name) {
+    let unused = module.weights.filter { !used.contains($0.name) }
+    for w in unused.prefix(Self.warningLimit) {
       diagnostics.append(Diagnostic(.warning, "weight @\(w.name) is never used", at: w.location))
+    }
+    if unused.count > Self.warningLimit {
+      diagnostics.append(
+        Diagnostic(.warning, "\(unused.count - Self.warningLimit) more weights are never used", at: unused[Self.warningLimit].location))
     }
   }
 
@@ -164,14 +173,14 @@ public struct Verifier {
             }
           }
         case .symbol(let name):
-          if let w = module.weight(named: name) {
+          if let w = symbols.weights[name] {
             operandTypes.append(w.type)
-          } else if op.opcode == .repeat, i == 0, module.graph(named: name) != nil {
+          } else if op.opcode == .repeat, i == 0, symbols.graphs[name] != nil {
             operandTypes.append(nil)
           } else {
             operandsOK = false
             operandTypes.append(nil)
-            let what = module.graph(named: name) != nil ? "a graph, not a weight" : "not defined"
+            let what = symbols.graphs[name] != nil ? "a graph, not a weight" : "not defined"
             error("symbol @\(name) is \(what)", at: op.location(ofOperand: i))
           }
         }
@@ -286,7 +295,7 @@ public struct Verifier {
   }
 
   private mutating func checkRepeat(_ op: Op, _ types: [TensorType?]) -> [TensorType]? {
-    guard case .symbol(let callee) = op.operands[0], let g = module.graph(named: callee) else {
+    guard case .symbol(let callee) = op.operands[0], let g = symbols.graphs[callee] else {
       error("'repeat' needs a graph symbol as its first operand", at: op.location(ofOperand: 0))
       return nil
     }

@@ -19,6 +19,7 @@ public final class Interpreter {
   }
 
   let module: Module
+  let symbols: SymbolTable
   let bindings: DimBindings
   let weights: WeightSource
   let communicator: Communicator?
@@ -33,12 +34,13 @@ public final class Interpreter {
 
   public init(module: Module, weights: WeightSource, communicator: Communicator?, tags: Tags?, options: Options) {
     self.module = module
+    self.symbols = SymbolTable(module)
     self.bindings = module.bindings
     self.weights = weights
     self.communicator = communicator
     self.tags = tags
     self.options = options
-    let entry = module.graph(named: module.entryGraphNames.first ?? Module.entryGraphName)
+    let entry = symbols.graphs[module.entryGraphNames.first ?? Module.entryGraphName]
     entryLayer = entry?.ops.reduce(0) { sum, op in
       if op.opcode == .repeat, case .int(let n)? = op.attributes["count"] { return sum + Int(n) }
       return sum
@@ -47,7 +49,7 @@ public final class Interpreter {
 
   /// Runs graph `name` (an entry graph) on `arguments`.
   public func run(_ name: String, _ arguments: [Tensor]) throws -> [Tensor] {
-    guard let g = module.graph(named: name) else { throw RuntimeError("the plan has no graph @\(name)") }
+    guard let g = symbols.graphs[name] else { throw RuntimeError("the plan has no graph @\(name)") }
     nextLayer = 0
     return try execute(g, arguments, layer: nil)
   }
@@ -102,7 +104,7 @@ public final class Interpreter {
       guard let t = env[name] else { throw RuntimeError("value %\(name) is not defined") }
       return t
     case .symbol(let name):
-      guard let w = module.weight(named: name) else { throw RuntimeError("weight @\(name) is not defined") }
+      guard let w = symbols.weights[name] else { throw RuntimeError("weight @\(name) is not defined") }
       return try weights.weight(name, layer: layer, shape: try shape(w.type))
     }
   }
@@ -174,7 +176,7 @@ public final class Interpreter {
       let (o, l) = AttentionMerge.run(o1: try arg(0), l1: try arg(1), o2: try arg(2), l2: try arg(3), offset: Int(try int(op, "offset")))
       return ([o, l], 0, false)
     case .repeat:
-      guard case .symbol(let callee) = op.operands[0], let g = module.graph(named: callee) else {
+      guard case .symbol(let callee) = op.operands[0], let g = symbols.graphs[callee] else {
         throw RuntimeError("repeat needs a graph")
       }
       var x = try arg(1)
