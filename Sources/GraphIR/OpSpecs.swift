@@ -54,10 +54,13 @@ extension Opcode {
   /// Ops that move data between ranks.
   public var isCommunication: Bool {
     switch self {
-    case .sendStart, .sendDone, .recvStart, .recvDone: true
+    case .sendStart, .sendDone, .recvStart, .recvDone, .allGather, .allToAll: true
     default: false
     }
   }
+
+  /// Collectives: every rank of the op's `group` must reach it.
+  public var isCollective: Bool { self == .allGather || self == .allToAll }
 
   /// The table the verifier checks every op against.
   public var spec: OpSpec {
@@ -87,6 +90,22 @@ extension Opcode {
       OpSpec(operands: 1...Int.max, results: 0...0, required: Self.channelAttributes)
     case .recvStart: OpSpec(operands: 0...0, results: 1...Int.max, required: Self.channelAttributes)
     case .recvDone: OpSpec(operands: 1...Int.max, results: 0...0)
+    case .allGather:
+      OpSpec(operands: 1...1, required: ["group": .ints, "chan": .string, "step": .int], typeFromAnnotation: true)
+    case .allToAll:
+      OpSpec(
+        operands: 1...1,
+        required: ["group": .ints, "split_axis": .int, "concat_axis": .int, "chan": .string, "step": .int],
+        optional: ["split_sizes": .ints], typeFromAnnotation: true)
+    case .repeatKV: OpSpec(operands: 1...1, required: ["factor": .int])
+    case .attnScores:
+      OpSpec(
+        operands: 2...2,
+        required: ["causal": .bool, "scale": .float, "q_tokens": .ints, "k_tokens": .ints, "step": .int],
+        optional: ["window": .int])
+    case .attnApply:
+      OpSpec(operands: 2...2, required: ["col_start": .int, "q_tokens": .ints, "k_tokens": .ints, "step": .int])
+    case .concat: OpSpec(operands: 1...Int.max, required: ["axis": .int])
     }
   }
 }

@@ -85,4 +85,26 @@ public enum Opcode: String, CaseIterable, Sendable {
   case recvStart = "recv.start"
   /// `recv.done %t…` — waits until the receive into those buffers completed.
   case recvDone = "recv.done"
+  /// `%y = all_gather %x {group, chan, step} : t` — every rank of `group`
+  /// (global ranks, in order) contributes its `x`; each gets them all,
+  /// concatenated along axis 0 in group order. Blocks until all have come.
+  case allGather = "all_gather"
+  /// `%y = all_to_all %x {group, split_axis, concat_axis, split_sizes, chan, step} : t`
+  /// — `x` is cut along `split_axis` into |group| parts (equal, or
+  /// `split_sizes`); part i goes to member i; the parts received are
+  /// concatenated along `concat_axis` in group order.
+  case allToAll = "all_to_all"
+  /// `%y = repeat_kv %x {factor} : [n, KVH·f, D]` — each head repeated `factor`
+  /// times in place (head j of y is head ⌊j / f⌋ of x), as Hugging Face's
+  /// `repeat_kv`; lets Ulysses give every rank a kv head.
+  case repeatKV = "repeat_kv"
+  /// `%s = attn.scores %q, %k {causal, scale, q_tokens, k_tokens, step} : f32[H, n, m]`
+  /// — scaled scores `q·kᵀ` per query head (GQA mapping as `attention`),
+  /// masked entries −∞.
+  case attnScores = "attn.scores"
+  /// `%o = attn.apply %p, %v {col_start, q_tokens, k_tokens, step} : [n, H, Dv]`
+  /// — `p[h, :, col_start ..< col_start + m] · v` for every query head.
+  case attnApply = "attn.apply"
+  /// `%y = concat %a, %b, … {axis} : t` — concatenation along `axis`.
+  case concat
 }

@@ -14,21 +14,31 @@ public struct PassPipeline: Sendable {
     }
     switch name {
     case ShardSequencePass.passName:
-      var layout: TokenLayout?
-      for (key, value) in options {
-        guard key == "layout", let l = TokenLayout(rawValue: value) else {
+      var pass = ShardSequencePass()
+      for (key, value) in options.sorted(by: { $0.key < $1.key }) {
+        if key == "layout", let l = TokenLayout.Kind(rawValue: value) {
+          pass.layout = l
+        } else if key == "group", let g = Int(value), g >= 1 {
+          pass.groupSize = g
+        } else {
           throw PassError(
-            "pass 'shard-sequence' takes layout=\(TokenLayout.allCases.map(\.rawValue).joined(separator: "|")), found \(key)=\(value)")
+            "pass 'shard-sequence' takes layout=\(TokenLayout.Kind.allCases.map(\.rawValue).joined(separator: "|")) and group=N, found \(key)=\(value)")
         }
-        layout = l
       }
-      return ShardSequencePass(layout: layout)
-    case TokenRingPass.passName:
-      try noOptions()
-      return TokenRingPass()
+      return pass
+    case "usp":
+      guard let u = options["ulysses"].flatMap(Int.init), let r = options["ring"].flatMap(Int.init),
+        let inner = Strategy.Inner(rawValue: options["inner"] ?? "ring"), Set(options.keys).isSubset(of: ["ulysses", "ring", "inner"])
+      else { throw PassError("pass 'usp' takes ulysses=U, ring=R and inner=ring|tokenring") }
+      return LowerAttentionPass(.usp(ulysses: u, ring: r, inner: inner))
     default:
-      throw PassError(
-        "unknown pass '\(name)'; known passes: \(ShardSequencePass.passName), \(TokenRingPass.passName)")
+      let lowerings: [Strategy] = [.tokenring, .ring, .ringZigzag, .rsa, .ulysses, .allgather]
+      guard let strategy = lowerings.first(where: { $0.passName == name }) else {
+        throw PassError(
+          "unknown pass '\(name)'; known passes: \(([ShardSequencePass.passName, "usp"] + lowerings.map(\.passName)).joined(separator: ", "))")
+      }
+      try noOptions()
+      return LowerAttentionPass(strategy)
     }
   }
 

@@ -1,6 +1,6 @@
 import GraphIR
 
-/// `shard-sequence{layout=zigzag|contiguous}`: stage graph → partitioned.
+/// `shard-sequence{layout=zigzag|contiguous, group=U}`: stage graph → partitioned.
 ///
 /// Gives every rank its own copy of every graph, `@g` → `@g.r0 … @g.r{P−1}`
 /// (the source graphs are kept beside them),
@@ -15,7 +15,8 @@ import GraphIR
 /// collective (rank r computes its rows against every rank's keys) until a
 /// strategy pass lowers it. The layout defaults to zigzag when the model has
 /// causal attention (it balances the causal triangle) and contiguous
-/// otherwise.
+/// otherwise. `group=U` gives USP's two-level layout (`zigzag/U`): the layout
+/// over P/U groups of U ranks, each group's tokens cut into U pieces.
 ///
 /// A model whose ops mix tokens other than through `attention` (the sequence
 /// dimension anywhere but axis 0, or as a matmul's right operand) cannot be
@@ -23,9 +24,14 @@ import GraphIR
 public struct ShardSequencePass: Pass {
   public static let passName = "shard-sequence"
   public var name: String { Self.passName }
-  public var layout: TokenLayout?
+  /// The layout kind; nil picks zigzag for causal models, else contiguous.
+  public var layout: TokenLayout.Kind?
+  public var groupSize: Int
 
-  public init(layout: TokenLayout? = nil) { self.layout = layout }
+  public init(layout: TokenLayout.Kind? = nil, groupSize: Int = 1) {
+    self.layout = layout
+    self.groupSize = groupSize
+  }
 
   public func run(_ module: inout Module, _ context: PassContext) throws(PassError) {
     guard Stage(of: module) == .graph else {
@@ -37,11 +43,14 @@ public struct ShardSequencePass: Pass {
         at: module.location)
     }
     let p = context.sp
-    let layout = self.layout ?? (Self.hasCausalAttention(module) ? .zigzag : .contiguous)
-    let chunks = layout.chunkCount(ranks: p)
-    if seqDim.value < Int64(chunks) {
+    if p % groupSize != 0 {
+      throw PassError("--sp \(p) is not a multiple of the group size \(groupSize)", isUsage: true)
+    }
+    let layout = TokenLayout(self.layout ?? (Self.hasCausalAttention(module) ? .zigzag : .contiguous), groupSize: groupSize)
+    let needed = layout.minimumSequence(ranks: p)
+    if seqDim.value < needed {
       throw PassError(
-        "--sp \(p) with the \(layout) layout needs at least \(chunks) tokens (\(chunks / p) chunk(s) per rank); "
+        "--sp \(p) with the \(layout) layout needs at least \(needed) tokens (\(needed / Int64(p)) per rank); "
           + "the sequence \(seqDim.name) has \(seqDim.value) (raise --seq or lower --sp)", isUsage: true)
     }
     try checkShardable(module, seq: seqDim.name)
@@ -57,7 +66,7 @@ public struct ShardSequencePass: Pass {
     module.graphs = graphs
     module.attributes["stage"] = .string(Stage.partitioned.rawValue)
     module.attributes["sp"] = .int(Int64(p))
-    module.attributes["layout"] = .string(layout.rawValue)
+    module.attributes["layout"] = .string(layout.description)
   }
 
   static func hasCausalAttention(_ module: Module) -> Bool {

@@ -1,13 +1,80 @@
 import GraphIR
 
-/// The sequence-parallel strategies `ringc compile --strategy` offers, each a
-/// pass pipeline.
-public enum Strategy: String, CaseIterable, Sendable {
+/// The sequence-parallel strategies `ringc compile --strategy` offers. Each is
+/// a pass pipeline: `shard-sequence` with the layout the strategy needs, then
+/// the pass that lowers every attention node.
+public enum Strategy: Hashable, Sendable, CustomStringConvertible {
+  /// Queries travel, partials go home (Wang et al. 2024). Zigzag when causal.
   case tokenring
+  /// K/V travel one hop forward per step over contiguous chunks (Liu et al.).
+  case ring
+  /// Ring with the zigzag layout: balanced causal work, half blocks.
+  case ringZigzag
+  /// Ring Self-Attention (Li et al. 2021): keys circulate to build whole score
+  /// rows, then values circulate. Holds f32[H, n, S] scores per rank.
+  case rsa
+  /// All-to-all from sequence shards to head shards and back (DeepSpeed-Ulysses).
+  case ulysses
+  /// Ulysses degree × ring degree = P (Fang & Zhao); the ring part is `ring`
+  /// or `tokenring`.
+  case usp(ulysses: Int, ring: Int, inner: Inner)
+  /// All-gather K and V, attend local queries (Llama 3 / Megatron CP).
+  case allgather
 
+  public enum Inner: String, Sendable { case ring, tokenring }
+
+  /// What `--strategy` accepts, for messages.
+  public static let spellings = ["tokenring", "ring", "ring-zigzag", "rsa", "ulysses", "usp:UxR[:ring|tokenring]", "allgather"]
+
+  public init?(_ text: String) {
+    switch text {
+    case "tokenring": self = .tokenring
+    case "ring": self = .ring
+    case "ring-zigzag": self = .ringZigzag
+    case "rsa": self = .rsa
+    case "ulysses": self = .ulysses
+    case "allgather": self = .allgather
+    default:
+      let parts = text.split(separator: ":")
+      guard parts.count == 2 || parts.count == 3, parts[0] == "usp" else { return nil }
+      let degrees = parts[1].split(separator: "x")
+      guard degrees.count == 2, let u = Int(degrees[0]), let r = Int(degrees[1]), u >= 1, r >= 1 else { return nil }
+      let inner = parts.count == 3 ? Inner(rawValue: String(parts[2])) : .ring
+      guard let inner else { return nil }
+      self = .usp(ulysses: u, ring: r, inner: inner)
+    }
+  }
+
+  public var description: String {
+    switch self {
+    case .tokenring: "tokenring"
+    case .ring: "ring"
+    case .ringZigzag: "ring-zigzag"
+    case .rsa: "rsa"
+    case .ulysses: "ulysses"
+    case .allgather: "allgather"
+    case .usp(let u, let r, let inner): "usp:\(u)x\(r):\(inner.rawValue)"
+    }
+  }
+
+  /// The lowering pass's name in pipelines.
+  public var passName: String {
+    switch self {
+    case .tokenring: "token-ring"
+    case .usp: "usp"
+    default: description
+    }
+  }
+
+  /// `shard-sequence{…},<lowering>`; an empty layout option means "zigzag if
+  /// the model is causal, else contiguous".
   public var pipeline: String {
     switch self {
-    case .tokenring: "\(ShardSequencePass.passName),\(TokenRingPass.passName)"
+    case .tokenring, .allgather: "\(ShardSequencePass.passName),\(passName)"
+    case .ring, .rsa, .ulysses: "\(ShardSequencePass.passName){layout=contiguous},\(passName)"
+    case .ringZigzag: "\(ShardSequencePass.passName){layout=zigzag},\(passName)"
+    case .usp(let u, let r, let inner):
+      "\(ShardSequencePass.passName){group=\(u)},usp{ulysses=\(u),ring=\(r),inner=\(inner.rawValue)}"
     }
   }
 }

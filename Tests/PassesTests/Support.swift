@@ -32,11 +32,11 @@ func loadModel(_ name: String, seq: Int64? = nil) throws -> Module {
   return m
 }
 
-/// Compiles with the TokenRing pipeline, verifying after every pass, and
-/// stamps the result as a plan.
-func compile(_ name: String, sp: Int, seq: Int64? = nil) throws -> Module {
+/// Compiles with a strategy's pipeline (TokenRing by default), verifying
+/// after every pass, and stamps the result as a plan.
+func compile(_ name: String, sp: Int, seq: Int64? = nil, strategy: Strategy = .tokenring) throws -> Module {
   var m = try loadModel(name, seq: seq)
-  try PassPipeline(parsing: Strategy.tokenring.pipeline).run(&m, PassContext(sp: sp), verifyEach: true)
+  try PassPipeline(parsing: strategy.pipeline).run(&m, PassContext(sp: sp), verifyEach: true)
   Plan.stamp(&m)
   return m
 }

@@ -62,7 +62,8 @@ import Testing
   @Test(arguments: [
     (["--sp", "0"], "--sp must be at least 1, found 0"),
     (["--sp", "17"], "--sp 17 with the zigzag layout needs at least 34 tokens"),
-    (["--sp", "2", "--strategy", "ringish"], "unknown --strategy 'ringish'; known: tokenring"),
+    (["--sp", "2", "--strategy", "ringish"], "unknown --strategy 'ringish'; known: tokenring, ring, ring-zigzag"),
+    (["--sp", "3", "--strategy", "usp:2x2"], "--strategy usp:2x2 needs --sp 4 (ulysses 2 × ring 2), found --sp 3"),
     (["--sp", "2", "--passes", "token-ring{x=1}"], "--passes: pass 'token-ring' takes no option 'x'"),
     (["--sp", "2", "--seq=-5"], "--seq must be a positive number of tokens, found -5"),
   ])
@@ -72,6 +73,13 @@ import Testing
     #expect(r.status == 64, "\(r.stderr)")
     #expect(r.stderr.contains(message), "\(r.stderr)")
     #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty, "nothing is written")
+  }
+
+  @Test func aStrategyThatCannotServeTheModelSaysWhy() throws {
+    let dir = try temporaryDirectory()
+    let r = try ringc(["compile", "models/tiny.ir", "--sp", "3", "--strategy", "ulysses", "-o", dir + "/p"])
+    #expect(r.status == 65)
+    #expect(r.stderr.contains("models/tiny.ir:30:10: error: ulysses needs the query heads (4) to be a multiple of the Ulysses degree 3"))
   }
 
   @Test func modelWithoutAttentionCompilesAndSaysSo() throws {

@@ -28,6 +28,21 @@ struct RunCommandTests {
     #expect((json["layers"] as? [Any])?.count == 2, "both attention layers are compared")
   }
 
+  /// Every strategy, causal GQA (tiny) and non-causal MHA (tiny-dit), P = 2…4
+  /// where the strategy allows it, on an uneven length.
+  @Test(arguments: ["ring", "ring-zigzag", "rsa", "ulysses", "allgather", "usp:2x2", "usp:2x2:tokenring"], ["tiny.ir", "tiny-dit.ir"])
+  func everyStrategyMatchesTheDenseReference(strategy: String, model: String) throws {
+    let dir = try temporaryDirectory()
+    for sp in strategy.hasPrefix("usp") ? [4] : strategy == "ulysses" ? [2, 4] : [2, 3, 4] {
+      let plan = "\(dir)/p\(sp).plan"
+      let compiled = try ringc(["compile", "models/\(model)", "--sp", "\(sp)", "--seq", "29", "--strategy", strategy, "-o", plan])
+      #expect(compiled.status == 0, "\(compiled.stderr)")
+      let r = try mpirun(sp, ["run", plan, "--check", "--json"])
+      #expect(r.status == 0, "\(strategy) \(model) sp \(sp): \(r.stderr)")
+      #expect(r.stdout.contains("\"passed\": true"), "\(strategy) \(model) sp \(sp): \(r.stdout)")
+    }
+  }
+
   @Test func textReportAndTraceAndTensorDumps() throws {
     let dir = try temporaryDirectory()
     let plan = try Self.compile("tiny.ir", sp: 2, seq: 30, in: dir)

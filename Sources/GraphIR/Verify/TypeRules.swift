@@ -63,6 +63,22 @@ struct TypeRules {
     case .slice: return [try slice(t[0], op)]
     case .attnBlock: return try attnBlock(t, op)
     case .attnMerge: return try attnMerge(t, op)
+    case .allGather, .allToAll: return [try collective(t[0], op)]
+    case .repeatKV:
+      guard case .int(let f)? = op.attributes["factor"], f >= 1, t[0].rank == 3, let h = bindings.value(of: t[0].dims[1])
+      else { throw TypeRuleError("repeat_kv needs [n, heads, head_dim] and a factor ≥ 1", operand: 0) }
+      return [TensorType(t[0].dtype, [t[0].dims[0], .literal(h * f), t[0].dims[2]])]
+    case .attnScores:
+      let (q, k) = (t[0], t[1])
+      _ = try attention([q, k, k], op)
+      return [TensorType(.f32, [q.dims[1], q.dims[0], k.dims[0]])]
+    case .attnApply:
+      let (p, v) = (t[0], t[1])
+      guard p.rank == 3, v.rank == 3, case .int(let start)? = op.attributes["col_start"], start >= 0,
+        let cols = bindings.value(of: p.dims[2]), let m = bindings.value(of: v.dims[0]), start <= cols - m
+      else { throw TypeRuleError("attn.apply takes probabilities [H, n, cols] and values [m, KVH, Dv] with col_start + m ≤ cols", operand: 0) }
+      return [TensorType(v.dtype, [p.dims[1], p.dims[0], v.dims[2]])]
+    case .concat: return [try concat(t, op)]
     case .repeat, .return, .sendStart, .sendDone, .recvStart, .recvDone:
       preconditionFailure("\(op.opcode) is checked by the verifier")
     }
@@ -203,6 +219,48 @@ struct TypeRules {
       throw TypeRuleError("slice rows \(start) ..< \(start) + \(len) are outside \(x)'s \(rows) rows", operand: 0)
     }
     return TensorType(x.dtype, [.literal(len)] + x.dims.dropFirst())
+  }
+
+  private func collective(_ x: TensorType, _ op: Op) throws(TypeRuleError) -> TensorType {
+    let result = op.resultTypes[0]
+    guard case .ints(let group)? = op.attributes["group"], !group.isEmpty, Set(group).count == group.count,
+      group.allSatisfy({ $0 >= 0 })
+    else { throw TypeRuleError("'\(op.opcode.rawValue)' needs a group of distinct ranks") }
+    if result.dtype != x.dtype || result.rank != x.rank {
+      throw TypeRuleError("'\(op.opcode.rawValue)' keeps dtype and rank: \(x) cannot become \(result)", operand: 0)
+    }
+    if op.opcode == .allToAll {
+      guard case .int(let split)? = op.attributes["split_axis"], case .int(let cat)? = op.attributes["concat_axis"],
+        split >= 0, split < x.rank, cat >= 0, cat < x.rank
+      else { throw TypeRuleError("all_to_all axes must be within the operand's rank \(x.rank)") }
+      let parts = Int64(group.count)
+      if case .ints(let sizes)? = op.attributes["split_sizes"] {
+        if sizes.count != group.count || sizes.reduce(0, +) != bindings.value(of: x.dims[Int(split)]) {
+          throw TypeRuleError("all_to_all split_sizes \(sizes) do not cut \(x) along axis \(split) into \(parts) parts", operand: 0)
+        }
+      } else if let n = bindings.value(of: x.dims[Int(split)]), n % parts != 0 {
+        throw TypeRuleError("all_to_all cannot cut \(n) along axis \(split) into \(parts) equal parts", operand: 0)
+      }
+    }
+    return result
+  }
+
+  private func concat(_ t: [TensorType], _ op: Op) throws(TypeRuleError) -> TensorType {
+    guard case .int(let axis)? = op.attributes["axis"], axis >= 0, axis < t[0].rank else {
+      throw TypeRuleError("concat axis must be within the operands' rank")
+    }
+    var total: Int64 = 0
+    for (i, x) in t.enumerated() {
+      let same = x.rank == t[0].rank && x.dtype == t[0].dtype
+        && (0..<x.rank).allSatisfy { $0 == Int(axis) || eq(x.dims[$0], t[0].dims[$0]) }
+      guard same, let n = bindings.value(of: x.dims[Int(axis)]) else {
+        throw TypeRuleError("concat operands must agree except along axis \(axis): \(t[0]) and \(x)", operand: i)
+      }
+      total += n
+    }
+    var dims = t[0].dims
+    dims[Int(axis)] = .literal(total)
+    return TensorType(t[0].dtype, dims)
   }
 
   /// Checks `[start, len, start, len, …]` token ranges and returns their total length.

@@ -37,10 +37,10 @@ public enum Plan {
   /// The per-rank token layout of a plan or partitioned module.
   public static func tokens(_ module: Module) throws(PassError) -> [TokenRanges] {
     guard let p = module.ranks, case .string(let name)? = module.attributes["layout"],
-      let layout = TokenLayout(rawValue: name), let seq = module.sequenceDim
+      let layout = TokenLayout(name), let seq = module.sequenceDim
     else { throw PassError("module @\(module.name) has no sp, layout or sequence dimension", at: module.location) }
-    if seq.value < Int64(layout.chunkCount(ranks: p)) {
-      throw PassError("sequence \(seq.value) is shorter than the \(layout) layout's \(layout.chunkCount(ranks: p)) chunks", at: module.location)
+    if seq.value < layout.minimumSequence(ranks: p) || p % layout.groupSize != 0 {
+      throw PassError("sequence \(seq.value) and sp \(p) do not fit the \(layout) layout", at: module.location)
     }
     return layout.tokens(sequence: seq.value, ranks: p)
   }

@@ -30,6 +30,8 @@ public struct PlanStats: Sendable {
     public var matmulFlops: [Int64]
     /// One call's messages (layer set to the program's first layer).
     public var messages: [Message]
+    /// Per rank: the most bytes live at once in the attention region.
+    public var peakBytes: [Int64]
   }
 
   public var sp: Int
@@ -62,7 +64,8 @@ public struct PlanStats: Sendable {
       }
     }
     let mainHasAttention = module.graphs.contains { g in
-      Plan.family(of: g.name)?.name == Module.entryGraphName && g.ops.contains { $0.opcode == .attnBlock }
+      Plan.family(of: g.name)?.name == Module.entryGraphName
+        && g.ops.contains { $0.opcode == .attnBlock || $0.opcode == .attnScores }
     }
     if mainHasAttention {
       layersOf[Module.entryGraphName] = [next]
@@ -74,9 +77,18 @@ public struct PlanStats: Sendable {
       var stepFlops: [Int: [Int64]] = [:]
       var matmulFlops = [Int64](repeating: 0, count: family.graphs.count)
       var messages: [Message] = []
+      var peakBytes = [Int64](repeating: 0, count: family.graphs.count)
       for (r, g) in family.graphs.enumerated() {
         let types = Plan.valueTypes(of: g)
+        peakBytes[r] = Liveness.attentionPeak(g, types: types, bindings: bindings)
+        func addFlops(_ step: Int64, _ flops: Int64) {
+          stepFlops[Int(step), default: [Int64](repeating: 0, count: family.graphs.count)][r] += flops
+        }
         for op in g.ops {
+          let kind: String = {
+            guard case .string(let chan)? = op.attributes["chan"] else { return "" }
+            return chan.split(separator: ".").last.map(String.init) ?? chan
+          }()
           switch op.opcode {
           case .attnBlock:
             guard case .int(let step)? = op.attributes["step"],
@@ -87,8 +99,32 @@ public struct PlanStats: Sendable {
               let h = bindings.value(of: qt.dims[1]), let d = bindings.value(of: qt.dims[2]),
               let dv = bindings.value(of: vt.dims[2])
             else { continue }
-            let flops = Mask(op.attributes).visiblePairs(q, k) * 2 * (d + dv) * h
-            stepFlops[Int(step), default: [Int64](repeating: 0, count: family.graphs.count)][r] += flops
+            addFlops(step, Mask(op.attributes).visiblePairs(q, k) * 2 * (d + dv) * h)
+          case .attnScores, .attnApply:
+            // Dense products: 2·D·H per score, 2·Dv·H per applied column.
+            guard case .int(let step)? = op.attributes["step"], case .value(let a) = op.operands[0],
+              case .value(let b) = op.operands[1], let at = types[a], let bt = types[b],
+              let elements = bindings.elementCount(of: op.resultTypes[0])
+            else { continue }
+            let inner = op.opcode == .attnScores ? bindings.value(of: at.dims[2]) : bindings.value(of: bt.dims[0])
+            addFlops(step, 2 * elements * (inner ?? 0))
+          case .allGather, .allToAll:
+            guard case .ints(let group)? = op.attributes["group"], case .int(let step)? = op.attributes["step"],
+              let t = Self.type(op.operands[0], types, module), let total = bindings.byteCount(of: t),
+              let extents = bindings.extents(of: t)
+            else { continue }
+            // all_gather sends the whole operand to every other member;
+            // all_to_all sends member i its part.
+            var share = group.map { _ in total }
+            if op.opcode == .allToAll, case .int(let axis)? = op.attributes["split_axis"] {
+              let n = extents[Int(axis)]
+              let sizes: [Int64]
+              if case .ints(let s)? = op.attributes["split_sizes"] { sizes = s } else { sizes = group.map { _ in n / Int64(group.count) } }
+              share = sizes.map { n > 0 ? total / n * $0 : 0 }
+            }
+            for (i, member) in group.enumerated() where Int(member) != r {
+              messages.append(Message(layer: layers.first ?? 0, step: Int(step), src: r, dst: Int(member), kind: kind, bytes: share[i]))
+            }
           case .matmul:
             guard let a = Self.type(op.operands[0], types, module), let b = Self.type(op.operands[1], types, module),
               let elements = bindings.elementCount(of: a), let n = bindings.value(of: b.dims[1])
@@ -97,7 +133,6 @@ public struct PlanStats: Sendable {
             matmulFlops[r] += 2 * elements * n
           case .sendStart:
             guard let key = Plan.messageKey(op, rank: r, sending: true) else { continue }
-            let kind = key.chan.split(separator: ".").last.map(String.init) ?? key.chan
             for (i, operand) in op.operands.enumerated() {
               guard let t = Self.type(operand, types, module), let bytes = bindings.byteCount(of: t) else { continue }
               messages.append(
@@ -109,7 +144,9 @@ public struct PlanStats: Sendable {
           }
         }
       }
-      return Program(family: family.name, layers: layers, stepFlops: stepFlops, matmulFlops: matmulFlops, messages: messages)
+      return Program(
+        family: family.name, layers: layers, stepFlops: stepFlops, matmulFlops: matmulFlops, messages: messages,
+        peakBytes: peakBytes)
     }
   }
 

@@ -83,6 +83,7 @@ public struct PlanVerifier {
   private mutating func checkPairing(_ graphs: [Graph]) -> Bool {
     let before = diagnostics.count
     let expected = graphs.reduce(0) { $0 + $1.ops.count } / 2
+    var collectives: [String: [(rank: Int, group: [Int64], location: SourceLocation?)]] = [:]
     var sends: [Plan.MessageKey: (rank: Int, types: [TensorType], location: SourceLocation?)] = .init(minimumCapacity: expected)
     var recvs: [Plan.MessageKey: (rank: Int, types: [TensorType], location: SourceLocation?)] = .init(minimumCapacity: expected)
     for (r, g) in graphs.enumerated() {
@@ -112,6 +113,14 @@ public struct PlanVerifier {
             recvs[key] = (r, payload, op.location)
             for name in op.results { openRecvs[name] = op }
           }
+        case .allGather, .allToAll:
+          guard case .ints(let group)? = op.attributes["group"], let key = Self.collectiveKey(op) else { continue }
+          if !group.contains(Int64(r)) {
+            error(r, "\(op.opcode.rawValue) on \(key) has a group \(group) without this rank", at: op.location)
+          } else if let bad = group.first(where: { $0 >= Int64(ranks) }) {
+            error(r, "\(op.opcode.rawValue) on \(key) names rank \(bad), which is not one of \(ranks)", at: op.location)
+          }
+          collectives[key, default: []].append((r, group, op.location))
         case .sendDone:
           if let key = Plan.messageKey(op, rank: r, sending: true), openSends.removeValue(forKey: key) == nil {
             error(r, "send.done to rank \(key.dst) on \(key) has no earlier send.start", at: op.location)
@@ -144,10 +153,31 @@ public struct PlanVerifier {
     for (key, r) in recvs.sorted(by: { ($0.key.dst, $0.key.step, $0.key.chan) < ($1.key.dst, $1.key.step, $1.key.chan) }) where sends[key] == nil {
       error(r.rank, "recv.start from rank \(key.src) (\(key)) has no matching send.start on rank \(key.src)", at: r.location)
     }
+    for (key, calls) in collectives.sorted(by: { $0.key < $1.key }) {
+      let group = calls[0].group
+      let callers = calls.map(\.rank)
+      for c in calls where c.group != group {
+        error(c.rank, "collective \(key) has group \(c.group), but rank \(calls[0].rank) uses \(group)", at: c.location)
+      }
+      for missing in group where !callers.contains(Int(missing)) {
+        error(calls[0].rank, "collective \(key) of group \(group) is never reached by rank \(missing)", at: calls[0].location)
+      }
+      if Set(callers).count != callers.count {
+        error(calls[0].rank, "collective \(key) is called twice by one rank", at: calls[0].location)
+      }
+    }
     return diagnostics.count == before
   }
 
   // MARK: - Execution with token provenance
+
+  /// Collectives pair by channel, step and group.
+  static func collectiveKey(_ op: Op) -> String? {
+    guard case .string(let chan)? = op.attributes["chan"], case .int(let step)? = op.attributes["step"],
+      case .ints(let group)? = op.attributes["group"]
+    else { return nil }
+    return "chan \"\(chan)\", step \(step), group \(group)"
+  }
 
   /// A (query tokens, key tokens) block folded into a partial result.
   struct Contribution {
@@ -180,6 +210,8 @@ public struct PlanVerifier {
     var rows: TokenRanges?
     /// For attention partials: the blocks merged into it, and the mask.
     var partial: Blocks?
+    /// For score blocks: the global tokens of the columns (the keys).
+    var columns: TokenRanges?
     var mask = Mask(causal: false, window: nil)
     /// False for a receive buffer before its recv.done.
     var ready = true
@@ -203,6 +235,8 @@ public struct PlanVerifier {
     /// Receive buffer → (its message, its index among the message's tensors).
     var recvKeys: [[String: (key: Plan.MessageKey, index: Int)]] = Array(repeating: [:], count: ranks)
     var checked: [Set<String>] = Array(repeating: [], count: ranks)
+    /// Collective → the facts of the operands of the ranks that reached it.
+    var arrivals: [String: [Int: Fact]] = [:]
     var progress = true
     while progress {
       progress = false
@@ -222,6 +256,13 @@ public struct PlanVerifier {
             }
           } else if op.opcode == .sendDone, let key = Plan.messageKey(op, rank: r, sending: true), !receiving.contains(key) {
             break
+          } else if op.opcode.isCollective, let key = Self.collectiveKey(op), case .ints(let group)? = op.attributes["group"] {
+            if case .value(let v) = op.operands[0] { arrivals[key, default: [:]][r] = states[r].facts[v] ?? Fact() }
+            if arrivals[key]!.count < group.count { break }
+            collective(op, rank: r, group: group.map(Int.init), facts: arrivals[key]!, state: &states[r])
+            states[r].pc += 1
+            progress = true
+            continue
           }
           execute(op, rank: r, state: &states[r], checked: &checked[r])
           switch op.opcode {
@@ -257,6 +298,11 @@ public struct PlanVerifier {
           ?? op.operands.compactMap { o -> String? in
             if case .value(let v) = o, let k = recvKeys[r][v] { return "\(k.key.src)" } else { return nil }
           }.first ?? "?"
+        if op.opcode.isCollective, case .ints(let group)? = op.attributes["group"], let key = Self.collectiveKey(op) {
+          let absent = group.filter { arrivals[key]?[Int($0)] == nil }.map(String.init).joined(separator: ", ")
+          parts.append("rank \(r) waits in \(op.opcode.rawValue) for rank \(absent)")
+          continue
+        }
         parts.append("rank \(r) waits in \(op.opcode.rawValue) for rank \(peer)")
       }
       let first = blocked[0]
@@ -278,8 +324,12 @@ public struct PlanVerifier {
       if !f.ready {
         error(r, "'\(op.opcode.rawValue)' reads %\(v) before its recv.done", at: op.location(ofOperand: i))
       }
-      // A finished attention output flowing into ordinary ops: check its coverage once.
-      if f.partial != nil, !Self.attentionOps.contains(op.opcode), checked.insert(v).inserted {
+      // A finished attention output (or a whole score row) flowing into
+      // ordinary ops: check its coverage once.
+      let summing = op.opcode == .add && op.operands.allSatisfy { o in
+        if case .value(let n) = o { state.facts[n]?.partial != nil } else { false }
+      }
+      if f.partial != nil, !Self.attentionOps.contains(op.opcode), !summing, checked.insert(v).inserted {
         checkCoverage(v, f, rank: r, at: op.location(ofOperand: i))
       }
     }
@@ -308,6 +358,61 @@ public struct PlanVerifier {
       }
       let partial = Fact(rows: q, partial: .block(Contribution(q: q, k: k)), mask: mask)
       for name in op.results { state.facts[name] = partial }
+    case .attnScores:
+      let q = TokenRanges(attribute: op.attributes["q_tokens"])
+      let k = TokenRanges(attribute: op.attributes["k_tokens"])
+      for (i, claimed, label) in [(0, q, "query"), (1, k, "key")] {
+        if let actual = fact(i)?.rows, actual != claimed {
+          error(r, "attn.scores claims \(label) tokens \(claimed.map(\.description) ?? "?") but its \(label) rows hold \(actual)", at: op.location(ofOperand: i))
+        }
+      }
+      guard let q, let k else { return }
+      let mask = Mask(op.attributes)
+      if !mask.anyVisible(q, k) {
+        error(r, "attn.scores computes queries \(q) against keys \(k), a block the mask hides entirely", at: op.location)
+      }
+      state.facts[op.results[0]] = Fact(rows: q, partial: .block(Contribution(q: q, k: k)), columns: k, mask: mask)
+    case .concat:
+      let facts = op.operands.indices.compactMap(fact)
+      guard facts.count == op.operands.count, let first = facts.first else { return }
+      if facts.contains(where: { $0.rows != first.rows }) {
+        error(r, "concat joins blocks of different query tokens", at: op.location)
+      }
+      let blocks = facts.compactMap(\.partial)
+      let merged = blocks.dropFirst().reduce(blocks.first) { acc, b in acc.map { .merged($0, b) } }
+      let columns = facts.allSatisfy({ $0.columns != nil })
+        ? TokenRanges(facts.flatMap { $0.columns!.ranges }) : nil
+      state.facts[op.results[0]] = Fact(rows: first.rows, partial: merged, columns: columns, mask: first.mask)
+    case .attnApply:
+      guard let p = fact(0), let columns = p.columns, case .int(let start)? = op.attributes["col_start"],
+        let k = TokenRanges(attribute: op.attributes["k_tokens"]), let q = TokenRanges(attribute: op.attributes["q_tokens"])
+      else { return }
+      let used = columns.rows(start, k.count)
+      if used != k {
+        error(r, "attn.apply claims keys \(k) but columns \(start) ..< \(start + k.count) hold keys \(used)", at: op.location)
+      }
+      if let rows = fact(1)?.rows, rows != k {
+        error(r, "attn.apply claims keys \(k) but its value rows hold \(rows)", at: op.location(ofOperand: 1))
+      }
+      if let rows = p.rows, rows != q {
+        error(r, "attn.apply claims query tokens \(q) but the probabilities' rows hold \(rows)", at: op.location(ofOperand: 0))
+      }
+      state.facts[op.results[0]] = Fact(rows: q, partial: .block(Contribution(q: q, k: k)), mask: p.mask)
+    case .softmax where fact(0)?.columns != nil:
+      // Probabilities keep the score blocks' columns for attn.apply; the
+      // coverage of the denominator was checked as the scores flowed in.
+      var f = fact(0)!
+      f.partial = nil
+      state.facts[op.results[0]] = f
+    case .add where fact(0)?.partial != nil && fact(1)?.partial != nil:
+      // RSA: applied blocks, already normalised, sum to the output.
+      let (a, b) = (fact(0)!, fact(1)!)
+      if a.rows != b.rows { error(r, "add sums partials of different query tokens", at: op.location) }
+      state.facts[op.results[0]] = Fact(rows: a.rows, partial: .merged(a.partial!, b.partial!), mask: a.mask)
+    case .repeatKV:
+      state.facts[op.results[0]] = Fact(rows: fact(0)?.rows)
+    case .allGather, .allToAll:
+      break
     case .attnMerge:
       guard let acc = fact(0), let part = fact(2), let accRows = acc.rows, let partRows = part.rows,
         case .int(let offset)? = op.attributes["offset"]
@@ -344,7 +449,36 @@ public struct PlanVerifier {
     }
   }
 
-  static let attentionOps: Set<Opcode> = [.attnMerge, .sendStart, .sendDone, .recvDone, .attnBlock]
+  static let attentionOps: Set<Opcode> = [.attnMerge, .sendStart, .sendDone, .recvDone, .attnBlock, .allToAll, .concat, .attnApply]
+
+  /// A collective every member reached: its result's token facts.
+  private mutating func collective(_ op: Op, rank r: Int, group: [Int], facts: [Int: Fact], state: inout RankState) {
+    guard let result = op.results.first else { return }
+    let members = group.map { facts[$0] ?? Fact() }
+    let me = group.firstIndex(of: r) ?? 0
+    let concatenated = members.allSatisfy({ $0.rows != nil }) ? TokenRanges(members.flatMap { $0.rows!.ranges }) : nil
+    switch op.opcode {
+    case .allGather:
+      state.facts[result] = Fact(rows: concatenated)
+    case .allToAll:
+      guard case .int(let split)? = op.attributes["split_axis"], case .int(let cat)? = op.attributes["concat_axis"] else { return }
+      if split != 0 && cat == 0 {
+        // Heads scattered, tokens gathered.
+        state.facts[result] = Fact(rows: concatenated)
+      } else if split == 0 && cat != 0, case .ints(let sizes)? = op.attributes["split_sizes"] {
+        // Tokens scattered back, heads gathered: this rank's slice of everyone's rows.
+        let start = sizes.prefix(me).reduce(0, +)
+        let mine = members[me].rows?.rows(start, sizes[me])
+        for (i, m) in members.enumerated() where m.rows?.rows(start, sizes[me]) != mine {
+          error(r, "all_to_all gathers heads of rank \(group[i]) for other tokens than its own", at: op.location)
+        }
+        state.facts[result] = Fact(rows: mine, partial: members[me].partial, mask: members[me].mask)
+      } else {
+        state.facts[result] = Fact(rows: members[me].rows)
+      }
+    default: break
+    }
+  }
 
   /// The partial `f` is a finished attention output: its blocks must cover
   /// every visible (query, key) pair of its rows exactly once.

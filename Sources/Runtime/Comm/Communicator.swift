@@ -10,6 +10,12 @@ public protocol Communicator: AnyObject {
   /// Blocks until the request completes or `deadline` (seconds on
   /// `Clock.now`) passes; returns false on timeout.
   func wait(_ request: CommRequest, deadline: Double) throws -> Bool
+  /// Every member of `group` contributes `tensor`; returns all contributions
+  /// in group order (blocking collective).
+  func allGather(_ tensor: Tensor, group: [Int]) throws -> [[Float]]
+  /// Sends `parts[i]` to member i of `group`; returns what each member sent
+  /// to this rank, in group order (blocking collective).
+  func allToAll(_ parts: [[Float]], group: [Int]) throws -> [[Float]]
 }
 
 /// One posted transfer. `completedAt` is set when it finishes (for traces).

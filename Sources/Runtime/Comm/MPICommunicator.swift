@@ -151,6 +151,62 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     return result
   }
 
+  // MARK: - Collectives on sub-groups
+
+  private var groupCommunicators: [[Int]: MPI_Comm] = [:]
+
+  /// A communicator for `group`, created the first time the group is used
+  /// (`MPI_Comm_create_group` involves only the group's members, and every
+  /// member reaches a group's first collective at the same op).
+  private func communicator(_ group: [Int]) throws -> MPI_Comm {
+    if group == Array(0..<size) { return cmpi_comm_world() }
+    if let c = groupCommunicators[group] { return c }
+    var world: MPI_Group?
+    var sub: MPI_Group?
+    var comm: MPI_Comm?
+    MPI_Comm_group(cmpi_comm_world(), &world)
+    var ranks = group.map(Int32.init)
+    MPI_Group_incl(world, Int32(group.count), &ranks, &sub)
+    let tag = Int32(truncatingIfNeeded: group.reduce(17) { $0 &* 31 &+ $1 }) & 0x7fff
+    guard MPI_Comm_create_group(cmpi_comm_world(), sub, tag, &comm) == MPI_SUCCESS, let comm else {
+      throw RuntimeError("could not create a communicator for ranks \(group)")
+    }
+    groupCommunicators[group] = comm
+    return comm
+  }
+
+  public func allGather(_ tensor: Tensor, group: [Int]) throws -> [[Float]] {
+    let comm = try communicator(group)
+    var count = Int32(tensor.count)
+    var counts = [Int32](repeating: 0, count: group.count)
+    MPI_Allgather(&count, 1, cmpi_int(), &counts, 1, cmpi_int(), comm)
+    var displacements = [Int32](repeating: 0, count: group.count)
+    for i in 1..<max(group.count, 1) where i < group.count { displacements[i] = displacements[i - 1] + counts[i - 1] }
+    var all = [Float](repeating: 0, count: Int(counts.reduce(0, +)))
+    let code = MPI_Allgatherv(tensor.pointer, count, cmpi_float(), &all, &counts, &displacements, cmpi_float(), comm)
+    guard code == MPI_SUCCESS else { throw RuntimeError("MPI_Allgatherv over ranks \(group) failed with code \(code)") }
+    return (0..<group.count).map { Array(all[Int(displacements[$0])..<Int(displacements[$0] + counts[$0])]) }
+  }
+
+  public func allToAll(_ parts: [[Float]], group: [Int]) throws -> [[Float]] {
+    let comm = try communicator(group)
+    var sendCounts = parts.map { Int32($0.count) }
+    var receiveCounts = [Int32](repeating: 0, count: group.count)
+    MPI_Alltoall(&sendCounts, 1, cmpi_int(), &receiveCounts, 1, cmpi_int(), comm)
+    func offsets(_ counts: [Int32]) -> [Int32] { counts.indices.map { i in counts.prefix(i).reduce(0, +) } }
+    var sendOffsets = offsets(sendCounts)
+    var receiveOffsets = offsets(receiveCounts)
+    var sendBuffer = parts.flatMap { $0 }
+    var receiveBuffer = [Float](repeating: 0, count: Int(receiveCounts.reduce(0, +)))
+    let code = MPI_Alltoallv(
+      &sendBuffer, &sendCounts, &sendOffsets, cmpi_float(), &receiveBuffer, &receiveCounts, &receiveOffsets,
+      cmpi_float(), comm)
+    guard code == MPI_SUCCESS else { throw RuntimeError("MPI_Alltoallv over ranks \(group) failed with code \(code)") }
+    return (0..<group.count).map {
+      Array(receiveBuffer[Int(receiveOffsets[$0])..<Int(receiveOffsets[$0] + receiveCounts[$0])])
+    }
+  }
+
   // MARK: - Progress thread
 
   private func progressLoop() {

@@ -172,6 +172,43 @@ public final class Interpreter {
       let (o, l) = BlockAttention.run(
         q: q, k: k, v: v, qPositions: qt.positions, kPositions: kt.positions, mask: mask, scale: Float(try float(op, "scale")))
       return ([o, l], mask.visiblePairs(qt, kt) * Int64(2 * (q.shape[2] + v.shape[2]) * q.shape[1]), false)
+    case .attnScores:
+      let (q, k) = (try arg(0), try arg(1))
+      guard let qt = TokenRanges(attribute: op.attributes["q_tokens"]), let kt = TokenRanges(attribute: op.attributes["k_tokens"]) else {
+        throw RuntimeError("attn.scores needs q_tokens and k_tokens")
+      }
+      let mask = Mask(op.attributes)
+      let s = ScoreAttention.scores(
+        q: q, k: k, qPositions: qt.positions, kPositions: kt.positions, mask: mask, scale: Float(try float(op, "scale")))
+      return ([s], mask.visiblePairs(qt, kt) * Int64(2 * q.shape[2] * q.shape[1]), false)
+    case .attnApply:
+      let (p, v) = (try arg(0), try arg(1))
+      let o = ScoreAttention.apply(p: p, v: v, column: Int(try int(op, "col_start")))
+      return ([o], Int64(2 * p.shape[0] * p.shape[1] * v.shape[0] * v.shape[2]), false)
+    case .concat:
+      let axis = Int(try int(op, "axis"))
+      let parts = try op.operands.indices.map { try arg($0) }
+      let packed = parts.map { t in Layout.split(t, axis: axis, sizes: [t.shape[axis]])[0] }
+      return ([Layout.concat(packed, axis: axis, shape: try shape(op.resultTypes[0]))], 0, false)
+    case .repeatKV:
+      return ([Layout.repeatHeads(try arg(0), factor: Int(try int(op, "factor")))], 0, false)
+    case .allGather:
+      let (comm, _) = try communication()
+      let parts = try comm.allGather(try arg(0), group: try group(op))
+      return ([Layout.concat(parts, axis: 0, shape: try shape(op.resultTypes[0]))], 0, false)
+    case .allToAll:
+      let (comm, _) = try communication()
+      let x = try arg(0)
+      let members = try group(op)
+      let split = Int(try int(op, "split_axis"))
+      let sizes: [Int]
+      if case .ints(let s)? = op.attributes["split_sizes"] {
+        sizes = s.map { Int($0) }
+      } else {
+        sizes = Array(repeating: x.shape[split] / members.count, count: members.count)
+      }
+      let received = try comm.allToAll(Layout.split(x, axis: split, sizes: sizes), group: members)
+      return ([Layout.concat(received, axis: Int(try int(op, "concat_axis")), shape: try shape(op.resultTypes[0]))], 0, false)
     case .attnMerge:
       let (o, l) = AttentionMerge.run(o1: try arg(0), l1: try arg(1), o2: try arg(2), l2: try arg(3), offset: Int(try int(op, "offset")))
       return ([o, l], 0, false)
@@ -219,6 +256,11 @@ public final class Interpreter {
     case .return:
       return ([], 0, false)
     }
+  }
+
+  private func group(_ op: Op) throws -> [Int] {
+    guard case .ints(let g)? = op.attributes["group"] else { throw RuntimeError("'\(op.opcode.rawValue)' needs a group") }
+    return g.map { Int($0) }
   }
 
   private func communication() throws -> (Communicator, Tags) {

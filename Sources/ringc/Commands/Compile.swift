@@ -19,8 +19,8 @@ struct Compile: ParsableCommand {
 
   @OptionGroup var sequence: SequenceOption
 
-  @Option(help: "Strategy: \(Strategy.allCases.map(\.rawValue).joined(separator: ", ")).")
-  var strategy: String = Strategy.tokenring.rawValue
+  @Option(help: "Strategy: \(Strategy.spellings.joined(separator: ", ")).")
+  var strategy: String = Strategy.tokenring.description
 
   @Option(name: .shortAndLong, help: "The plan file to write (atomically); default <model>.sp<P>.plan in the current directory.")
   var output: String?
@@ -46,9 +46,11 @@ struct Compile: ParsableCommand {
   func validate() throws {
     if sp < 1 { throw ValidationError("--sp must be at least 1, found \(sp)") }
     if sp > 65536 { throw ValidationError("--sp \(sp) is more ranks than ringc plans for (65536 at most)") }
-    if Strategy(rawValue: strategy) == nil {
-      throw ValidationError(
-        "unknown --strategy '\(strategy)'; known: \(Strategy.allCases.map(\.rawValue).joined(separator: ", "))")
+    guard let parsed = Strategy(strategy) else {
+      throw ValidationError("unknown --strategy '\(strategy)'; known: \(Strategy.spellings.joined(separator: ", "))")
+    }
+    if case .usp(let u, let r, _) = parsed, u * r != sp {
+      throw ValidationError("--strategy \(strategy) needs --sp \(u * r) (ulysses \(u) × ring \(r)), found --sp \(sp)")
     }
   }
 
@@ -56,7 +58,7 @@ struct Compile: ParsableCommand {
     let loaded: (module: Module, renderer: DiagnosticRenderer)
     do { loaded = try sequence.loader.loadWithSource(model) } catch { throw error.exitCode }
     var module = loaded.module
-    let pipelineText = passes ?? Strategy(rawValue: strategy)!.pipeline
+    let pipelineText = passes ?? Strategy(strategy)!.pipeline
     let pipeline: PassPipeline
     do {
       pipeline = try PassPipeline(parsing: pipelineText)

@@ -99,7 +99,7 @@ struct Run: ParsableCommand {
   }
 
   static func recompile(_ plan: Module, seq: Int64) throws(PassError) -> Module {
-    guard case .string(let name)? = plan.attributes["strategy"], let strategy = Strategy(rawValue: name), let p = plan.ranks else {
+    guard case .string(let name)? = plan.attributes["strategy"], let strategy = Strategy(name), let p = plan.ranks else {
       throw PassError("the plan does not name a strategy ringc can recompile for --seq")
     }
     var source = Plan.sourceModule(plan)

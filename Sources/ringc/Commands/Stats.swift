@@ -42,7 +42,8 @@ enum StatsReport {
       for r in 0..<s.sp {
         let flops = p.stepFlops.values.reduce(0) { $0 + $1[r] }
         var line = "    r\(r): attention \(formatFlops(flops)), matmul \(formatFlops(p.matmulFlops[r])), "
-        line += "sent \(formatBytes(s.bytesSent(p, rank: r))), received \(formatBytes(s.bytesReceived(p, rank: r)))"
+        line += "sent \(formatBytes(s.bytesSent(p, rank: r))), received \(formatBytes(s.bytesReceived(p, rank: r))), "
+        line += "peak attention memory \(formatBytes(p.peakBytes[r]))"
         let peers = Dictionary(grouping: p.messages.filter { $0.src == r }, by: \.dst)
           .map { ($0.key, $0.value.reduce(0) { $0 + $1.bytes }) }.sorted { $0.0 < $1.0 }
         if !peers.isEmpty { line += " (to " + peers.map { "r\($0.0): \(formatBytes($0.1))" }.joined(separator: ", ") + ")" }
@@ -66,7 +67,7 @@ enum StatsReport {
         let ranks = (0..<s.sp).map { r in
           "{\"rank\": \(r), \"attention_flops\": \(p.stepFlops.values.reduce(0) { $0 + $1[r] }), "
             + "\"matmul_flops\": \(p.matmulFlops[r]), \"bytes_sent\": \(s.bytesSent(p, rank: r)), "
-            + "\"bytes_received\": \(s.bytesReceived(p, rank: r))}"
+            + "\"bytes_received\": \(s.bytesReceived(p, rank: r)), \"peak_bytes\": \(p.peakBytes[r])}"
         }
         layers.append(
           (layer, "{\"layer\": \(layer), \"program\": \(jsonString(p.family)), \"steps\": [\(steps.joined(separator: ", "))], "

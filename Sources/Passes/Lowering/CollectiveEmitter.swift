@@ -1,0 +1,111 @@
+import GraphIR
+
+/// The strategies built on collectives.
+///
+/// - all-gather CP (Llama 3, Megatron `all_gather`): every rank gathers all of
+///   K and V (`all_gather`, rank order) and attends its own queries to them;
+///   the mask works on global positions, so the layout is free (zigzag when
+///   causal). Costs the whole K/V in memory on every rank.
+/// - Ulysses (DeepSpeed): `all_to_all` turns sequence shards into head shards
+///   (each rank: all tokens of the group, H/U query heads), full attention per
+///   head, and the inverse `all_to_all` turns the output back. U must divide
+///   H; with fewer kv heads than ranks each kv head is first repeated
+///   (`repeat_kv`), as the real implementations do.
+/// - USP (Fang & Zhao): Ulysses inside groups of U consecutive ranks, and a
+///   ring (Ring or TokenRing) over the R ranks that hold the same heads.
+struct CollectiveEmitter {
+  var b: PlanBuilder
+  let site: AttentionSite
+  let x: AttentionOperands
+
+  init(_ builder: PlanBuilder, site: AttentionSite, operands: AttentionOperands) {
+    b = builder
+    self.site = site
+    x = operands
+  }
+
+  private func rows(_ t: TensorType, _ n: Int64) -> TensorType { PlanBuilder.rows(t, n) }
+
+  mutating func allGather() -> [Op] {
+    let group = Array(0..<site.ranks)
+    let all = TokenRanges(site.tokens.flatMap(\.ranges))
+    let (kg, vg) = (b.name + ".kg", b.name + ".vg")
+    b.allGather(kg, x.k, group: group, chan: b.channel("k"), step: 0, type: rows(x.keyType, all.count))
+    b.allGather(vg, x.v, group: group, chan: b.channel("v"), step: 0, type: rows(x.valueType, all.count))
+    b.block(
+      (x.out, x.out + ".lse"), q: x.q, k: kg, v: vg, qTokens: site.tokens[site.rank], kTokens: all, step: 0,
+      outType: x.outType)
+    return b.ops
+  }
+
+  private func heads(_ t: TensorType) -> Int64 {
+    guard case .literal(let h) = t.dims[1] else { preconditionFailure("heads are not concrete") }
+    return h
+  }
+
+  private func withHeads(_ t: TensorType, rows n: Int64, heads h: Int64) -> TensorType {
+    TensorType(t.dtype, [.literal(n), .literal(h), t.dims[2]])
+  }
+
+  /// Ulysses over groups of `degree` consecutive ranks; with `inner`, a ring
+  /// over the groups (USP).
+  mutating func ulysses(degree u: Int, inner: Strategy.Inner?) throws(PassError) -> [Op] {
+    let (h, kvh) = (heads(x.queryType), heads(x.keyType))
+    let name = inner == nil ? "ulysses" : "usp"
+    if h % Int64(u) != 0 {
+      throw site.fail("\(name) needs the query heads (\(h)) to be a multiple of the Ulysses degree \(u)")
+    }
+    var factor: Int64 = 1
+    if kvh % Int64(u) != 0 {
+      guard Int64(u) % kvh == 0 else {
+        throw site.fail("\(name) cannot share \(kvh) kv heads among \(u) ranks (neither divides the other)")
+      }
+      factor = Int64(u) / kvh
+    }
+    let groupIndex = site.rank / u
+    let members = Array((groupIndex * u)..<(groupIndex * u + u))
+    let groupTokens = TokenRanges(members.flatMap { site.tokens[$0].ranges })
+    let n = groupTokens.count
+    let channel = b.channel("a2a")
+    var (k, v, kvHeads) = (x.k, x.v, kvh)
+    if factor > 1 {
+      (k, v, kvHeads) = (b.name + ".krep", b.name + ".vrep", kvh * factor)
+      b.repeatKV(k, x.k, factor: factor, type: withHeads(x.keyType, rows: site.tokens[site.rank].count, heads: kvHeads))
+      b.repeatKV(v, x.v, factor: factor, type: withHeads(x.valueType, rows: site.tokens[site.rank].count, heads: kvHeads))
+    }
+    let localQ = withHeads(x.queryType, rows: n, heads: h / Int64(u))
+    let localK = withHeads(x.keyType, rows: n, heads: kvHeads / Int64(u))
+    let localV = withHeads(x.valueType, rows: n, heads: kvHeads / Int64(u))
+    let localOut = withHeads(x.outType, rows: n, heads: h / Int64(u))
+    let (uq, uk, uv, uo) = (b.name + ".uq", b.name + ".uk", b.name + ".uv", b.name + ".uo")
+    b.allToAll(uq, x.q, group: members, split: 1, concat: 0, sizes: nil, chan: channel, step: 0, type: localQ)
+    b.allToAll(uk, k, group: members, split: 1, concat: 0, sizes: nil, chan: channel, step: 1, type: localK)
+    b.allToAll(uv, v, group: members, split: 1, concat: 0, sizes: nil, chan: channel, step: 2, type: localV)
+    let operands = AttentionOperands(
+      q: uq, k: uk, v: uv, queryType: localQ, keyType: localK, valueType: localV, out: uo, outType: localOut)
+    if let inner {
+      // The ring joins the ranks holding the same heads: the same place in every group.
+      let groups = site.ranks / u
+      let ring = RingGroup(
+        members: (0..<groups).map { $0 * u + site.rank % u }, index: groupIndex,
+        tokens: site.layout.groupTokens(sequence: site.sequence, groups: groups),
+        chunks: TokenLayout.chunks(sequence: site.sequence, count: site.layout.chunkCount(groups: groups)))
+      switch inner {
+      case .tokenring:
+        var e = TokenRingEmitter(b, group: ring, operands: operands)
+        _ = site.causal ? e.causalZigzag() : e.nonCausal()
+        b = e.b
+      case .ring:
+        var e = RingEmitter(b, group: ring, operands: operands, causal: site.causal, zigzag: site.layout.kind == .zigzag)
+        _ = e.emit()
+        b = e.b
+      }
+    } else {
+      b.block((uo, b.name + ".ul"), q: uq, k: uk, v: uv, qTokens: groupTokens, kTokens: groupTokens, step: 0, outType: localOut)
+    }
+    b.allToAll(
+      x.out, uo, group: members, split: 0, concat: 1, sizes: members.map { site.tokens[$0].count }, chan: channel,
+      step: 3, type: x.outType)
+    return b.ops
+  }
+}

@@ -1,0 +1,152 @@
+import GraphIR
+
+/// `token-ring`, `ring`, `ring-zigzag`, `rsa`, `ulysses`, `allgather`,
+/// `usp{ulysses=U,ring=R,inner=ring|tokenring}`: stage partitioned → scheduled.
+///
+/// Replaces every collective `attention` of every rank by the strategy's
+/// explicit program: point-to-point `send`/`recv` pairs, `all_gather` and
+/// `all_to_all` collectives, `attn.block` on blocks of global tokens and
+/// `attn.merge` of their partials. The ops of each step are emitted in overlap
+/// order (starts, compute, dones), so the output is already a schedule.
+///
+/// TokenRing (Wang et al. 2024), e.g. rank 1 of 4 at step 2 of a non-causal
+/// layer: the Q of rank 3 is in hand, rank 0's partial is on its way home:
+///
+///     send.start %a.q.s2 {chan = "a.q", peer = 2, step = 2}
+///     %a.q.s3 = recv.start {chan = "a.q", peer = 0, step = 2} : f16[64,16,72]
+///     send.start %a.o.s1, %a.l.s1 {chan = "a.out", peer = 0, step = 2}
+///     %a.in.s2, %a.inl.s2 = recv.start {chan = "a.out", peer = 2, step = 2} : …
+///     %a.o.s2, %a.l.s2 = attn.block %a.q.s2, %k, %v {…, step = 2} : …
+///     recv.done %a.q.s3
+///     …
+///
+/// Causal attention is split so no block the mask hides is computed: zigzag
+/// layouts give every rank one early and one late chunk (TokenRing, ring-zigzag,
+/// all-gather, USP), contiguous Ring skips the hidden steps (and is unbalanced).
+/// GQA: K/V keep their kv heads; Ulysses replicates kv heads only when it has
+/// more ranks than kv heads, as the real implementations do.
+public struct LowerAttentionPass: Pass {
+  public let strategy: Strategy
+  public var name: String { strategy.passName }
+
+  public init(_ strategy: Strategy) { self.strategy = strategy }
+
+  public func run(_ module: inout Module, _ context: PassContext) throws(PassError) {
+    guard Stage(of: module) == .partitioned, let p = module.ranks else {
+      throw PassError("\(name) expects a partitioned module (run shard-sequence first), found \(Stage(of: module))")
+    }
+    let tokens = try Plan.tokens(module)
+    guard case .string(let layoutName)? = module.attributes["layout"], let layout = TokenLayout(layoutName),
+      let seq = module.sequenceDim
+    else { throw PassError("partitioned module @\(module.name) has no valid layout") }
+    try checkDegrees(p, layout)
+    var errors: [Diagnostic] = []
+    for gi in module.graphs.indices {
+      guard let rank = Plan.family(of: module.graphs[gi].name)?.rank else { continue }
+      var types = Dictionary(module.graphs[gi].arguments.map { ($0.name, $0.type) }, uniquingKeysWith: { a, _ in a })
+      var ops: [Op] = []
+      for op in module.graphs[gi].ops {
+        for (r, t) in zip(op.results, op.resultTypes) { types[r] = t }
+        guard op.opcode == .attention else {
+          ops.append(op)
+          continue
+        }
+        let site = AttentionSite(
+          op: op, rank: rank, ranks: p, layout: layout, tokens: tokens, sequence: seq.value,
+          types: op.operands.map { o -> TensorType? in if case .value(let v) = o { types[v] } else { nil } })
+        do {
+          ops += try site.lower(strategy)
+        } catch {
+          errors += error.diagnostics
+        }
+      }
+      module.graphs[gi].ops = ops
+    }
+    if !errors.isEmpty {
+      // One error per attention node, not one per rank.
+      var seen: Set<String> = []
+      throw PassError(errors.filter { seen.insert("\($0.location?.offset ?? -1)\($0.message)").inserted })
+    }
+    module.attributes["stage"] = .string(Stage.scheduled.rawValue)
+    module.attributes["strategy"] = .string(strategy.description)
+  }
+
+  private func checkDegrees(_ p: Int, _ layout: TokenLayout) throws(PassError) {
+    if case .usp(let u, let r, _) = strategy {
+      guard u * r == p else {
+        throw PassError("--strategy \(strategy) needs ulysses × ring = \(u) × \(r) = \(u * r) ranks, but --sp is \(p)", isUsage: true)
+      }
+      guard layout.groupSize == u else {
+        throw PassError("usp with ulysses degree \(u) needs the layout \(layout.kind)/\(u), found \(layout)")
+      }
+    } else if layout.groupSize != 1 {
+      throw PassError("\(name) needs a one-level layout, found \(layout)")
+    }
+  }
+}
+
+/// One attention node on one rank, with everything a lowering needs.
+struct AttentionSite {
+  let op: Op
+  let rank: Int
+  let ranks: Int
+  let layout: TokenLayout
+  /// Every rank's global tokens.
+  let tokens: [TokenRanges]
+  let sequence: Int64
+  /// The types of q, k, v (nil for a weight operand).
+  let types: [TensorType?]
+
+  var causal: Bool { op.attributes["causal"] == .bool(true) }
+
+  func fail(_ message: String, usage: Bool = false) -> PassError {
+    var e = PassError(message, at: op.location, isUsage: usage)
+    e.isUsage = usage
+    return e
+  }
+
+  func lower(_ strategy: Strategy) throws(PassError) -> [Op] {
+    guard let qt = types[0], let kt = types[1], let vt = types[2] else {
+      throw fail("\(strategy) needs attention operands that are per-token values, not weights")
+    }
+    guard case .value(let q) = op.operands[0], case .value(let k) = op.operands[1], case .value(let v) = op.operands[2]
+    else { throw fail("attention operands must be values") }
+    let operands = AttentionOperands(
+      q: q, k: k, v: v, queryType: qt, keyType: kt, valueType: vt, out: op.results[0], outType: op.resultTypes[0])
+    let builder = PlanBuilder(attention: op, keyType: kt)
+    let windowed = op.attributes["window"] != nil
+    switch strategy {
+    case .tokenring, .ring, .ringZigzag, .rsa:
+      if windowed { throw fail("\(strategy) does not support sliding-window attention yet; use allgather or ulysses") }
+      let group = RingGroup(
+        members: Array(0..<ranks), index: rank, tokens: tokens,
+        chunks: TokenLayout.chunks(sequence: sequence, count: layout.chunkCount(groups: ranks)))
+      switch strategy {
+      case .tokenring:
+        if causal && layout.kind != .zigzag { throw fail("tokenring needs the zigzag layout for causal attention; the module is \(layout)") }
+        var e = TokenRingEmitter(builder, group: group, operands: operands)
+        return causal ? e.causalZigzag() : e.nonCausal()
+      case .rsa:
+        var e = RSAEmitter(builder, group: group, operands: operands, causal: causal)
+        return e.emit()
+      default:
+        if strategy == .ringZigzag && layout.kind != .zigzag { throw fail("ring-zigzag needs the zigzag layout; the module is \(layout)") }
+        var e = RingEmitter(builder, group: group, operands: operands, causal: causal, zigzag: layout.kind == .zigzag)
+        return e.emit()
+      }
+    case .allgather:
+      var e = CollectiveEmitter(builder, site: self, operands: operands)
+      return e.allGather()
+    case .ulysses:
+      var e = CollectiveEmitter(builder, site: self, operands: operands)
+      return try e.ulysses(degree: ranks, inner: nil)
+    case .usp(let u, _, let inner):
+      if windowed { throw fail("usp does not support sliding-window attention yet; use allgather or ulysses") }
+      if causal && layout.kind != .zigzag && inner == .tokenring {
+        throw fail("usp with tokenring needs the zigzag layout for causal attention; the module is \(layout)")
+      }
+      var e = CollectiveEmitter(builder, site: self, operands: operands)
+      return try e.ulysses(degree: u, inner: inner)
+    }
+  }
+}

@@ -1,0 +1,183 @@
+import GraphIR
+
+/// The operands of one attention computation as a lowering sees them: value
+/// names and types of q `[n, H, D]`, k `[m, KVH, D]`, v `[m, KVH, Dv]`, and the
+/// name and type its output must have.
+struct AttentionOperands {
+  var q: String
+  var k: String
+  var v: String
+  var queryType: TensorType
+  var keyType: TensorType
+  var valueType: TensorType
+  var out: String
+  var outType: TensorType
+}
+
+/// A set of ranks that run one ring: their global ranks in ring order, which
+/// member this rank is, and the global tokens of each member's rows.
+struct RingGroup {
+  var members: [Int]
+  var index: Int
+  var tokens: [TokenRanges]
+  /// The sequence cut into the layout's chunks (2 per member for zigzag).
+  var chunks: [Range<Int64>]
+
+  var size: Int { members.count }
+  func mod(_ x: Int) -> Int { ((x % size) + size) % size }
+  /// The global rank `offset` places along the ring from this member.
+  func peer(_ offset: Int) -> Int { members[mod(index + offset)] }
+  /// Zigzag halves of member i: chunk i and chunk 2R−1−i.
+  func front(_ i: Int) -> Range<Int64> { chunks[i] }
+  func back(_ i: Int) -> Range<Int64> { chunks[2 * size - 1 - i] }
+}
+
+/// Emits the ops of a lowered attention with consistent names and types.
+/// Names derive from the attention result `%a`: `%a.<what>.s<step>`.
+struct PlanBuilder {
+  let name: String
+  let location: SourceLocation?
+  /// The mask and scale every block uses.
+  let mask: Attributes
+  let scale: Attribute
+  private(set) var ops: [Op] = []
+
+  init(attention: Op, keyType: TensorType) {
+    name = attention.results[0]
+    location = attention.location
+    var mask: Attributes = ["causal": attention.attributes["causal"] ?? .bool(false)]
+    if let w = attention.attributes["window"] { mask["window"] = w }
+    self.mask = mask
+    if let s = attention.attributes["scale"] {
+      scale = s
+    } else if case .literal(let d) = keyType.dims[2] {
+      scale = .float(1 / Double(d).squareRoot())
+    } else {
+      preconditionFailure("head_dim is not concrete")
+    }
+  }
+
+  func n(_ base: String, _ step: Int) -> String { "\(name).\(base).s\(step)" }
+  func channel(_ kind: String) -> String { "\(name).\(kind)" }
+
+  static func rows(_ t: TensorType, _ rows: Int64) -> TensorType {
+    TensorType(t.dtype, [.literal(rows)] + t.dims.dropFirst())
+  }
+
+  static func lse(heads: Dim, rows: Int64) -> TensorType { TensorType(.f32, [heads, .literal(rows)]) }
+
+  mutating func emit(_ op: Op) {
+    var op = op
+    op.location = location
+    ops.append(op)
+  }
+
+  private func comm(_ chan: String, _ peer: Int, _ step: Int) -> Attributes {
+    ["chan": .string(chan), "peer": .int(Int64(peer)), "step": .int(Int64(step))]
+  }
+
+  mutating func sendStart(_ values: [String], _ chan: String, to peer: Int, step: Int) {
+    emit(Op(.sendStart, values.map(Operand.value), attributes: comm(chan, peer, step)))
+  }
+
+  mutating func sendDone(_ values: [String], _ chan: String, to peer: Int, step: Int) {
+    emit(Op(.sendDone, values.map(Operand.value), attributes: comm(chan, peer, step)))
+  }
+
+  mutating func recvStart(_ results: [String], _ types: [TensorType], _ chan: String, from peer: Int, step: Int) {
+    emit(Op(results: results, .recvStart, attributes: comm(chan, peer, step), types: types))
+  }
+
+  mutating func recvDone(_ values: [String]) {
+    emit(Op(.recvDone, values.map(Operand.value)))
+  }
+
+  mutating func slice(_ result: String, _ x: String, _ start: Int64, _ len: Int64, _ type: TensorType) {
+    emit(
+      Op(
+        results: [result], .slice, [.value(x)], attributes: ["start": .int(start), "len": .int(len)],
+        types: [Self.rows(type, len)]))
+  }
+
+  /// `(o, l) = attn.block q, k, v` over the given global tokens.
+  mutating func block(
+    _ results: (String, String), q: String, k: String, v: String, qTokens: TokenRanges, kTokens: TokenRanges,
+    step: Int, outType: TensorType
+  ) {
+    var attributes = mask
+    attributes["scale"] = scale
+    attributes["q_tokens"] = qTokens.attribute
+    attributes["k_tokens"] = kTokens.attribute
+    attributes["step"] = .int(Int64(step))
+    emit(
+      Op(
+        results: [results.0, results.1], .attnBlock, [.value(q), .value(k), .value(v)], attributes: attributes,
+        types: [Self.rows(outType, qTokens.count), Self.lse(heads: outType.dims[1], rows: qTokens.count)]))
+  }
+
+  mutating func merge(
+    _ results: (String, String), acc: (String, String), part: (String, String), offset: Int64, outType: TensorType
+  ) {
+    guard case .literal(let rows) = outType.dims[0] else { preconditionFailure("rows are not concrete") }
+    emit(
+      Op(
+        results: [results.0, results.1], .attnMerge,
+        [.value(acc.0), .value(acc.1), .value(part.0), .value(part.1)],
+        attributes: ["offset": .int(offset)], types: [outType, Self.lse(heads: outType.dims[1], rows: rows)]))
+  }
+
+  // MARK: - Collectives and RSA
+
+  mutating func allGather(_ result: String, _ x: String, group: [Int], chan: String, step: Int, type: TensorType) {
+    emit(
+      Op(
+        results: [result], .allGather, [.value(x)],
+        attributes: ["group": .ints(group.map(Int64.init)), "chan": .string(chan), "step": .int(Int64(step))],
+        types: [type]))
+  }
+
+  mutating func allToAll(
+    _ result: String, _ x: String, group: [Int], split: Int, concat: Int, sizes: [Int64]?, chan: String, step: Int,
+    type: TensorType
+  ) {
+    var attributes: Attributes = [
+      "group": .ints(group.map(Int64.init)), "split_axis": .int(Int64(split)), "concat_axis": .int(Int64(concat)),
+      "chan": .string(chan), "step": .int(Int64(step)),
+    ]
+    if let sizes { attributes["split_sizes"] = .ints(sizes) }
+    emit(Op(results: [result], .allToAll, [.value(x)], attributes: attributes, types: [type]))
+  }
+
+  mutating func repeatKV(_ result: String, _ x: String, factor: Int64, type: TensorType) {
+    emit(Op(results: [result], .repeatKV, [.value(x)], attributes: ["factor": .int(factor)], types: [type]))
+  }
+
+  mutating func scores(_ result: String, q: String, k: String, qTokens: TokenRanges, kTokens: TokenRanges, step: Int, heads: Dim) {
+    var attributes = mask
+    attributes["scale"] = scale
+    attributes["q_tokens"] = qTokens.attribute
+    attributes["k_tokens"] = kTokens.attribute
+    attributes["step"] = .int(Int64(step))
+    emit(
+      Op(
+        results: [result], .attnScores, [.value(q), .value(k)], attributes: attributes,
+        types: [TensorType(.f32, [heads, .literal(qTokens.count), .literal(kTokens.count)])]))
+  }
+
+  mutating func apply(
+    _ result: String, p: String, v: String, column: Int64, qTokens: TokenRanges, kTokens: TokenRanges, step: Int,
+    outType: TensorType
+  ) {
+    emit(
+      Op(
+        results: [result], .attnApply, [.value(p), .value(v)],
+        attributes: [
+          "col_start": .int(column), "q_tokens": qTokens.attribute, "k_tokens": kTokens.attribute, "step": .int(Int64(step)),
+        ],
+        types: [outType]))
+  }
+
+  mutating func op(_ opcode: Opcode, _ result: String, _ operands: [String], attributes: Attributes = [:], type: TensorType) {
+    emit(Op(results: [result], opcode, operands.map(Operand.value), attributes: attributes, types: [type]))
+  }
+}

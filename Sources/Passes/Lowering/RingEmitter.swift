@@ -1,0 +1,111 @@
+import GraphIR
+
+/// Ring Attention on one ring group (Liu et al.; zhuzilin's
+/// `ring_flash_attn` and `zigzag_ring_flash_attn`): queries stay, K and V move
+/// one hop forward (r → r+1) per step, every block merges into the local
+/// accumulator.
+///
+/// - contiguous layout: at step s the K/V of r−s; causal blocks whose keys all
+///   follow the queries (r−s > r) are skipped, so rank P−1 computes P blocks
+///   and rank 0 one: causal Ring is unbalanced.
+/// - zigzag layout (causal): step 0 the local causal block; K/V of an earlier
+///   rank j < r: all local queries × its front chunk; of a later rank j > r:
+///   the back chunk of the queries × all its keys. Every block has c²/2 pairs.
+///   The whole K/V still travels every step.
+struct RingEmitter {
+  var b: PlanBuilder
+  let group: RingGroup
+  let x: AttentionOperands
+  let causal: Bool
+  let zigzag: Bool
+
+  init(_ builder: PlanBuilder, group: RingGroup, operands: AttentionOperands, causal: Bool, zigzag: Bool) {
+    b = builder
+    self.group = group
+    x = operands
+    self.causal = causal
+    self.zigzag = zigzag
+  }
+
+  private var me: Int { group.index }
+  private var own: TokenRanges { group.tokens[me] }
+
+  /// What step s computes: query rows (offset into the accumulator) × a slice of the K/V held.
+  private struct Work {
+    var qTokens: TokenRanges
+    var qOffset: Int64
+    var kRows: Int64?  // nil: all rows of the K/V held; else its first kRows (the front chunk)
+    var kTokens: TokenRanges
+  }
+
+  private func work(_ s: Int) -> Work? {
+    let j = group.mod(me - s)
+    let theirs = group.tokens[j]
+    let all = Work(qTokens: own, qOffset: 0, kRows: nil, kTokens: theirs)
+    if !causal || s == 0 { return all }
+    if !zigzag {
+      // Contiguous: keys of a later rank are hidden from all our queries.
+      return j < me ? all : nil
+    }
+    if j < me {
+      return Work(qTokens: own, qOffset: 0, kRows: Int64(group.front(j).count), kTokens: TokenRanges([group.front(j)]))
+    }
+    return Work(qTokens: TokenRanges([group.back(me)]), qOffset: Int64(group.front(me).count), kRows: nil, kTokens: theirs)
+  }
+
+  mutating func emit() -> [Op] {
+    let p = group.size
+    let steps = (0..<p).map(work)
+    let last = steps.lastIndex { $0 != nil } ?? 0
+    let channel = b.channel("kv")
+    var k = x.k
+    var v = x.v
+    var acc: (String, String)?
+    var backQuery: String?
+    for s in 0..<p {
+      let nextK = b.n("k", s + 1)
+      let nextV = b.n("v", s + 1)
+      if s < p - 1 {
+        let rows = group.tokens[group.mod(me - s - 1)].count
+        b.sendStart([k, v], channel, to: group.peer(1), step: s)
+        b.recvStart(
+          [nextK, nextV], [PlanBuilder.rows(x.keyType, rows), PlanBuilder.rows(x.valueType, rows)], channel,
+          from: group.peer(-1), step: s)
+      }
+      if let w = steps[s] {
+        var (bk, bv) = (k, v)
+        if let rows = w.kRows {
+          (bk, bv) = (b.n("kf", s), b.n("vf", s))
+          b.slice(bk, k, 0, rows, PlanBuilder.rows(x.keyType, group.tokens[group.mod(me - s)].count))
+          b.slice(bv, v, 0, rows, PlanBuilder.rows(x.valueType, group.tokens[group.mod(me - s)].count))
+        }
+        var q = x.q
+        if w.qOffset > 0 {
+          if backQuery == nil {
+            backQuery = b.name + ".qb"
+            b.slice(backQuery!, x.q, w.qOffset, w.qTokens.count, x.queryType)
+          }
+          q = backQuery!
+        }
+        let final = (x.out, x.out + ".lse")
+        if let current = acc {
+          let part = (b.n("o", s), b.n("l", s))
+          b.block(part, q: q, k: bk, v: bv, qTokens: w.qTokens, kTokens: w.kTokens, step: s, outType: x.outType)
+          let merged = s == last ? final : (b.n("acc", s), b.n("lacc", s))
+          b.merge(merged, acc: current, part: part, offset: w.qOffset, outType: x.outType)
+          acc = merged
+        } else {
+          let result = s == last ? final : (b.n("acc", s), b.n("lacc", s))
+          b.block(result, q: q, k: bk, v: bv, qTokens: w.qTokens, kTokens: w.kTokens, step: s, outType: x.outType)
+          acc = result
+        }
+      }
+      if s < p - 1 {
+        b.recvDone([nextK, nextV])
+        b.sendDone([k, v], channel, to: group.peer(1), step: s)
+      }
+      (k, v) = (nextK, nextV)
+    }
+    return b.ops
+  }
+}

@@ -1,0 +1,160 @@
+import GraphIR
+
+/// TokenRing on one ring group (every rank for plain TokenRing, the ring
+/// part of USP): K and V stay; queries travel one hop per step; partials go
+/// straight home. The pass's doc comment gives the schedule.
+struct TokenRingEmitter {
+  var b: PlanBuilder
+  let group: RingGroup
+  let x: AttentionOperands
+
+  init(_ builder: PlanBuilder, group: RingGroup, operands: AttentionOperands) {
+    b = builder
+    self.group = group
+    x = operands
+  }
+
+  private var me: Int { group.index }
+  private var own: TokenRanges { group.tokens[me] }
+  private func n(_ base: String, _ step: Int) -> String { b.n(base, step) }
+  private func qType(_ rows: Int64) -> TensorType { PlanBuilder.rows(x.queryType, rows) }
+  private func oType(_ rows: Int64) -> TensorType { PlanBuilder.rows(x.outType, rows) }
+  private func lseType(_ rows: Int64) -> TensorType { PlanBuilder.lse(heads: x.outType.dims[1], rows: rows) }
+  private var qChannel: String { b.channel("q") }
+  private var outChannel: String { b.channel("out") }
+
+  // MARK: - Non-causal: Q moves forward, partials go back s−1 hops
+
+  mutating func nonCausal() -> [Op] {
+    let p = group.size
+    var qCur = x.q
+    var acc = (n("acc", 0), n("lacc", 0))
+    if p == 1 {
+      b.block((x.out, x.out + ".lse"), q: x.q, k: x.k, v: x.v, qTokens: own, kTokens: own, step: 0, outType: x.outType)
+      return b.ops
+    }
+    for s in 0..<p {
+      let owner = group.mod(me - s)
+      let next = n("q", s + 1)
+      if s < p - 1 {
+        b.sendStart([qCur], qChannel, to: group.peer(1), step: s)
+        b.recvStart([next], [qType(group.tokens[group.mod(me - s - 1)].count)], qChannel, from: group.peer(-1), step: s)
+      }
+      if s >= 2 {
+        b.sendStart([n("o", s - 1), n("l", s - 1)], outChannel, to: group.peer(-s + 1), step: s)
+        b.recvStart([n("in", s), n("inl", s)], [oType(own.count), lseType(own.count)], outChannel, from: group.peer(s - 1), step: s)
+      }
+      let result = s == 0 ? acc : (n("o", s), n("l", s))
+      b.block(result, q: qCur, k: x.k, v: x.v, qTokens: group.tokens[owner], kTokens: own, step: s, outType: x.outType)
+      if s < p - 1 {
+        b.recvDone([next])
+        b.sendDone([qCur], qChannel, to: group.peer(1), step: s)
+      }
+      if s >= 2 {
+        b.recvDone([n("in", s), n("inl", s)])
+        let merged = (n("acc", s), n("lacc", s))
+        b.merge(merged, acc: acc, part: (n("in", s), n("inl", s)), offset: 0, outType: x.outType)
+        acc = merged
+        b.sendDone([n("o", s - 1), n("l", s - 1)], outChannel, to: group.peer(-s + 1), step: s)
+      }
+      qCur = next
+    }
+    // Tail: the last partial goes to r+1; ours arrives from r−1. Exposed.
+    let s = p
+    b.sendStart([n("o", s - 1), n("l", s - 1)], outChannel, to: group.peer(1), step: s)
+    b.recvStart([n("in", s), n("inl", s)], [oType(own.count), lseType(own.count)], outChannel, from: group.peer(-1), step: s)
+    b.recvDone([n("in", s), n("inl", s)])
+    b.merge((x.out, x.out + ".lse"), acc: acc, part: (n("in", s), n("inl", s)), offset: 0, outType: x.outType)
+    b.sendDone([n("o", s - 1), n("l", s - 1)], outChannel, to: group.peer(1), step: s)
+    return b.ops
+  }
+
+  // MARK: - Causal zigzag: Q moves backward, partials go forward s−1 hops
+
+  /// Whether member `holder` holds (or is sent) the full Q of `owner`, or only its back chunk.
+  private func full(_ owner: Int, at holder: Int) -> Bool { owner >= holder }
+
+  mutating func causalZigzag() -> [Op] {
+    let p = group.size
+    let frontRows = Int64(group.front(me).count)
+    var acc = (n("acc", 0), n("lacc", 0))
+    if p == 1 {
+      b.block((x.out, x.out + ".lse"), q: x.q, k: x.k, v: x.v, qTokens: own, kTokens: own, step: 0, outType: x.outType)
+      return b.ops
+    }
+    var qCur = x.q
+    var kFront: (String, String)?
+    for s in 0..<p {
+      let owner = group.mod(me + s)
+      let next = n("q", s + 1)
+      let receiver = group.mod(me - 1)
+      var payload = qCur
+      if s < p - 1 {
+        // The receiver r−1 holds the same owner's Q next step; send only what it can use.
+        if full(owner, at: me), !full(owner, at: receiver) {
+          payload = n("qb", s)
+          b.slice(payload, qCur, Int64(group.front(owner).count), Int64(group.back(owner).count), qType(group.tokens[owner].count))
+        }
+        b.sendStart([payload], qChannel, to: group.members[receiver], step: s)
+        let nextOwner = group.mod(me + s + 1)
+        let rows = full(nextOwner, at: me) ? group.tokens[nextOwner].count : Int64(group.back(nextOwner).count)
+        b.recvStart([next], [qType(rows)], qChannel, from: group.peer(1), step: s)
+      }
+      if s >= 2 { partialExchange(s) }
+      if s == 0 {
+        b.block(acc, q: qCur, k: x.k, v: x.v, qTokens: own, kTokens: own, step: 0, outType: x.outType)
+      } else if owner > me {
+        // Full Q of a later owner sees only our front chunk.
+        if kFront == nil {
+          kFront = (b.name + ".kf", b.name + ".vf")
+          b.slice(kFront!.0, x.k, 0, frontRows, x.keyType)
+          b.slice(kFront!.1, x.v, 0, frontRows, x.valueType)
+        }
+        b.block(
+          (n("o", s), n("l", s)), q: qCur, k: kFront!.0, v: kFront!.1, qTokens: group.tokens[owner],
+          kTokens: TokenRanges([group.front(me)]), step: s, outType: x.outType)
+      } else {
+        // The back chunk of an earlier owner's Q sees all our keys.
+        b.block(
+          (n("o", s), n("l", s)), q: qCur, k: x.k, v: x.v, qTokens: TokenRanges([group.back(owner)]), kTokens: own,
+          step: s, outType: x.outType)
+      }
+      if s < p - 1 {
+        b.recvDone([next])
+        b.sendDone([payload], qChannel, to: group.members[receiver], step: s)
+      }
+      if s >= 2 { acc = mergeIncoming(s, acc: acc, frontRows: frontRows) }
+      qCur = next
+    }
+    // Tail: the last partial goes to its owner r−1; ours arrives from r+1.
+    let s = p
+    let lastOwner = group.peer(p - 1)
+    b.sendStart([n("o", s - 1), n("l", s - 1)], outChannel, to: lastOwner, step: s)
+    let from = group.mod(me + 1)
+    let rows = full(me, at: from) ? own.count : Int64(group.back(me).count)
+    b.recvStart([n("in", s), n("inl", s)], [oType(rows), lseType(rows)], outChannel, from: group.members[from], step: s)
+    b.recvDone([n("in", s), n("inl", s)])
+    b.merge(
+      (x.out, x.out + ".lse"), acc: acc, part: (n("in", s), n("inl", s)),
+      offset: rows == own.count ? 0 : frontRows, outType: x.outType)
+    b.sendDone([n("o", s - 1), n("l", s - 1)], outChannel, to: lastOwner, step: s)
+    return b.ops
+  }
+
+  /// Step s ≥ 2: send the partial of step s−1 home to r+s−1; receive ours from r−s+1.
+  private mutating func partialExchange(_ s: Int) {
+    b.sendStart([n("o", s - 1), n("l", s - 1)], outChannel, to: group.peer(s - 1), step: s)
+    let from = group.mod(me - s + 1)
+    let rows = me >= from ? own.count : Int64(group.back(me).count)
+    b.recvStart([n("in", s), n("inl", s)], [oType(rows), lseType(rows)], outChannel, from: group.members[from], step: s)
+  }
+
+  private mutating func mergeIncoming(_ s: Int, acc: (String, String), frontRows: Int64) -> (String, String) {
+    let fullPartial = me >= group.mod(me - s + 1)
+    b.recvDone([n("in", s), n("inl", s)])
+    let merged = (n("acc", s), n("lacc", s))
+    b.merge(merged, acc: acc, part: (n("in", s), n("inl", s)), offset: fullPartial ? 0 : frontRows, outType: x.outType)
+    b.sendDone([n("o", s - 1), n("l", s - 1)], outChannel, to: group.peer(s - 1), step: s)
+    return merged
+  }
+}

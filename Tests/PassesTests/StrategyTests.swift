@@ -1,0 +1,125 @@
+import GraphIR
+import Passes
+import Testing
+
+/// Every strategy: plans verify (pairing, deadlock freedom, coverage) for
+/// causal and non-causal, MHA and GQA models, P = 2…4, even and uneven
+/// lengths; bytes match the closed forms.
+@Suite struct StrategyTests {
+  static let strategies: [Strategy] = [
+    .tokenring, .ring, .ringZigzag, .rsa, .ulysses, .allgather, .usp(ulysses: 2, ring: 2, inner: .ring),
+    .usp(ulysses: 2, ring: 2, inner: .tokenring),
+  ]
+
+  /// tiny: causal, GQA 4/2. tiny-dit: non-causal, MHA 4/4.
+  @Test(arguments: strategies, ["tiny.ir", "tiny-dit.ir"])
+  func plansVerify(strategy: Strategy, model: String) throws {
+    for sp in [2, 3, 4] {
+      if case .usp(let u, let r, _) = strategy, u * r != sp { continue }
+      if strategy == .ulysses, 4 % sp != 0 { continue }
+      for seq: Int64 in [24, 29] {
+        let plan = try compile(model, sp: sp, seq: seq, strategy: strategy)
+        #expect(planErrors(plan) == [], "\(strategy) \(model) sp \(sp) seq \(seq)")
+        #expect(try Parser.parse(Printer().print(plan)) == plan)
+      }
+    }
+  }
+
+  @Test func ulyssesRefusesHeadsItCannotSplit() throws {
+    do {
+      _ = try compile("tiny.ir", sp: 3, strategy: .ulysses)
+      Issue.record("ulysses with 4 heads on 3 ranks compiled")
+    } catch let error as PassError {
+      #expect(error.diagnostics.map(\.message) == ["ulysses needs the query heads (4) to be a multiple of the Ulysses degree 3"])
+    }
+  }
+
+  @Test func ulyssesReplicatesKeyValueHeadsOnlyWhenItMust() throws {
+    let replicated = try compile("tiny.ir", sp: 4, strategy: .ulysses)
+    #expect(replicated.graph(named: "layer.r0")!.ops.contains { $0.opcode == .repeatKV })
+    let split = try compile("tiny.ir", sp: 2, strategy: .ulysses)
+    #expect(!split.graph(named: "layer.r0")!.ops.contains { $0.opcode == .repeatKV })
+  }
+
+  @Test func uspNeedsItsDegreesToMultiplyToSp() throws {
+    do {
+      _ = try compile("tiny.ir", sp: 4, strategy: .usp(ulysses: 2, ring: 3, inner: .ring))
+      Issue.record("usp:2x3 on 4 ranks compiled")
+    } catch let error as PassError {
+      #expect(error.isUsage || error.diagnostics[0].message.contains("multiple of the group size"))
+    }
+  }
+
+  @Test func strategySpellingsRoundTrip() {
+    for s in Self.strategies { #expect(Strategy(s.description) == s) }
+    #expect(Strategy("usp:2x4") == .usp(ulysses: 2, ring: 4, inner: .ring))
+    #expect(Strategy("usp:2x") == nil)
+    #expect(Strategy("usp:0x4") == nil)
+    #expect(Strategy("rings") == nil)
+  }
+
+  // MARK: - Closed forms (tiny-dit, non-causal: 4 heads × 8, f32; tiny: GQA 4/2 × 16)
+
+  static func bytes(_ stats: PlanStats) -> [String: Int64] {
+    var out: [String: Int64] = [:]
+    for m in stats.programs.first(where: { !$0.messages.isEmpty })!.messages {
+      out["\(m.step) \(m.src) \(m.dst) \(m.kind)", default: 0] += m.bytes
+    }
+    return out
+  }
+
+  @Test(arguments: [(2, 24), (3, 23), (4, 26)])
+  func ringSendsTheKeysAndValuesItHolds(sp: Int, seq: Int) throws {
+    let stats = try PlanStats(try compile("tiny.ir", sp: sp, seq: Int64(seq), strategy: .ring))
+    let c = StatsClosedFormTests.chunks(Int64(seq), sp)
+    var expected: [String: Int64] = [:]
+    for r in 0..<sp {
+      for s in 0..<(sp - 1) {
+        // K and V of owner r−s, 2 kv heads × 16, f32, to r+1.
+        expected["\(s) \(r) \((r + 1) % sp) kv"] = 2 * c[StatsClosedFormTests.mod(r - s, sp)] * 2 * 16 * 4
+      }
+    }
+    #expect(Self.bytes(stats) == expected)
+  }
+
+  @Test(arguments: [2, 4])
+  func ulyssesAllToAllBytes(sp: Int) throws {
+    let seq: Int64 = 24
+    let stats = try PlanStats(try compile("tiny-dit.ir", sp: sp, seq: seq, strategy: .ulysses))
+    let c = seq / Int64(sp)
+    var expected: [String: Int64] = [:]
+    for r in 0..<sp {
+      for m in 0..<sp where m != r {
+        // q, k, v: my tokens × (heads / P) × 8 × 4 B each, then the output back.
+        for step in 0..<3 { expected["\(step) \(r) \(m) a2a"] = c * Int64(4 / sp) * 8 * 4 }
+        expected["3 \(r) \(m) a2a"] = c * Int64(4 / sp) * 8 * 4
+      }
+    }
+    #expect(Self.bytes(stats) == expected)
+  }
+
+  @Test func allGatherSendsEachRanksKeysAndValuesToEveryOther() throws {
+    let stats = try PlanStats(try compile("tiny.ir", sp: 3, seq: 31, strategy: .allgather))
+    let tokens = TokenLayout.zigzag.tokens(sequence: 31, ranks: 3)
+    var expected: [String: Int64] = [:]
+    for r in 0..<3 {
+      for m in 0..<3 where m != r {
+        expected["0 \(r) \(m) k"] = tokens[r].count * 2 * 16 * 4
+        expected["0 \(r) \(m) v"] = tokens[r].count * 2 * 16 * 4
+      }
+    }
+    #expect(Self.bytes(stats) == expected)
+  }
+
+  @Test func rsaTradesMemoryForItsMaterialisedScores() throws {
+    func peak(_ s: Strategy) throws -> Int64 {
+      try PlanStats(try compile("llama2-7b.ir", sp: 4, seq: 4096, strategy: s)).programs.first { $0.family == "layer" }!.peakBytes.max()!
+    }
+    let (rsa, ring, allgather) = (try peak(.rsa), try peak(.ring), try peak(.allgather))
+    // RSA holds f32 scores and probabilities for 32 heads × 1024 queries × 4096 keys at once.
+    #expect(rsa >= 2 * 32 * 1024 * 4096 * 4)
+    #expect(rsa > 10 * ring)
+    // All-gather holds the whole K and V (2 × 4096 × 32 × 128 × 2 B) beside the local ones.
+    #expect(allgather > ring)
+  }
+}
