@@ -5,30 +5,49 @@
 /// - `contiguous`: P chunks, rank r holds chunk r.
 /// - `zigzag`: 2P chunks, rank r holds chunk r then chunk 2P−1−r, which
 ///   balances causal attention (every rank gets one early and one late chunk).
+/// - `striped:W`: stripes of W tokens dealt round-robin, stripe i to rank
+///   i mod P (Striped Attention; W = 1 is its token-level layout). Every rank
+///   sees every part of the sequence, so causal work is nearly balanced.
 /// - `K/U` (`zigzag/2`, `contiguous/4`): USP's two levels. Layout K splits the
 ///   sequence over P/U groups of U consecutive ranks; each group's tokens are
 ///   then cut into U consecutive pieces, one per rank of the group.
 public struct TokenLayout: Hashable, Sendable, CustomStringConvertible {
   public enum Kind: String, CaseIterable, Sendable {
-    case contiguous, zigzag
+    case contiguous, zigzag, striped
   }
 
   public var kind: Kind
   /// Ranks that share one group's tokens (the Ulysses degree of USP); 1 otherwise.
   public var groupSize: Int
+  /// Tokens per stripe of the striped layout (0 for the others).
+  public var stripeWidth: Int64
 
-  public init(_ kind: Kind, groupSize: Int = 1) {
+  public init(_ kind: Kind, groupSize: Int = 1, stripeWidth: Int64 = 0) {
     self.kind = kind
     self.groupSize = groupSize
+    self.stripeWidth = kind == .striped ? max(1, stripeWidth) : 0
+  }
+
+  /// Stripes per rank the striped layout aims for when no width is given.
+  public static let defaultStripesPerRank: Int64 = 64
+
+  /// The striped layout with the default width for this sequence and rank count.
+  public static func striped(sequence: Int64, ranks: Int) -> TokenLayout {
+    TokenLayout(.striped, stripeWidth: max(1, sequence / (Int64(ranks) * defaultStripesPerRank)))
   }
 
   public static let contiguous = TokenLayout(.contiguous)
   public static let zigzag = TokenLayout(.zigzag)
 
-  /// Parses `contiguous`, `zigzag`, `zigzag/2`.
+  /// Parses `contiguous`, `zigzag`, `zigzag/2`, `striped:64`.
   public init?(_ text: String) {
+    if text.hasPrefix("striped:") {
+      guard let w = Int64(text.dropFirst("striped:".count)), w >= 1 else { return nil }
+      self.init(.striped, stripeWidth: w)
+      return
+    }
     let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-    guard let kind = Kind(rawValue: String(parts[0])), parts.count <= 2 else { return nil }
+    guard let kind = Kind(rawValue: String(parts[0])), kind != .striped, parts.count <= 2 else { return nil }
     var group = 1
     if parts.count == 2 {
       guard let g = Int(parts[1]), g >= 1 else { return nil }
@@ -37,12 +56,15 @@ public struct TokenLayout: Hashable, Sendable, CustomStringConvertible {
     self.init(kind, groupSize: group)
   }
 
-  public var description: String { groupSize == 1 ? kind.rawValue : "\(kind.rawValue)/\(groupSize)" }
+  public var description: String {
+    if kind == .striped { return "striped:\(stripeWidth)" }
+    return groupSize == 1 ? kind.rawValue : "\(kind.rawValue)/\(groupSize)"
+  }
 
   /// Chunks the sequence is cut into for `groups` groups.
   public func chunkCount(groups: Int) -> Int {
     switch kind {
-    case .contiguous: groups
+    case .contiguous, .striped: groups
     case .zigzag: 2 * groups
     }
   }
@@ -68,13 +90,25 @@ public struct TokenLayout: Hashable, Sendable, CustomStringConvertible {
   /// The chunks group `group` holds, in the order its rows store them.
   public func chunkIndices(group: Int, groups: Int) -> [Int] {
     switch kind {
-    case .contiguous: [group]
+    case .contiguous, .striped: [group]
     case .zigzag: [group, 2 * groups - 1 - group]
     }
   }
 
   /// The global tokens of each group's rows (before the split among its ranks).
   public func groupTokens(sequence: Int64, groups: Int) -> [TokenRanges] {
+    if kind == .striped {
+      var stripes = [[Range<Int64>]](repeating: [], count: groups)
+      var start: Int64 = 0
+      var i = 0
+      while start < sequence {
+        let end = min(sequence, start + stripeWidth)
+        stripes[i % groups].append(start..<end)
+        start = end
+        i += 1
+      }
+      return stripes.map(TokenRanges.init)
+    }
     let chunks = Self.chunks(sequence: sequence, count: chunkCount(groups: groups))
     return (0..<groups).map { g in TokenRanges(chunkIndices(group: g, groups: groups).map { chunks[$0] }) }
   }

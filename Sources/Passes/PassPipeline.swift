@@ -20,9 +20,11 @@ public struct PassPipeline: Sendable {
           pass.layout = l
         } else if key == "group", let g = Int(value), g >= 1 {
           pass.groupSize = g
+        } else if key == "stripe", let w = Int64(value), w >= 1 {
+          pass.stripeWidth = w
         } else {
           throw PassError(
-            "pass 'shard-sequence' takes layout=\(TokenLayout.Kind.allCases.map(\.rawValue).joined(separator: "|")) and group=N, found \(key)=\(value)")
+            "pass 'shard-sequence' takes layout=\(TokenLayout.Kind.allCases.map(\.rawValue).joined(separator: "|")), group=N and stripe=W, found \(key)=\(value)")
         }
       }
       return pass
@@ -32,7 +34,7 @@ public struct PassPipeline: Sendable {
       else { throw PassError("pass 'usp' takes ulysses=U, ring=R and inner=ring|tokenring") }
       return LowerAttentionPass(.usp(ulysses: u, ring: r, inner: inner))
     default:
-      let lowerings: [Strategy] = [.tokenring, .ring, .ringZigzag, .rsa, .ulysses, .allgather]
+      let lowerings: [Strategy] = [.tokenring, .ring, .ringZigzag, .striped(width: nil), .rsa, .ulysses, .allgather]
       guard let strategy = lowerings.first(where: { $0.passName == name }) else {
         throw PassError(
           "unknown pass '\(name)'; known passes: \(([ShardSequencePass.passName, "usp"] + lowerings.map(\.passName)).joined(separator: ", "))")

@@ -27,10 +27,13 @@ public struct ShardSequencePass: Pass {
   /// The layout kind; nil picks zigzag for causal models, else contiguous.
   public var layout: TokenLayout.Kind?
   public var groupSize: Int
+  /// Tokens per stripe of the striped layout; nil picks 64 stripes per rank.
+  public var stripeWidth: Int64?
 
-  public init(layout: TokenLayout.Kind? = nil, groupSize: Int = 1) {
+  public init(layout: TokenLayout.Kind? = nil, groupSize: Int = 1, stripeWidth: Int64? = nil) {
     self.layout = layout
     self.groupSize = groupSize
+    self.stripeWidth = stripeWidth
   }
 
   public func run(_ module: inout Module, _ context: PassContext) throws(PassError) {
@@ -46,7 +49,21 @@ public struct ShardSequencePass: Pass {
     if p % groupSize != 0 {
       throw PassError("--sp \(p) is not a multiple of the group size \(groupSize)", isUsage: true)
     }
-    let layout = TokenLayout(self.layout ?? (Self.hasCausalAttention(module) ? .zigzag : .contiguous), groupSize: groupSize)
+    var layout = TokenLayout(self.layout ?? (Self.hasCausalAttention(module) ? .zigzag : .contiguous), groupSize: groupSize)
+    if layout.kind == .striped {
+      layout = stripeWidth.map { TokenLayout(.striped, stripeWidth: $0) } ?? .striped(sequence: seqDim.value, ranks: p)
+      let stripes = (seqDim.value + layout.stripeWidth - 1) / layout.stripeWidth
+      if stripes < Int64(p) {
+        throw PassError(
+          "--sp \(p) with stripes of \(layout.stripeWidth) tokens needs at least \(Int64(p) * layout.stripeWidth) tokens; the sequence \(seqDim.name) has \(seqDim.value)",
+          isUsage: true)
+      }
+      if stripes / Int64(p) > Self.stripeLimit {
+        throw PassError(
+          "stripes of \(layout.stripeWidth) tokens give each of the \(p) ranks \(stripes / Int64(p)) stripes; the plan lists every stripe, so at most \(Self.stripeLimit) are allowed (use a wider stripe)",
+          isUsage: true)
+      }
+    }
     let needed = layout.minimumSequence(ranks: p)
     if seqDim.value < needed {
       throw PassError(
@@ -68,6 +85,9 @@ public struct ShardSequencePass: Pass {
     module.attributes["sp"] = .int(Int64(p))
     module.attributes["layout"] = .string(layout.description)
   }
+
+  /// Stripes per rank at most: every attention block lists its stripes.
+  static let stripeLimit: Int64 = 4096
 
   static func hasCausalAttention(_ module: Module) -> Bool {
     module.graphs.contains { g in

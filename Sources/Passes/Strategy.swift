@@ -10,6 +10,9 @@ public enum Strategy: Hashable, Sendable, CustomStringConvertible {
   case ring
   /// Ring with the zigzag layout: balanced causal work, half blocks.
   case ringZigzag
+  /// Ring over the striped layout (Brandon et al.): stripes of W tokens dealt
+  /// round-robin; nil: 64 stripes per rank.
+  case striped(width: Int64?)
   /// Ring Self-Attention (Li et al. 2021): keys circulate to build whole score
   /// rows, then values circulate. Holds f32[H, n, S] scores per rank.
   case rsa
@@ -24,7 +27,7 @@ public enum Strategy: Hashable, Sendable, CustomStringConvertible {
   public enum Inner: String, Sendable { case ring, tokenring }
 
   /// What `--strategy` accepts, for messages.
-  public static let spellings = ["tokenring", "ring", "ring-zigzag", "rsa", "ulysses", "usp:UxR[:ring|tokenring]", "allgather"]
+  public static let spellings = ["tokenring", "ring", "ring-zigzag", "striped[:W]", "rsa", "ulysses", "usp:UxR[:ring|tokenring]", "allgather"]
 
   public init?(_ text: String) {
     switch text {
@@ -34,7 +37,13 @@ public enum Strategy: Hashable, Sendable, CustomStringConvertible {
     case "rsa": self = .rsa
     case "ulysses": self = .ulysses
     case "allgather": self = .allgather
+    case "striped": self = .striped(width: nil)
     default:
+      if text.hasPrefix("striped:") {
+        guard let w = Int64(text.dropFirst("striped:".count)), w >= 1 else { return nil }
+        self = .striped(width: w)
+        return
+      }
       let parts = text.split(separator: ":")
       guard parts.count == 2 || parts.count == 3, parts[0] == "usp" else { return nil }
       let degrees = parts[1].split(separator: "x")
@@ -50,6 +59,7 @@ public enum Strategy: Hashable, Sendable, CustomStringConvertible {
     case .tokenring: "tokenring"
     case .ring: "ring"
     case .ringZigzag: "ring-zigzag"
+    case .striped(let w): w.map { "striped:\($0)" } ?? "striped"
     case .rsa: "rsa"
     case .ulysses: "ulysses"
     case .allgather: "allgather"
@@ -62,6 +72,7 @@ public enum Strategy: Hashable, Sendable, CustomStringConvertible {
     switch self {
     case .tokenring: "token-ring"
     case .usp: "usp"
+    case .striped: "striped"
     default: description
     }
   }
@@ -73,6 +84,8 @@ public enum Strategy: Hashable, Sendable, CustomStringConvertible {
     case .tokenring, .allgather: "\(ShardSequencePass.passName),\(passName)"
     case .ring, .rsa, .ulysses: "\(ShardSequencePass.passName){layout=contiguous},\(passName)"
     case .ringZigzag: "\(ShardSequencePass.passName){layout=zigzag},\(passName)"
+    case .striped(let w):
+      "\(ShardSequencePass.passName){layout=striped\(w.map { ",stripe=\($0)" } ?? "")},\(passName)"
     case .usp(let u, let r, let inner):
       "\(ShardSequencePass.passName){group=\(u)},usp{ulysses=\(u),ring=\(r),inner=\(inner.rawValue)}"
     }

@@ -7,7 +7,7 @@ import Testing
 /// lengths; bytes match the closed forms.
 @Suite struct StrategyTests {
   static let strategies: [Strategy] = [
-    .tokenring, .ring, .ringZigzag, .rsa, .ulysses, .allgather, .usp(ulysses: 2, ring: 2, inner: .ring),
+    .tokenring, .ring, .ringZigzag, .striped(width: nil), .striped(width: 3), .rsa, .ulysses, .allgather, .usp(ulysses: 2, ring: 2, inner: .ring),
     .usp(ulysses: 2, ring: 2, inner: .tokenring),
   ]
 
@@ -47,6 +47,28 @@ import Testing
       Issue.record("usp:2x3 on 4 ranks compiled")
     } catch let error as PassError {
       #expect(error.isUsage || error.diagnostics[0].message.contains("multiple of the group size"))
+    }
+  }
+
+  @Test func stripedBalancesCausalWork() throws {
+    let stats = try PlanStats(try compile("llama2-7b.ir", sp: 4, seq: 4096, strategy: .striped(width: 16)))
+    let program = stats.programs.first { !$0.stepFlops.isEmpty }!
+    for (step, flops) in program.stepFlops {
+      // Within 2·W/c = 2·16/1024 ≈ 3 % of each other (stripes of 16 tokens, 64 per rank).
+      #expect(Double(flops.max()!) / Double(flops.min()!) < 1.035, "step \(step): \(flops)")
+    }
+    // Contiguous Ring leaves rank 0 one block and rank 3 four.
+    let ring = try PlanStats(try compile("llama2-7b.ir", sp: 4, seq: 4096, strategy: .ring)).programs.first { !$0.stepFlops.isEmpty }!
+    #expect(ring.stepFlops[3]![0] == 0 && ring.stepFlops[3]![3] > 0)
+  }
+
+  @Test func tooManyStripesIsAUsageError() throws {
+    do {
+      _ = try compile("llama2-7b.ir", sp: 2, seq: 16384, strategy: .striped(width: 1))
+      Issue.record("8192 stripes per rank compiled")
+    } catch let error as PassError {
+      #expect(error.isUsage)
+      #expect(error.diagnostics[0].message.contains("at most 4096 are allowed"))
     }
   }
 

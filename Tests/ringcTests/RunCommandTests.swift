@@ -30,7 +30,7 @@ struct RunCommandTests {
 
   /// Every strategy, causal GQA (tiny) and non-causal MHA (tiny-dit), P = 2…4
   /// where the strategy allows it, on an uneven length.
-  @Test(arguments: ["ring", "ring-zigzag", "rsa", "ulysses", "allgather", "usp:2x2", "usp:2x2:tokenring"], ["tiny.ir", "tiny-dit.ir"])
+  @Test(arguments: ["ring", "ring-zigzag", "striped:2", "rsa", "ulysses", "allgather", "usp:2x2", "usp:2x2:tokenring"], ["tiny.ir", "tiny-dit.ir"])
   func everyStrategyMatchesTheDenseReference(strategy: String, model: String) throws {
     let dir = try temporaryDirectory()
     for sp in strategy.hasPrefix("usp") ? [4] : strategy == "ulysses" ? [2, 4] : [2, 3, 4] {

@@ -116,7 +116,7 @@ struct AttentionSite {
     let builder = PlanBuilder(attention: op, keyType: kt)
     let windowed = op.attributes["window"] != nil
     switch strategy {
-    case .tokenring, .ring, .ringZigzag, .rsa:
+    case .tokenring, .ring, .ringZigzag, .striped, .rsa:
       if windowed { throw fail("\(strategy) does not support sliding-window attention yet; use allgather or ulysses") }
       let group = RingGroup(
         members: Array(0..<ranks), index: rank, tokens: tokens,
@@ -131,6 +131,7 @@ struct AttentionSite {
         return e.emit()
       default:
         if strategy == .ringZigzag && layout.kind != .zigzag { throw fail("ring-zigzag needs the zigzag layout; the module is \(layout)") }
+        if case .striped = strategy, layout.kind != .striped { throw fail("striped needs the striped layout; the module is \(layout)") }
         var e = RingEmitter(builder, group: group, operands: operands, causal: causal, zigzag: layout.kind == .zigzag)
         return e.emit()
       }

@@ -8,6 +8,8 @@ import GraphIR
 /// - contiguous layout: at step s the K/V of r−s; causal blocks whose keys all
 ///   follow the queries (r−s > r) are skipped, so rank P−1 computes P blocks
 ///   and rank 0 one: causal Ring is unbalanced.
+/// - striped layout: the same ring; every block is nearly c²/2 pairs (the
+///   mask by global position handles the stripes), so causal work balances.
 /// - zigzag layout (causal): step 0 the local causal block; K/V of an earlier
 ///   rank j < r: all local queries × its front chunk; of a later rank j > r:
 ///   the back chunk of the queries × all its keys. Every block has c²/2 pairs.
@@ -44,8 +46,9 @@ struct RingEmitter {
     let all = Work(qTokens: own, qOffset: 0, kRows: nil, kTokens: theirs)
     if !causal || s == 0 { return all }
     if !zigzag {
-      // Contiguous: keys of a later rank are hidden from all our queries.
-      return j < me ? all : nil
+      // Contiguous: a later rank's keys are hidden from all our queries.
+      // Striped: every pair of ranks shares visible pairs; the block masks them.
+      return Mask(causal: true, window: nil).anyVisible(own, theirs) ? all : nil
     }
     if j < me {
       return Work(qTokens: own, qOffset: 0, kRows: Int64(group.front(j).count), kTokens: TokenRanges([group.front(j)]))
