@@ -15,18 +15,23 @@ let package = Package(
     // MARK: - Public API
     .target(name: "GraphIR"),
     .target(name: "Passes", dependencies: ["GraphIR"]),
-    .target(name: "Runtime", dependencies: ["GraphIR", "Passes", "CMPI", "CBLAS", "CMalloc"]),
+    .target(name: "Timeline"),
+    .target(name: "Runtime", dependencies: ["GraphIR", "Passes", "Timeline", "CMPI", "CBLAS", "CMalloc"]),
+    .target(name: "Simulation", dependencies: ["GraphIR", "Passes", "Timeline", "CLibXML2"]),
 
     // MARK: - Implementation details
     .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
     .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
     .systemLibrary(name: "CMalloc"),
+    .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
     .executableTarget(
       name: "ringc",
       dependencies: [
         "GraphIR",
         "Passes",
         "Runtime",
+        "Simulation",
+        "Timeline",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
@@ -34,6 +39,7 @@ let package = Package(
     .testTarget(name: "GraphIRTests", dependencies: ["GraphIR"]),
     .testTarget(name: "PassesTests", dependencies: ["Passes", "GraphIR"]),
     .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "GraphIR", "Passes"]),
+    .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Passes", "GraphIR"]),
     .testTarget(name: "ringcTests", dependencies: ["ringc"]),
   ]
 )

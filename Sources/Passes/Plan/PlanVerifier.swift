@@ -172,7 +172,7 @@ public struct PlanVerifier {
   // MARK: - Execution with token provenance
 
   /// Collectives pair by channel, step and group.
-  static func collectiveKey(_ op: Op) -> String? {
+  public static func collectiveKey(_ op: Op) -> String? {
     guard case .string(let chan)? = op.attributes["chan"], case .int(let step)? = op.attributes["step"],
       case .ints(let group)? = op.attributes["group"]
     else { return nil }

@@ -1,5 +1,6 @@
 import GraphIR
 import Passes
+import Timeline
 
 /// Executes graphs of a module op by op, in the printed order (a scheduled
 /// plan's order is its schedule). Compute runs on the calling thread through

@@ -1,5 +1,6 @@
 import GraphIR
 import Passes
+import Timeline
 
 /// Runs a plan on this MPI rank: generates the rank's inputs and weights,
 /// executes its program, and on request checks the result against a dense
@@ -174,6 +175,7 @@ public struct PlanRunner {
     let mine = (trace?.chromeEvents() ?? []).joined(separator: ",\n")
     guard let parts = communicator.gatherBytes(Array(mine.utf8)) else { return }
     let events = parts.map { String(decoding: $0, as: UTF8.self) }.filter { !$0.isEmpty }
+    // The same wrapper as chromeTraceJSON, around events that arrive as text.
     try FileIO.write("{\"displayTimeUnit\": \"ms\", \"traceEvents\": [\n" + events.joined(separator: ",\n") + "\n]}\n", to: path)
   }
 }

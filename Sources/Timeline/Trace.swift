@@ -1,5 +1,7 @@
-/// What happened on one rank: compute intervals, waits, and transfers, with
-/// their FLOPs or bytes; written as Chrome/Perfetto trace events.
+/// What happened (or, from the simulator, what is predicted to happen) on one
+/// rank: compute intervals, waits, and transfers, with their FLOPs or bytes;
+/// written as Chrome/Perfetto trace events, so measured and predicted
+/// timelines open side by side.
 public struct Trace: Sendable {
   public enum Track: Int, Sendable {
     case compute = 0, send = 1, receive = 2
@@ -22,6 +24,15 @@ public struct Trace: Sendable {
     public var amount: Int64
     /// True for time the compute track spent waiting on communication.
     public var isWait: Bool
+
+    public init(track: Track, name: String, start: Double, end: Double, amount: Int64, isWait: Bool) {
+      self.track = track
+      self.name = name
+      self.start = start
+      self.end = end
+      self.amount = amount
+      self.isWait = isWait
+    }
   }
 
   public var rank: Int
@@ -33,7 +44,7 @@ public struct Trace: Sendable {
     self.origin = origin
   }
 
-  mutating func add(_ e: Event) { events.append(e) }
+  public mutating func add(_ e: Event) { events.append(e) }
 
   /// Seconds of compute (ops, not waits).
   public var computeSeconds: Double {
@@ -90,4 +101,9 @@ extension String {
   func replacingQuotes() -> String {
     String(unicodeScalars.map { $0 == "\"" || $0 == "\\" ? "'" : Character($0) })
   }
+}
+
+/// A whole trace file from every rank's events.
+public func chromeTraceJSON(_ traces: [Trace]) -> String {
+  "{\"displayTimeUnit\": \"ms\", \"traceEvents\": [\n" + traces.flatMap { $0.chromeEvents() }.joined(separator: ",\n") + "\n]}\n"
 }

@@ -1,0 +1,64 @@
+import GraphIR
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// A cluster as the simulator sees it, in SI units (FLOP/s, bytes/s, s).
+/// Read from `profiles/*.xml` by `ProfileLoader`.
+public struct DeviceProfile: Sendable {
+  public enum Topology: Sendable {
+    /// A dedicated link per ordered pair of devices.
+    case fullMesh(link: Double)
+    /// One port per device into a non-blocking crossbar.
+    case `switch`(port: Double)
+    /// Devices under PCIe switches (`switches[i]` lists their devices), a port
+    /// per device, an uplink per switch to a common parent.
+    case pcieTree(port: Double, uplink: Double, switches: [[Int]])
+    /// Links between neighbours (r, r+1); flows take the shorter way.
+    case ring(link: Double, bidirectional: Bool)
+  }
+
+  public var name: String
+  public var deviceName: String
+  /// Peak FLOP/s by dtype.
+  public var peak: [DType: Double]
+  public var matmulEfficiency: Double
+  /// (block tokens, efficiency), sorted by block.
+  public var attentionEfficiency: [(block: Double, efficiency: Double)]
+  public var memoryBandwidth: Double
+  public var memoryCapacity: Double
+  public var launchOverhead: Double
+  public var nodes: Int
+  public var devicesPerNode: Int
+  /// Devices share this many compute units (a CPU host's cores); nil: one each.
+  public var computeUnits: Int?
+  public var topology: Topology
+  /// The most one flow moves per second, whatever the links allow; nil: no cap.
+  public var flowCap: Double?
+  /// Per hop.
+  public var latency: Double
+  /// Between nodes: per device NIC bandwidth (per direction) and latency.
+  public var network: (bandwidth: Double, latency: Double)?
+
+  public var devices: Int { nodes * devicesPerNode }
+
+  /// Peak FLOP/s for `dtype` (f32 falls back to the lowest listed).
+  public func peak(for dtype: DType) -> Double {
+    peak[dtype] ?? peak[.f16] ?? peak.values.min() ?? 1
+  }
+
+  /// Attention efficiency at a block of `block` tokens: piecewise linear in
+  /// log(block) between the points, flat outside them.
+  public func attentionEfficiency(block: Double) -> Double {
+    let points = attentionEfficiency
+    guard let first = points.first, let last = points.last else { return 1 }
+    if block <= first.block { return first.efficiency }
+    if block >= last.block { return last.efficiency }
+    for (a, b) in zip(points, points.dropFirst()) where block <= b.block {
+      let t = (log2(block) - log2(a.block)) / (log2(b.block) - log2(a.block))
+      return a.efficiency + t * (b.efficiency - a.efficiency)
+    }
+    return last.efficiency
+  }
+}

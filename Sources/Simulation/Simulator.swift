@@ -1,0 +1,371 @@
+import GraphIR
+import Passes
+import Timeline
+
+/// What `ringc simulate` predicts for a plan on a profile.
+public struct SimulationReport: Sendable {
+  public struct Step: Sendable {
+    public var step: Int
+    public var seconds: Double
+    /// The longest compute of this step on any rank.
+    public var compute: Double
+    /// The longest transfer of this step (from both sides posting to completion).
+    public var communication: Double
+    public var critical: String { communication > compute ? "communication" : "compute" }
+  }
+
+  public struct Program: Sendable {
+    public var family: String
+    public var layers: [Int]
+    public var seconds: Double
+    public var steps: [Step]
+    /// Per rank: time spent waiting for transfers and collectives.
+    public var exposed: [Double]
+    /// Per rank, the predicted timeline.
+    public var traces: [Trace]
+  }
+
+  public var profile: String
+  public var ranks: Int
+  public var programs: [Program]
+
+  /// One forward pass: every layer program once per layer it runs, the entry program once.
+  public var totalSeconds: Double {
+    programs.reduce(0) { $0 + $1.seconds * Double(max(1, $1.layers.count)) }
+  }
+}
+
+/// A discrete-event simulation of all ranks of a plan together: each rank
+/// runs its ops in order; compute takes `OpCost` time (ranks that share a
+/// compute unit share its speed); a message becomes a flow once both sides
+/// have posted it, waits out the route's latency, then moves at its max-min
+/// fair share of every link or port on its route, capped per flow; `*.done`
+/// waits for its flow, a collective for all of its flows.
+public struct Simulator {
+  let plan: Module
+  let profile: DeviceProfile
+
+  public init(plan: Module, profile: DeviceProfile) {
+    self.plan = plan
+    self.profile = profile
+  }
+
+  public struct Failure: Error, CustomStringConvertible, Sendable {
+    public var description: String
+  }
+
+  public func run() throws -> SimulationReport {
+    let ranks = try Plan.check(plan)
+    guard ranks <= profile.devices else {
+      throw Failure(description: "the plan has \(ranks) ranks but profile \(profile.name) has \(profile.devices) devices")
+    }
+    let stats = try PlanStats(plan)
+    var programs: [SimulationReport.Program] = []
+    for family in Plan.families(plan) {
+      let layers = stats.programs.first { $0.family == family.name }?.layers ?? []
+      var engine = Engine(plan: plan, profile: profile, graphs: family.graphs)
+      var program = try engine.run()
+      program.family = family.name
+      program.layers = layers
+      programs.append(program)
+    }
+    return SimulationReport(profile: profile.name, ranks: ranks, programs: programs)
+  }
+}
+
+/// One graph family, all ranks at once.
+private struct Engine {
+  let plan: Module
+  let profile: DeviceProfile
+  let graphs: [Graph]
+  let cost: OpCost
+  let weights: [String: TensorType]
+  var network: Network
+  var now = 0.0
+
+  init(plan: Module, profile: DeviceProfile, graphs: [Graph]) {
+    self.plan = plan
+    self.profile = profile
+    self.graphs = graphs
+    cost = OpCost(profile: profile, bindings: plan.bindings)
+    weights = Dictionary(plan.weights.map { ($0.name, $0.type) }, uniquingKeysWith: { a, _ in a })
+    network = Network(profile)
+  }
+
+  struct Flow {
+    var route: [Int]
+    var cap: Double
+    var remaining: Double
+    var createdAt: Double
+    var activeAt: Double
+    var rate = 0.0
+    var finishedAt: Double?
+    var step: Int
+    var src: Int
+    var dst: Int
+    var bytes: Double
+  }
+
+  struct Job {
+    var rank: Int
+    var unit: Int
+    var remaining: Double
+    var rate = 1.0
+    var startedAt: Double
+    var name: String
+    var flops: Double
+  }
+
+  enum Wait {
+    case job(Int)
+    /// A `*.done`: the messages' flows (created once both sides posted) must finish.
+    case messages([Plan.MessageKey])
+    case collective(String)
+  }
+
+  struct RankState {
+    var pc = 0
+    var wait: Wait?
+    var waitSince = 0.0
+    var exposed = 0.0
+    var step: Int?
+    var stepEnd: [Int: Double] = [:]
+    var stepCompute: [Int: Double] = [:]
+    var trace: Trace
+  }
+
+  struct Message {
+    var senderAt: Double?
+    var receiverAt: Double?
+    var bytes = 0.0
+    var flow: Int?
+  }
+
+  var flows: [Flow] = []
+  var jobs: [Int: Job] = [:]
+  var nextJob = 0
+  var messages: [Plan.MessageKey: Message] = [:]
+  var buffers: [[String: Plan.MessageKey]] = []
+  var collectives: [String: (arrived: [Int: Double], flows: [Int]?)] = [:]
+
+  mutating func run() throws -> SimulationReport.Program {
+    let types = graphs.map(Plan.valueTypes(of:))
+    let lastTagged = graphs.map { g in g.ops.lastIndex { $0.attributes["step"] != nil } ?? -1 }
+    var states = graphs.indices.map { r in RankState(trace: Trace(rank: r, origin: 0)) }
+    buffers = Array(repeating: [:], count: graphs.count)
+    while true {
+      // Ranks go as far as they can at this instant.
+      var moved = true
+      while moved {
+        moved = false
+        for r in graphs.indices {
+          if resume(&states[r]) { moved = true }
+          while states[r].wait == nil, states[r].pc < graphs[r].ops.count {
+            let op = graphs[r].ops[states[r].pc]
+            if let s = Self.step(op, buffers[r]) {
+              states[r].step = s
+            } else if states[r].pc > lastTagged[r], lastTagged[r] >= 0 {
+              states[r].step = nil
+            }
+            try begin(op, rank: r, state: &states[r], types: types[r])
+            if states[r].wait == nil { finishOp(rank: r, state: &states[r]) }
+            moved = true
+          }
+        }
+      }
+      if graphs.indices.allSatisfy({ states[$0].pc >= graphs[$0].ops.count && states[$0].wait == nil }) { break }
+      allocate()
+      // The next event: a job or a flow finishing, or a flow getting past its latency.
+      var next = Double.infinity
+      for job in jobs.values { next = min(next, now + job.remaining / job.rate) }
+      for f in flows where f.finishedAt == nil {
+        if f.activeAt > now { next = min(next, f.activeAt) } else if f.rate > 0 { next = min(next, now + f.remaining / f.rate) }
+        if f.remaining <= 0, f.activeAt <= now { next = now }
+      }
+      guard next.isFinite else {
+        let stuck = graphs.indices.filter { states[$0].pc < graphs[$0].ops.count }
+        throw Simulator.Failure(description: "the simulation is stuck: ranks \(stuck) wait for each other (is the plan verified?)")
+      }
+      let dt = next - now
+      for id in jobs.keys { jobs[id]!.remaining -= jobs[id]!.rate * dt }
+      for i in flows.indices where flows[i].finishedAt == nil && flows[i].activeAt <= now {
+        flows[i].remaining -= flows[i].rate * dt
+      }
+      now = next
+      for i in flows.indices where flows[i].finishedAt == nil && flows[i].activeAt <= now && flows[i].remaining <= 1e-6 * max(1, flows[i].bytes) {
+        flows[i].finishedAt = now
+        states[flows[i].src].trace.add(Trace.Event(track: .send, name: "to rank \(flows[i].dst)", start: flows[i].createdAt, end: now, amount: Int64(flows[i].bytes), isWait: false))
+        states[flows[i].dst].trace.add(Trace.Event(track: .receive, name: "from rank \(flows[i].src)", start: flows[i].createdAt, end: now, amount: Int64(flows[i].bytes), isWait: false))
+      }
+      for (id, job) in jobs where job.remaining <= 1e-12 {
+        jobs[id] = nil
+        states[job.rank].trace.add(Trace.Event(track: .compute, name: job.name, start: job.startedAt, end: now, amount: Int64(job.flops), isWait: false))
+        if let s = states[job.rank].step { states[job.rank].stepCompute[s, default: 0] += now - job.startedAt }
+        states[job.rank].wait = nil
+        finishOp(rank: job.rank, state: &states[job.rank])
+      }
+    }
+    return report(states)
+  }
+
+  /// The step an op belongs to: its attribute, or its message's.
+  static func step(_ op: Op, _ buffers: [String: Plan.MessageKey]) -> Int? {
+    if case .int(let s)? = op.attributes["step"] { return Int(s) }
+    if op.opcode == .recvDone, case .value(let v)? = op.operands.first, let key = buffers[v] { return Int(key.step) }
+    return nil
+  }
+
+  private mutating func finishOp(rank r: Int, state: inout RankState) {
+    if let s = state.step { state.stepEnd[s] = now }
+    state.pc += 1
+  }
+
+  /// Unblocks a rank whose wait is over; true if it did.
+  private mutating func resume(_ state: inout RankState) -> Bool {
+    guard let wait = state.wait else { return false }
+    let over: Bool
+    switch wait {
+    case .job: return false
+    case .messages(let keys):
+      over = keys.allSatisfy { key in messages[key]?.flow.map { flows[$0].finishedAt != nil } ?? false }
+    case .collective(let key): over = collectives[key]?.flows?.allSatisfy { flows[$0].finishedAt != nil } ?? false
+    }
+    guard over else { return false }
+    state.exposed += now - state.waitSince
+    state.trace.add(Trace.Event(track: .compute, name: "wait", start: state.waitSince, end: now, amount: 0, isWait: true))
+    state.wait = nil
+    let r = state.trace.rank
+    finishOp(rank: r, state: &state)
+    return true
+  }
+
+  private mutating func block(_ state: inout RankState, _ wait: Wait) {
+    state.wait = wait
+    state.waitSince = now
+  }
+
+  private mutating func startFlow(_ src: Int, _ dst: Int, bytes: Double, step: Int, at t: Double) -> Int {
+    let (route, latency) = network.route(src, dst)
+    flows.append(
+      Flow(
+        route: route, cap: profile.flowCap ?? .infinity, remaining: bytes, createdAt: t, activeAt: t + latency, step: step,
+        src: src, dst: dst, bytes: bytes))
+    return flows.count - 1
+  }
+
+  private mutating func begin(_ op: Op, rank r: Int, state: inout RankState, types: [String: TensorType]) throws {
+    switch op.opcode {
+    case .sendStart, .recvStart:
+      let sending = op.opcode == .sendStart
+      guard let key = Plan.messageKey(op, rank: r, sending: sending) else { return }
+      var m = messages[key] ?? Message()
+      if sending {
+        m.senderAt = now
+        m.bytes = op.operands.reduce(0) { sum, o in
+          if case .value(let v) = o { return sum + cost.bytes(types[v]) }
+          return sum
+        }
+      } else {
+        m.receiverAt = now
+        for name in op.results { buffers[r][name] = key }
+      }
+      if let s = m.senderAt, let t = m.receiverAt, m.flow == nil {
+        m.flow = startFlow(key.src, key.dst, bytes: m.bytes, step: Int(key.step), at: max(s, t))
+      }
+      messages[key] = m
+    case .sendDone, .recvDone:
+      var keys: [Plan.MessageKey] = []
+      if op.opcode == .sendDone, let key = Plan.messageKey(op, rank: r, sending: true) { keys = [key] }
+      for case .value(let v) in op.operands where op.opcode == .recvDone {
+        if let key = buffers[r][v], !keys.contains(key) { keys.append(key) }
+      }
+      let done = keys.allSatisfy { key in messages[key]?.flow.map { flows[$0].finishedAt != nil } ?? false }
+      if !done { block(&state, .messages(keys)) }
+    case .allGather, .allToAll:
+      guard case .ints(let group)? = op.attributes["group"], case .value(let x) = op.operands[0],
+        let key = PlanVerifier.collectiveKey(op), let type = types[x], let extents = plan.bindings.extents(of: type)
+      else { return }
+      var entry = collectives[key] ?? ([:], nil)
+      entry.arrived[r] = cost.bytes(type)
+      if op.opcode == .allToAll, case .int(let axis)? = op.attributes["split_axis"] {
+        // Bytes per part: this rank's share of the split axis.
+        let n = Double(extents[Int(axis)])
+        let sizes: [Double]
+        if case .ints(let s)? = op.attributes["split_sizes"] { sizes = s.map(Double.init) } else { sizes = group.map { _ in n / Double(group.count) } }
+        partBytes[key, default: [:]][r] = sizes.map { cost.bytes(type) / n * $0 }
+      }
+      collectives[key] = entry
+      block(&state, .collective(key))
+      if entry.arrived.count == group.count {
+        var ids: [Int] = []
+        let step = Int(Self.step(op, [:]) ?? 0)
+        for (i, m) in group.enumerated() {
+          for (j, n) in group.enumerated() where i != j {
+            let bytes = op.opcode == .allGather ? entry.arrived[Int(m)] ?? 0 : partBytes[key]?[Int(m)]?[j] ?? 0
+            ids.append(startFlow(Int(m), Int(n), bytes: bytes, step: step, at: now))
+          }
+        }
+        collectives[key]!.flows = ids
+      }
+    default:
+      guard let (seconds, flops) = cost.cost(op, types, weights: weights) else { return }
+      let unit = profile.computeUnits.map { r % $0 } ?? r
+      jobs[nextJob] = Job(rank: r, unit: unit, remaining: seconds, startedAt: now, name: describe(op), flops: flops)
+      state.wait = .job(nextJob)
+      nextJob += 1
+    }
+  }
+
+  var partBytes: [String: [Int: [Double]]] = [:]
+
+  private func describe(_ op: Op) -> String {
+    var s = op.opcode.rawValue
+    if case .int(let step)? = op.attributes["step"] { s += " s\(step)" }
+    return s
+  }
+
+  /// Rates: compute units split evenly among their jobs; flows get max-min
+  /// fair shares of their routes' capacities, capped per flow.
+  private mutating func allocate() {
+    var perUnit: [Int: Int] = [:]
+    for job in jobs.values { perUnit[job.unit, default: 0] += 1 }
+    for id in jobs.keys { jobs[id]!.rate = 1 / Double(perUnit[jobs[id]!.unit]!) }
+    var remaining = network.capacities
+    var unfixed = flows.indices.filter { flows[$0].finishedAt == nil && flows[$0].activeAt <= now }
+    for i in unfixed { flows[i].rate = 0 }
+    while !unfixed.isEmpty {
+      var count = [Int](repeating: 0, count: remaining.count)
+      for i in unfixed { for r in flows[i].route { count[r] += 1 } }
+      var share = Double.infinity
+      for (r, c) in count.enumerated() where c > 0 { share = min(share, remaining[r] / Double(c)) }
+      for i in unfixed { share = min(share, flows[i].cap) }
+      if !share.isFinite { share = 1e18 }
+      var fixed: [Int] = []
+      for i in unfixed {
+        let bottleneck = flows[i].cap <= share * (1 + 1e-9)
+          || flows[i].route.contains { count[$0] > 0 && remaining[$0] / Double(count[$0]) <= share * (1 + 1e-9) }
+        if bottleneck || flows[i].route.isEmpty { fixed.append(i) }
+      }
+      for i in fixed {
+        flows[i].rate = share
+        for r in flows[i].route { remaining[r] = max(0, remaining[r] - share) }
+      }
+      unfixed.removeAll { fixed.contains($0) }
+    }
+  }
+
+  private func report(_ states: [RankState]) -> SimulationReport.Program {
+    let steps = Set(states.flatMap { $0.stepEnd.keys }).sorted()
+    var previousEnd = 0.0
+    var out: [SimulationReport.Step] = []
+    for s in steps {
+      let end = states.compactMap { $0.stepEnd[s] }.max() ?? previousEnd
+      let compute = states.map { $0.stepCompute[s] ?? 0 }.max() ?? 0
+      let transfer = flows.filter { $0.step == s }.map { ($0.finishedAt ?? now) - $0.createdAt }.max() ?? 0
+      out.append(SimulationReport.Step(step: s, seconds: max(0, end - previousEnd), compute: compute, communication: transfer))
+      previousEnd = max(previousEnd, end)
+    }
+    return SimulationReport.Program(
+      family: "", layers: [], seconds: now, steps: out, exposed: states.map(\.exposed), traces: states.map(\.trace))
+  }
+}

@@ -1,0 +1,118 @@
+import ArgumentParser
+import GraphIR
+import Passes
+import Runtime
+import Simulation
+import Timeline
+
+struct Simulate: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Predict a plan's time on a device profile: per layer, per step compute vs communication.")
+
+  @Argument(help: "The plan file.")
+  var plan: String
+
+  @Option(help: "A profile name (see 'ringc profiles') or an XML file.")
+  var profile: String
+
+  @Option(help: "Write the predicted timeline as a Chrome/Perfetto trace (the runtime's format).")
+  var trace: String?
+
+  @Flag(help: "Print one JSON object.")
+  var json = false
+
+  func run() throws {
+    let module: Module
+    do { module = try PlanLoader.load(plan).module } catch { throw error.exitCode }
+    let device = try loadProfile(profile)
+    let report: SimulationReport
+    do {
+      report = try Simulator(plan: module, profile: device).run()
+    } catch {
+      Stderr.write("error: \(error)\n")
+      throw SysExit.dataError
+    }
+    if let trace, let program = report.programs.max(by: { $0.seconds * Double(max(1, $0.layers.count)) < $1.seconds * Double(max(1, $1.layers.count)) }) {
+      do { try FileIO.write(chromeTraceJSON(program.traces), to: trace) } catch {
+        Stderr.write("error: \(error)\n")
+        throw SysExit.cannotCreate
+      }
+    }
+    Stdout.write(json ? SimulationText.json(report) : SimulationText.text(report, plan: plan))
+  }
+}
+
+/// Loads a profile, reporting schema errors as `FILE:LINE: error: …` (exit 65).
+func loadProfile(_ nameOrPath: String) throws -> DeviceProfile {
+  do {
+    return try ProfileLocator.load(nameOrPath)
+  } catch {
+    Stderr.write("\(error)\n")
+    throw SysExit.dataError
+  }
+}
+
+enum SimulationText {
+  static func ms(_ s: Double) -> String { String((s * 1e5).rounded() / 100) }
+
+  static func text(_ r: SimulationReport, plan: String) -> String {
+    let layers = r.programs.reduce(0) { $0 + $1.layers.count }
+    var out = "\(plan) on \(r.profile) (\(r.ranks) ranks): \(ms(r.totalSeconds)) ms per forward pass (\(layers) layers)\n"
+    for p in r.programs where !p.steps.isEmpty || p.layers.count > 0 {
+      let range = p.layers.isEmpty ? "once" : p.layers.count == 1 ? "layer \(p.layers[0])" : "layers \(p.layers.first!)–\(p.layers.last!)"
+      out += "\n@\(p.family) (\(range)): \(ms(p.seconds)) ms, exposed communication \(ms(p.exposed.max() ?? 0)) ms (most on one rank)\n"
+      if p.steps.isEmpty { continue }
+      out += "  step        ms   compute ms   comm ms   critical\n"
+      for s in p.steps {
+        out += "  \(pad("\(s.step)", 4))  \(pad(ms(s.seconds), 8))  \(pad(ms(s.compute), 11))  \(pad(ms(s.communication), 8))   \(s.critical)\n"
+      }
+    }
+    return out
+  }
+
+  static func json(_ r: SimulationReport) -> String {
+    var layers: [(Int, String)] = []
+    for p in r.programs {
+      let steps = p.steps.map {
+        "{\"step\": \($0.step), \"ms\": \($0.seconds * 1e3), \"compute_ms\": \($0.compute * 1e3), \"comm_ms\": \($0.communication * 1e3), \"critical\": \"\($0.critical)\"}"
+      }
+      for l in p.layers {
+        layers.append((l, "{\"layer\": \(l), \"program\": \(jsonString(p.family)), \"ms\": \(p.seconds * 1e3), \"exposed_ms\": \((p.exposed.max() ?? 0) * 1e3), \"steps\": [\(steps.joined(separator: ", "))]}"))
+      }
+    }
+    return "{\"profile\": \(jsonString(r.profile)), \"ranks\": \(r.ranks), \"total_ms\": \(r.totalSeconds * 1e3), "
+      + "\"layers\": [\(layers.sorted { $0.0 < $1.0 }.map(\.1).joined(separator: ", "))]}\n"
+  }
+
+  static func pad(_ s: String, _ w: Int) -> String { String(repeating: " ", count: max(0, w - s.count)) + s }
+}
+
+struct Profiles: ParsableCommand {
+  static let configuration = CommandConfiguration(abstract: "List the device profiles ringc can find.")
+
+  func run() throws {
+    guard let (dir, names) = ProfileLocator.available() else {
+      Stderr.write("error: no profiles folder found (set RINGC_PROFILES or run from the repository)\n")
+      throw SysExit.noInput
+    }
+    var out = "profiles in \(dir):\n"
+    for name in names {
+      do {
+        let p = try ProfileLocator.load(name)
+        let topology: String =
+          switch p.topology {
+          case .fullMesh(let l): "full-mesh, \(gbps(l)) per link"
+          case .switch(let port): "switch, \(gbps(port)) per port"
+          case .pcieTree(let port, let up, let sw): "pcie-tree (\(sw.count) switches), \(gbps(port)) per port, \(gbps(up)) uplinks"
+          case .ring(let l, let both): "\(both ? "bidirectional" : "unidirectional") ring, \(gbps(l)) per link"
+          }
+        out += "  \(name): \(p.nodes) × \(p.devicesPerNode) \(p.deviceName), \(topology)\(p.network.map { ", network \(gbps($0.bandwidth)) per device" } ?? "")\n"
+      } catch {
+        out += "  \(name): invalid (\(error.description.split(separator: "\n").first ?? ""))\n"
+      }
+    }
+    Stdout.write(out)
+  }
+
+  func gbps(_ v: Double) -> String { "\((v / 1e8).rounded() / 10) GB/s" }
+}
