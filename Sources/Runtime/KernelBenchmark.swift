@@ -45,4 +45,13 @@ public enum KernelBenchmark {
     let flops = 4 * Double(block) * Double(block) * Double(heads) * Double(headDim)
     return Row(name: "attn.block \(block)×\(block), \(heads) heads × \(headDim)", gflops: flops / t / 1e9)
   }
+
+  /// Bytes per second of a 256 MiB copy, counting what is read and written.
+  public static func memoryBandwidth(runs: Int = 5) -> Double {
+    let n = 64 << 20
+    let a = Tensor(shape: [n])
+    let b = Tensor(shape: [n])
+    let t = median(runs) { b.pointer.update(from: a.pointer, count: n) }
+    return 2 * Double(n * 4) / t
+  }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import GraphIR
 import Runtime
 import Passes
+import Simulation
 
 struct Compile: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -19,8 +20,11 @@ struct Compile: ParsableCommand {
 
   @OptionGroup var sequence: SequenceOption
 
-  @Option(help: "Strategy: \(Strategy.spellings.joined(separator: ", ")).")
+  @Option(help: "Strategy: \(Strategy.spellings.joined(separator: ", ")), or auto (the predicted winner on --profile).")
   var strategy: String = Strategy.tokenring.description
+
+  @Option(help: "The device profile --strategy auto predicts on (a name from 'ringc profiles' or an XML file).")
+  var profile: String?
 
   @Option(name: .shortAndLong, help: "The plan file to write (atomically); default <model>.sp<P>.plan in the current directory.")
   var output: String?
@@ -46,6 +50,11 @@ struct Compile: ParsableCommand {
   func validate() throws {
     if sp < 1 { throw ValidationError("--sp must be at least 1, found \(sp)") }
     if sp > 65536 { throw ValidationError("--sp \(sp) is more ranks than ringc plans for (65536 at most)") }
+    if strategy == "auto" {
+      if profile == nil { throw ValidationError("--strategy auto needs --profile to predict on") }
+      if passes != nil { throw ValidationError("--strategy auto chooses the passes itself; drop --passes") }
+      return
+    }
     guard let parsed = Strategy(strategy) else {
       throw ValidationError("unknown --strategy '\(strategy)'; known: \(Strategy.spellings.joined(separator: ", "))")
     }
@@ -58,6 +67,18 @@ struct Compile: ParsableCommand {
     let loaded: (module: Module, renderer: DiagnosticRenderer)
     do { loaded = try sequence.loader.loadWithSource(model) } catch { throw error.exitCode }
     var module = loaded.module
+    if strategy == "auto" {
+      let device = try loadProfile(profile!)
+      let comparison = StrategyComparison(model: module, sp: sp, profile: device)
+      guard let winner = comparison.winner, let plan = winner.plan else {
+        let reasons = comparison.rows.compactMap { r in r.refusal.map { "\(r.strategy): \($0)" } }
+        Stderr.write("error: no strategy can serve \(model) at --sp \(sp):\n  " + reasons.joined(separator: "\n  ") + "\n")
+        throw SysExit.dataError
+      }
+      Stderr.write("auto: \(winner.strategy) on \(device.name) — \(comparison.reason)\n")
+      try finish(plan, chosen: "auto on \(device.name): \(winner.strategy)")
+      return
+    }
     let pipelineText = passes ?? Strategy(strategy)!.pipeline
     let pipeline: PassPipeline
     do {
@@ -103,8 +124,13 @@ struct Compile: ParsableCommand {
       Stderr.write("internal error: the compiled plan fails verification\n" + DiagnosticRenderer().render(problems))
       throw SysExit.software
     }
+    try finish(module, chosen: strategy)
+  }
+
+  /// Writes the verified plan and prints its summary.
+  private func finish(_ module: Module, chosen: String) throws {
     let path = output ?? Self.defaultOutput(model, sp: sp)
-    let header = "// ringc plan v\(Plan.version): \(Self.basename(model)) compiled with --sp \(sp) --strategy \(strategy)\n"
+    let header = "// ringc plan v\(Plan.version): \(Self.basename(model)) compiled with --sp \(sp) --strategy \(chosen)\n"
     try write(header + Printer().print(module), to: path)
     let stats = try PlanStats(module)
     Stdout.write("\(path): \(Verify.describe(stats))\n")

@@ -1,0 +1,101 @@
+import GraphIR
+import Passes
+
+/// Compiles a model with every strategy that can serve it and simulates each
+/// plan on a profile: the table behind `ringc compare` and `--strategy auto`.
+public struct StrategyComparison: Sendable {
+  public struct Row: Sendable {
+    public var strategy: Strategy
+    /// Why the strategy cannot serve the model at this P (nil if it can).
+    public var refusal: String?
+    /// Predicted seconds of one attention layer (its whole program) and of the forward pass.
+    public var layerSeconds = 0.0
+    public var totalSeconds = 0.0
+    /// The most bytes one rank sends per layer.
+    public var bytesPerRank: Int64 = 0
+    /// The most bytes live on one rank in the attention region.
+    public var peakBytes: Int64 = 0
+    /// The most time one rank waits for communication per layer.
+    public var exposedSeconds = 0.0
+    /// Steps whose communication outlasts their compute, of all steps.
+    public var communicationBoundSteps = 0
+    public var steps = 0
+    /// False when the attention region does not fit in device memory.
+    public var fits = true
+    public var plan: Module?
+  }
+
+  public var rows: [Row]
+
+  /// The strategies worth trying for `sp` ranks: every one-level strategy and
+  /// every USP split U × R = P with both U and R above 1.
+  public static func candidates(sp: Int) -> [Strategy] {
+    var out: [Strategy] = [.tokenring, .ring, .ringZigzag, .striped(width: nil), .rsa, .ulysses, .allgather]
+    for u in 2..<max(2, sp) where sp % u == 0 && sp / u > 1 {
+      out.append(.usp(ulysses: u, ring: sp / u, inner: .ring))
+      out.append(.usp(ulysses: u, ring: sp / u, inner: .tokenring))
+    }
+    return out
+  }
+
+  public init(model: Module, sp: Int, profile: DeviceProfile, strategies: [Strategy]? = nil) {
+    rows = (strategies ?? Self.candidates(sp: sp)).map { strategy in
+      var row = Row(strategy: strategy)
+      var plan = model
+      do {
+        try PassPipeline(parsing: strategy.pipeline).run(&plan, PassContext(sp: sp), verifyEach: false)
+        Plan.stamp(&plan)
+        let problems = PlanVerifier.verify(plan)
+        if let first = problems.first { throw PassError([first]) }
+        let report = try Simulator(plan: plan, profile: profile).run()
+        let stats = try PlanStats(plan)
+        let layer = report.programs.filter { !$0.layers.isEmpty }.max { $0.seconds < $1.seconds } ?? report.programs[0]
+        let program = stats.programs.first { $0.family == layer.family }
+        row.layerSeconds = layer.seconds
+        row.totalSeconds = report.totalSeconds
+        row.exposedSeconds = layer.exposed.max() ?? 0
+        row.steps = layer.steps.count
+        row.communicationBoundSteps = layer.steps.filter { $0.communication > $0.compute }.count
+        row.bytesPerRank = program.map { p in (0..<stats.sp).map { stats.bytesSent(p, rank: $0) }.max() ?? 0 } ?? 0
+        row.peakBytes = program?.peakBytes.max() ?? 0
+        row.fits = Double(row.peakBytes) <= profile.memoryCapacity
+        row.plan = plan
+      } catch let error as PassError {
+        row.refusal = error.diagnostics.first?.message ?? "cannot compile"
+      } catch {
+        row.refusal = "\(error)"
+      }
+      return row
+    }
+  }
+
+  /// The fastest strategy that serves the model and fits in memory.
+  public var winner: Row? {
+    rows.filter { $0.refusal == nil && $0.fits }.min { $0.layerSeconds < $1.layerSeconds }
+  }
+
+  /// One sentence on why the winner wins, against the runner-up.
+  public var reason: String {
+    let usable = rows.filter { $0.refusal == nil && $0.fits }.sorted { $0.layerSeconds < $1.layerSeconds }
+    guard let best = usable.first else { return "no strategy can serve this model on these ranks" }
+    guard usable.count > 1 else { return "\(best.strategy) is the only strategy that serves the model and fits" }
+    let second = usable[1]
+    let factor = second.layerSeconds / max(best.layerSeconds, 1e-12)
+    var why = "\(best.strategy) is \(String((factor * 100).rounded() / 100))× faster per layer than \(second.strategy)"
+    if second.communicationBoundSteps > best.communicationBoundSteps {
+      why += ": \(second.strategy) waits on communication in \(second.communicationBoundSteps) of \(second.steps) steps, \(best.strategy) in \(best.communicationBoundSteps) of \(best.steps)"
+    } else if second.exposedSeconds > best.exposedSeconds {
+      why += ": it exposes less communication"
+    } else {
+      why += ": it has less work on its slowest rank"
+    }
+    if best.bytesPerRank < second.bytesPerRank {
+      let ratio = Double(second.bytesPerRank) / Double(max(best.bytesPerRank, 1))
+      why += "; it sends \(String((ratio * 100).rounded() / 100))× fewer bytes per rank"
+    } else if best.bytesPerRank > second.bytesPerRank {
+      let ratio = Double(best.bytesPerRank) / Double(max(second.bytesPerRank, 1))
+      why += "; it sends \(String((ratio * 100).rounded() / 100))× more bytes per rank but spreads them over more links at once"
+    }
+    return why
+  }
+}

@@ -1,0 +1,128 @@
+import ArgumentParser
+import Runtime
+import Simulation
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+struct Calibrate: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Measure this machine and write a device profile: mpirun -np 2 ringc calibrate -o profiles/host.xml",
+    discussion: """
+      Rank 0 measures cblas_sgemm and the attention kernel on one core (the profile's f32 peak and
+      attention-efficiency curve), memory bandwidth, and MPI point-to-point bandwidth and latency to
+      rank 1. Ranks are modelled as devices sharing the machine's cores.
+      """)
+
+  @Option(name: .shortAndLong, help: "The profile to write (atomically).")
+  var output: String
+
+  @Option(help: "The profile's name (default: the output file's name).")
+  var name: String?
+
+  func run() throws {
+    let comm: MPICommunicator
+    do { comm = try MPICommunicator() } catch {
+      Stderr.write("error: \(error)\n")
+      throw SysExit.software
+    }
+    guard comm.size == 2 else {
+      if comm.rank == 0 {
+        Stderr.write("ringc calibrate: measures MPI between two ranks; run it with mpirun -np 2 (started \(comm.size))\n")
+      }
+      comm.finalize()
+      throw SysExit.usage
+    }
+    var link: (bandwidth: Double, latency: Double) = (0, 0)
+    do { link = try Self.pingPong(comm) } catch {
+      Stderr.write("ringc calibrate: rank \(comm.rank): \(error)\n")
+      comm.abort(code: 70)
+    }
+    comm.barrier()
+    if comm.rank == 0 {
+      let xml = Self.profile(name: name ?? Self.stem(output), link: link)
+      do { try FileIO.write(xml, to: output) } catch {
+        Stderr.write("error: \(error)\n")
+        comm.finalize()
+        throw SysExit.cannotCreate
+      }
+      Stdout.write("wrote \(output): MPI \(String((link.bandwidth / 1e7).rounded() / 100)) GB/s, \(String((link.latency * 1e8).rounded() / 100)) µs\n")
+    }
+    comm.finalize()
+  }
+
+  static func stem(_ path: String) -> String {
+    var base = String(path.split(separator: "/").last ?? "host")
+    if base.hasSuffix(".xml") { base.removeLast(4) }
+    return base
+  }
+
+  /// One-way bandwidth (64 MiB messages) and latency (8-byte messages), ping-pong.
+  static func pingPong(_ comm: MPICommunicator) throws -> (bandwidth: Double, latency: Double) {
+    let peer = 1 - comm.rank
+    func exchange(_ t: Tensor, rounds: Int) throws -> Double {
+      let start = Clock.now
+      for i in 0..<rounds {
+        if (comm.rank == 0) == (i % 2 == 0) {
+          _ = try comm.wait(comm.send(t, to: peer, tag: Int32(i % 1000), label: "calibrate"), deadline: Clock.now + 60)
+        } else {
+          _ = try comm.wait(comm.receive(into: t, from: peer, tag: Int32(i % 1000), label: "calibrate"), deadline: Clock.now + 60)
+        }
+      }
+      return (Clock.now - start) / Double(rounds)
+    }
+    let small = Tensor(shape: [2])
+    _ = try exchange(small, rounds: 100)
+    let latency = try exchange(small, rounds: 2000)
+    let big = Tensor(shape: [16 << 20])
+    _ = try exchange(big, rounds: 2)
+    let perMessage = try exchange(big, rounds: 10)
+    return (Double(big.count * 4) / max(perMessage - latency, 1e-9), latency)
+  }
+
+  /// Compute and memory figures of one core, and the XML around them.
+  static func profile(name: String, link: (bandwidth: Double, latency: Double)) -> String {
+    let sgemm = KernelBenchmark.sgemm(n: 1024, threads: 1).gflops * 1e9
+    let blocks = [128, 256, 512, 1024, 2048]
+    let points = blocks.map { b in
+      (b, min(1, KernelBenchmark.attention(block: b, heads: 8, headDim: 128, threads: 1).gflops * 1e9 / sgemm))
+    }
+    let memory = KernelBenchmark.memoryBandwidth()
+    let cores = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+    let ram = Double(sysconf(Int32(_SC_PHYS_PAGES))) * Double(sysconf(Int32(_SC_PAGESIZE)))
+    func f(_ v: Double, _ digits: Double = 1000) -> String { String((v * digits).rounded() / digits) }
+    var xml = """
+      <?xml version="1.0" encoding="UTF-8"?>
+      <!-- Measured by `ringc calibrate` on this host: f32 peak = cblas_sgemm 1024³ on one core; attention
+           efficiency = the attention block kernel (8 heads × 128) over that peak; memory = a 256 MiB copy;
+           the switch port, flow cap and latency = MPI ping-pong between two ranks (shared memory). Ranks
+           are devices that share the host's \(cores) cores. -->
+      <device-profile name="\(name)">
+        <device name="CPU core (ringc runtime, f32)">
+          <peak dtype="f32" value="\(f(sgemm / 1e9, 10))" unit="GFLOP/s"/>
+          <peak dtype="bf16" value="\(f(sgemm / 1e9, 10))" unit="GFLOP/s"/>
+          <peak dtype="f16" value="\(f(sgemm / 1e9, 10))" unit="GFLOP/s"/>
+          <matmul-efficiency value="1"/>
+          <attention-efficiency>
+
+      """
+    for (b, e) in points { xml += "      <point block=\"\(b)\" efficiency=\"\(f(max(e, 0.001)))\"/>\n" }
+    xml += """
+          </attention-efficiency>
+          <memory bandwidth="\(f(memory / 1e9, 10))" bandwidth-unit="GB/s" capacity="\(f(ram / 1_073_741_824, 10))" capacity-unit="GiB"/>
+          <launch-overhead value="2" unit="us"/>
+        </device>
+        <nodes count="1" devices-per-node="256"/>
+        <compute-units count="\(cores)"/>
+        <topology>
+          <switch port-bandwidth="\(f(link.bandwidth / 1e9))" unit="GB/s"/>
+          <flow-cap bandwidth="\(f(link.bandwidth / 1e9))" unit="GB/s"/>
+          <latency value="\(f(link.latency * 1e6))" unit="us"/>
+        </topology>
+      </device-profile>
+
+      """
+    return xml
+  }
+}

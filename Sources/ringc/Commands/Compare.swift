@@ -1,0 +1,75 @@
+import ArgumentParser
+import GraphIR
+import Passes
+import Runtime
+import Simulation
+
+struct Compare: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Compile and simulate every strategy that can serve a model; say which wins on a profile and why.")
+
+  @Argument(help: "The model file (.ir).")
+  var model: String
+
+  @Option(help: "Ranks in the sequence-parallel group.")
+  var sp: Int
+
+  @Option(help: "A profile name (see 'ringc profiles') or an XML file.")
+  var profile: String
+
+  @OptionGroup var sequence: SequenceOption
+
+  @Flag(help: "Print one JSON object.")
+  var json = false
+
+  func validate() throws {
+    if sp < 1 { throw ValidationError("--sp must be at least 1, found \(sp)") }
+  }
+
+  func run() throws {
+    let module: Module
+    do { module = try sequence.loader.load(model) } catch { throw error.exitCode }
+    let device = try loadProfile(profile)
+    guard sp <= device.devices else {
+      throw ValidationError("--sp \(sp) is more ranks than profile \(device.name) has devices (\(device.devices))")
+    }
+    let comparison = StrategyComparison(model: module, sp: sp, profile: device)
+    Stdout.write(json ? Self.json(comparison, device) : Self.text(comparison, device, model: model, seq: module.sequenceDim?.value))
+  }
+
+  static func text(_ c: StrategyComparison, _ p: DeviceProfile, model: String, seq: Int64?) -> String {
+    var out = "\(model) at \(seq.map { "S = \($0)" } ?? "its length") on \(p.name), \(c.rows.first?.plan?.ranks ?? 0) ranks\n"
+    out += "  strategy             ms/layer   ms/forward  sent/rank/layer   peak memory   exposed ms   comm-bound steps\n"
+    for r in c.rows.sorted(by: { ($0.refusal == nil ? 0 : 1, $0.layerSeconds) < ($1.refusal == nil ? 0 : 1, $1.layerSeconds) }) {
+      let name = pad(r.strategy.description, 20, left: true)
+      if let refusal = r.refusal {
+        out += "  \(name)  cannot serve: \(refusal)\n"
+        continue
+      }
+      out += "  \(name) \(pad(ms(r.layerSeconds), 9)) \(pad(ms(r.totalSeconds), 12)) \(pad(formatBytes(r.bytesPerRank), 17))"
+      out += " \(pad(formatBytes(r.peakBytes), 13)) \(pad(ms(r.exposedSeconds), 12)) \(pad("\(r.communicationBoundSteps)/\(r.steps)", 18))"
+      out += r.fits ? "\n" : "  (does not fit in \(formatBytes(Int64(p.memoryCapacity))))\n"
+    }
+    if let w = c.winner { out += "winner: \(w.strategy) — \(c.reason)\n" } else { out += "no strategy serves this model here\n" }
+    return out
+  }
+
+  static func json(_ c: StrategyComparison, _ p: DeviceProfile) -> String {
+    let rows = c.rows.map { r in
+      if let refusal = r.refusal {
+        return "{\"strategy\": \(jsonString(r.strategy.description)), \"refusal\": \(jsonString(refusal))}"
+      }
+      return "{\"strategy\": \(jsonString(r.strategy.description)), \"layer_ms\": \(r.layerSeconds * 1e3), \"total_ms\": \(r.totalSeconds * 1e3), "
+        + "\"bytes_per_rank\": \(r.bytesPerRank), \"peak_bytes\": \(r.peakBytes), \"exposed_ms\": \(r.exposedSeconds * 1e3), "
+        + "\"communication_bound_steps\": \(r.communicationBoundSteps), \"steps\": \(r.steps), \"fits\": \(r.fits)}"
+    }
+    return "{\"profile\": \(jsonString(p.name)), \"winner\": \(c.winner.map { jsonString($0.strategy.description) } ?? "null"), "
+      + "\"reason\": \(jsonString(c.reason)), \"strategies\": [\(rows.joined(separator: ", "))]}\n"
+  }
+
+  static func ms(_ s: Double) -> String { String((s * 1e5).rounded() / 100) }
+  static func pad(_ s: String, _ w: Int, left: Bool = false) -> String {
+    let fill = String(repeating: " ", count: max(0, w - s.count))
+    return left ? s + fill : fill + s
+  }
+}
