@@ -31,27 +31,36 @@ public enum KernelBenchmark {
   }
 
   /// One unmasked attention block of `block` queries against `block` keys.
-  public static func attention(block: Int, heads: Int, headDim: Int, threads: Int, runs: Int = 5) -> Row {
+  public static func attention(block: Int, heads: Int, headDim: Int, threads: Int, causal: Bool = false, runs: Int = 5) -> Row {
     openblas_set_num_threads(1)
     let init_ = Initializer(seed: 1)
     let positions = (0..<Int64(block)).map { $0 }
     let q = init_.input("q", shape: [block, heads, headDim], tokens: positions)
     let k = init_.input("k", shape: [block, heads, headDim], tokens: positions)
     let v = init_.input("v", shape: [block, heads, headDim], tokens: positions)
-    let mask = Mask(causal: false, window: nil)
+    let mask = Mask(causal: causal, window: nil)
     let t = median(runs) {
       _ = BlockAttention.run(q: q, k: k, v: v, qPositions: positions, kPositions: positions, mask: mask, scale: 0.1, threads: threads)
     }
-    let flops = 4 * Double(block) * Double(block) * Double(heads) * Double(headDim)
-    return Row(name: "attn.block \(block)×\(block), \(heads) heads × \(headDim)", gflops: flops / t / 1e9)
+    let pairs = causal ? Double(block) * Double(block + 1) / 2 : Double(block) * Double(block)
+    let flops = 4 * pairs * Double(heads) * Double(headDim)
+    return Row(name: "attn.block \(block)×\(block)\(causal ? " causal" : ""), \(heads) heads × \(headDim)", gflops: flops / t / 1e9)
   }
 
-  /// Bytes per second of a 256 MiB copy, counting what is read and written.
+  /// Bytes per second of copying 64 MiB into a fresh tensor, counting what
+  /// is read and written: what the runtime's memory-bound ops do, page
+  /// faults of new buffers included.
   public static func memoryBandwidth(runs: Int = 5) -> Double {
-    let n = 64 << 20
+    let n = 16 << 20
     let a = Tensor(shape: [n])
-    let b = Tensor(shape: [n])
-    let t = median(runs) { b.pointer.update(from: a.pointer, count: n) }
-    return 2 * Double(n * 4) / t
+    for i in stride(from: 0, to: n, by: 1024) { a[i] = Float(i) }
+    var checksum: Float = 0
+    let t = median(runs) {
+      let b = Tensor(uninitialized: [n])
+      b.pointer.update(from: a.pointer, count: n)
+      // Read the copy back, so it cannot be optimised away.
+      checksum += b[n - 1024]
+    }
+    return checksum.isNaN ? 0 : 2 * Double(n * 4) / t
   }
 }

@@ -26,6 +26,8 @@ public struct DeviceProfile: Sendable {
   public var matmulEfficiency: Double
   /// (block tokens, efficiency), sorted by block.
   public var attentionEfficiency: [(block: Double, efficiency: Double)]
+  /// Factor on attention efficiency for blocks with masked pairs.
+  public var maskedEfficiency: Double
   public var memoryBandwidth: Double
   public var memoryCapacity: Double
   public var launchOverhead: Double

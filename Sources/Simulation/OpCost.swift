@@ -25,15 +25,18 @@ struct OpCost {
     case .attnBlock, .attention:
       guard let q = type(0), let k = type(1), let v = type(2) else { return nil }
       let pairs: Double
+      var masked = false
       if let qt = TokenRanges(attribute: op.attributes["q_tokens"]), let kt = TokenRanges(attribute: op.attributes["k_tokens"]) {
         pairs = Double(Mask(op.attributes).visiblePairs(qt, kt))
+        masked = pairs < Double(qt.count) * Double(kt.count)
       } else {
         let s = Int64(value(q.dims[0]))
         pairs = Double(Mask(op.attributes).visiblePairs(TokenRanges([0..<s]), TokenRanges([0..<Int64(value(k.dims[0]))])))
+        masked = pairs < Double(s) * value(k.dims[0])
       }
       let flops = pairs * 2 * (value(q.dims[2]) + value(v.dims[2])) * value(q.dims[1])
       let block = (value(q.dims[0]) * value(k.dims[0])).squareRoot()
-      let rate = profile.peak(for: q.dtype) * profile.attentionEfficiency(block: block)
+      let rate = profile.peak(for: q.dtype) * profile.attentionEfficiency(block: block) * (masked ? profile.maskedEfficiency : 1)
       return (flops / rate + launch, flops)
     case .attnScores, .attnApply, .matmul:
       guard let a = type(0), let b = type(1), let result = op.resultTypes.first else { return nil }

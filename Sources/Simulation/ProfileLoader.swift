@@ -166,6 +166,7 @@ public enum ProfileLoader {
       return DeviceProfile(
         name: try text(root, "name"), deviceName: try text(device, "name"), peak: peak,
         matmulEfficiency: try number(matmul, "value"), attentionEfficiency: points,
+        maskedEfficiency: try child(device, "masked-efficiency").map { node throws(Failure) in try number(node, "value") } ?? 1,
         memoryBandwidth: try bandwidth(memory, "bandwidth", unit: "bandwidth-unit"),
         memoryCapacity: try number(memory, "capacity") * capacityScale,
         launchOverhead: try seconds(launch, "value", unit: "unit"), nodes: count, devicesPerNode: perNode,

@@ -10,9 +10,10 @@ struct Calibrate: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Measure this machine and write a device profile: mpirun -np 2 ringc calibrate -o profiles/host.xml",
     discussion: """
-      Rank 0 measures cblas_sgemm and the attention kernel on one core (the profile's f32 peak and
-      attention-efficiency curve), memory bandwidth, and MPI point-to-point bandwidth and latency to
-      rank 1. Ranks are modelled as devices sharing the machine's cores.
+      Both ranks measure cblas_sgemm and the attention kernel on one core each at the same time (so the
+      figures hold with every core busy, as in a run): the profile's f32 peak, attention-efficiency curve
+      and masked (causal) factor; memory bandwidth into fresh buffers; and MPI point-to-point bandwidth
+      and latency between the two. Ranks are modelled as devices sharing the machine's cores.
       """)
 
   @Option(name: .shortAndLong, help: "The profile to write (atomically).")
@@ -40,8 +41,10 @@ struct Calibrate: ParsableCommand {
       comm.abort(code: 70)
     }
     comm.barrier()
+    // Both ranks measure at once; rank 0's figures go into the profile.
+    let xml = Self.profile(name: name ?? Self.stem(output), link: link)
+    comm.barrier()
     if comm.rank == 0 {
-      let xml = Self.profile(name: name ?? Self.stem(output), link: link)
       do { try FileIO.write(xml, to: output) } catch {
         Stderr.write("error: \(error)\n")
         comm.finalize()
@@ -86,8 +89,10 @@ struct Calibrate: ParsableCommand {
     let sgemm = KernelBenchmark.sgemm(n: 1024, threads: 1).gflops * 1e9
     let blocks = [128, 256, 512, 1024, 2048]
     let points = blocks.map { b in
-      (b, min(1, KernelBenchmark.attention(block: b, heads: 8, headDim: 128, threads: 1).gflops * 1e9 / sgemm))
+      (b, min(1, KernelBenchmark.attention(block: b, heads: 32, headDim: 128, threads: 1).gflops * 1e9 / sgemm))
     }
+    let full = KernelBenchmark.attention(block: 2048, heads: 32, headDim: 128, threads: 1).gflops
+    let causal = KernelBenchmark.attention(block: 2048, heads: 32, headDim: 128, threads: 1, causal: true).gflops
     let memory = KernelBenchmark.memoryBandwidth()
     let cores = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
     let ram = Double(sysconf(Int32(_SC_PHYS_PAGES))) * Double(sysconf(Int32(_SC_PAGESIZE)))
@@ -95,7 +100,8 @@ struct Calibrate: ParsableCommand {
     var xml = """
       <?xml version="1.0" encoding="UTF-8"?>
       <!-- Measured by `ringc calibrate` on this host: f32 peak = cblas_sgemm 1024³ on one core; attention
-           efficiency = the attention block kernel (8 heads × 128) over that peak; memory = a 256 MiB copy;
+           efficiency = the attention block kernel (32 heads × 128) over that peak, masked = causal / full
+           rate at 2048; memory = 64 MiB copies into fresh buffers; every core busy while measuring;
            the switch port, flow cap and latency = MPI ping-pong between two ranks (shared memory). Ranks
            are devices that share the host's \(cores) cores. -->
       <device-profile name="\(name)">
@@ -110,6 +116,7 @@ struct Calibrate: ParsableCommand {
     for (b, e) in points { xml += "      <point block=\"\(b)\" efficiency=\"\(f(max(e, 0.001)))\"/>\n" }
     xml += """
           </attention-efficiency>
+          <masked-efficiency value="\(f(min(1, causal / full)))"/>
           <memory bandwidth="\(f(memory / 1e9, 10))" bandwidth-unit="GB/s" capacity="\(f(ram / 1_073_741_824, 10))" capacity-unit="GiB"/>
           <launch-overhead value="2" unit="us"/>
         </device>
