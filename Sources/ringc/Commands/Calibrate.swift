@@ -22,6 +22,9 @@ struct Calibrate: ParsableCommand {
   @Option(help: "The profile's name (default: the output file's name).")
   var name: String?
 
+  @Flag(help: "Measure small kernels only (seconds instead of a minute; a rougher profile, for smoke tests).")
+  var quick = false
+
   func run() throws {
     let comm: MPICommunicator
     do { comm = try MPICommunicator() } catch {
@@ -42,7 +45,7 @@ struct Calibrate: ParsableCommand {
     }
     comm.barrier()
     // Both ranks measure at once; rank 0's figures go into the profile.
-    let xml = Self.profile(name: name ?? Self.stem(output), link: link)
+    let xml = Self.profile(name: name ?? Self.stem(output), link: link, quick: quick)
     comm.barrier()
     if comm.rank == 0 {
       do { try FileIO.write(xml, to: output) } catch {
@@ -85,14 +88,15 @@ struct Calibrate: ParsableCommand {
   }
 
   /// Compute and memory figures of one core, and the XML around them.
-  static func profile(name: String, link: (bandwidth: Double, latency: Double)) -> String {
-    let sgemm = KernelBenchmark.sgemm(n: 1024, threads: 1).gflops * 1e9
-    let blocks = [128, 256, 512, 1024, 2048]
+  static func profile(name: String, link: (bandwidth: Double, latency: Double), quick: Bool) -> String {
+    let heads = quick ? 2 : 32
+    let sgemm = KernelBenchmark.sgemm(n: quick ? 256 : 1024, threads: 1).gflops * 1e9
+    let blocks = quick ? [64, 128] : [128, 256, 512, 1024, 2048]
     let points = blocks.map { b in
-      (b, min(1, KernelBenchmark.attention(block: b, heads: 32, headDim: 128, threads: 1).gflops * 1e9 / sgemm))
+      (b, min(1, KernelBenchmark.attention(block: b, heads: heads, headDim: 128, threads: 1).gflops * 1e9 / sgemm))
     }
-    let full = KernelBenchmark.attention(block: 2048, heads: 32, headDim: 128, threads: 1).gflops
-    let causal = KernelBenchmark.attention(block: 2048, heads: 32, headDim: 128, threads: 1, causal: true).gflops
+    let full = KernelBenchmark.attention(block: blocks.last!, heads: heads, headDim: 128, threads: 1).gflops
+    let causal = KernelBenchmark.attention(block: blocks.last!, heads: heads, headDim: 128, threads: 1, causal: true).gflops
     let memory = KernelBenchmark.memoryBandwidth()
     let cores = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
     let ram = Double(sysconf(Int32(_SC_PHYS_PAGES))) * Double(sysconf(Int32(_SC_PAGESIZE)))

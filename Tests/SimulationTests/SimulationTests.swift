@@ -1,0 +1,194 @@
+import GraphIR
+import Passes
+import Simulation
+import Testing
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+let repositoryRoot: String = {
+  var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
+  parts.removeLast(3)
+  return parts.joined(separator: "/")
+}()
+
+let schema = repositoryRoot + "/profiles/device-profile.xsd"
+
+func readText(_ path: String) throws -> String {
+  struct Missing: Error { var path: String }
+  guard let f = fopen(path, "rb") else { throw Missing(path: path) }
+  defer { fclose(f) }
+  var bytes: [UInt8] = []
+  var buffer = [UInt8](repeating: 0, count: 65536)
+  while true {
+    let n = fread(&buffer, 1, buffer.count, f)
+    bytes += buffer[0..<n]
+    if n < buffer.count { break }
+  }
+  return String(decoding: bytes, as: UTF8.self)
+}
+
+func writeTemporary(_ text: String, _ name: String) -> String {
+  let path = "/tmp/ringc-sim-\(getpid())-\(name)"
+  let f = fopen(path, "wb")!
+  _ = text.utf8CString.withUnsafeBufferPointer { fwrite($0.baseAddress, 1, $0.count - 1, f) }
+  fclose(f)
+  return path
+}
+
+func profile(_ name: String) throws -> DeviceProfile {
+  try ProfileLoader.load(path: repositoryRoot + "/profiles/\(name).xml", schema: schema)
+}
+
+func plan(_ model: String, sp: Int, seq: Int64, strategy: Strategy) throws -> Module {
+  var m = try Parser.parse(try readText(repositoryRoot + "/models/" + model), file: model)
+  _ = m.setSequenceLength(seq)
+  try PassPipeline(parsing: strategy.pipeline).run(&m, PassContext(sp: sp), verifyEach: false)
+  Plan.stamp(&m)
+  return m
+}
+
+/// A two-device full mesh with round numbers: 1 TFLOP/s at efficiency 1,
+/// 1 GB/s links, 10 µs latency, no launch overhead worth counting.
+let meshProfile = """
+  <?xml version="1.0"?>
+  <device-profile name="mesh">
+    <device name="test">
+      <peak dtype="f32" value="1" unit="TFLOP/s"/>
+      <matmul-efficiency value="1"/>
+      <attention-efficiency><point block="1" efficiency="1"/></attention-efficiency>
+      <memory bandwidth="1000000" bandwidth-unit="GB/s" capacity="1" capacity-unit="GiB"/>
+      <launch-overhead value="1" unit="ns"/>
+    </device>
+    <nodes count="1" devices-per-node="4"/>
+    <topology>
+      <full-mesh link-bandwidth="1" unit="GB/s"/>
+      <latency value="10" unit="us"/>
+    </topology>
+  </device-profile>
+  """
+
+@Suite struct ProfileTests {
+  @Test(arguments: ["h100-sxm-8", "h100-sxm-8x4", "a100-sxm-8", "a10-pcie-4", "ascend-910b-8", "ascend-910b-8x4"])
+  func bundledProfilesValidate(name: String) throws {
+    let p = try profile(name)
+    #expect(p.name == name)
+    #expect(p.devices >= 4)
+  }
+
+  @Test func unitsBecomeSI() throws {
+    let p = try profile("h100-sxm-8x4")
+    #expect(p.peak[.bf16] == 989.4e12)
+    #expect(p.network?.bandwidth == 50e9)  // 400 Gb/s
+    #expect(p.latency == 3e-6)
+    #expect(abs(p.attentionEfficiency(block: 2048) - 0.475) < 0.01)  // halfway (in log) between 1024 and 4096
+  }
+
+  @Test(arguments: [
+    ("unit=\"GB/s\"/>\n    <latency", "unit=\"furlong/s\"/>\n    <latency", ":12: error: Element 'full-mesh', attribute 'unit'"),
+    ("link-bandwidth=\"1\"", "link-bandwidth=\"-3\"", ":12: error: Element 'full-mesh', attribute 'link-bandwidth'"),
+    ("    <full-mesh link-bandwidth=\"1\" unit=\"GB/s\"/>\n", "", ":12: error: Element 'latency': This element is not expected"),
+    ("<nodes count=\"1\"", "<nodes count=\"2\"", ":10: error: 2 nodes need a <network> element"),
+  ])
+  func badProfilesAreLocatedErrors(old: String, new: String, message: String) throws {
+    let text = meshProfile.replacingFirst(old, new)
+    #expect(text != meshProfile)
+    let path = writeTemporary(text, "bad.xml")
+    do {
+      _ = try ProfileLoader.load(path: path, schema: schema)
+      Issue.record("accepted a bad profile")
+    } catch {
+      #expect(error.description.contains(path + message), "\(error.description)")
+    }
+  }
+}
+
+extension String {
+  func replacingFirst(_ old: String, _ new: String) -> String {
+    let parts = components(old)
+    guard parts.count > 1 else { return self }
+    return parts[0] + new + parts.dropFirst().joined(separator: old)
+  }
+
+  private func components(_ separator: String) -> [String] {
+    split(separator: separator, omittingEmptySubsequences: false).map(String.init)
+  }
+}
+
+@Suite struct SimulatorTests {
+  /// Ring on a 2-device mesh: every step is the larger of compute and
+  /// latency + K/V bytes over the link (closed form CM.3 (i)).
+  @Test func ringStepsFollowTheClosedForm() throws {
+    let p = try ProfileLoader.load(path: writeTemporary(meshProfile, "mesh.xml"), schema: schema)
+    let module = try plan("tiny-dit.ir", sp: 2, seq: 4096, strategy: .ring)
+    let report = try Simulator(plan: module, profile: p).run()
+    let layer = try #require(report.programs.first { $0.family == "block" })
+    // K and V of 2048 tokens × 4 heads × 8 × 4 B each: 524288 B over 1 GB/s, plus 10 µs.
+    let transfer = 524_288.0 / 1e9 + 10e-6
+    // One block: 2048 × 2048 pairs × 2 (8 + 8) × 4 heads FLOPs at 1 TFLOP/s.
+    let compute = 2048.0 * 2048 * 2 * 16 * 4 / 1e12
+    let step0 = try #require(layer.steps.first { $0.step == 0 })
+    #expect(abs(step0.communication - transfer) < 1e-7)
+    #expect(abs(step0.compute - compute) < 1e-6)
+    #expect(step0.critical == (transfer > compute ? "communication" : "compute"))
+  }
+
+  /// The TokenRing README's 4 × A10 numbers (published #1): Ring ≈ 7.6 ms per
+  /// step, TokenRing ≈ 3.5 ms at steps 0–1 and ≈ 4.6 ms at step 2; within 15 %.
+  @Test func a10MatchesThePublishedStepTimes() throws {
+    let a10 = try profile("a10-pcie-4")
+    func steps(_ s: Strategy) throws -> [Double] {
+      let report = try Simulator(plan: try plan("llama2-7b-attention.ir", sp: 4, seq: 24000, strategy: s), profile: a10).run()
+      return report.programs[0].steps.map(\.seconds)
+    }
+    let ring = try steps(.ringZigzag)
+    let tokenring = try steps(.tokenring)
+    for s in 0..<3 { #expect(abs(ring[s] / 7.6e-3 - 1) < 0.15, "ring step \(s): \(ring[s])") }
+    for s in 0..<2 { #expect(abs(tokenring[s] / 3.5e-3 - 1) < 0.15, "tokenring step \(s): \(tokenring[s])") }
+    #expect(abs(tokenring[2] / 4.6e-3 - 1) < 0.15, "tokenring step 2: \(tokenring[2])")
+  }
+
+  /// Published crossovers (algorithms.md CM.4): TokenRing ahead of Ring for MHA
+  /// on a full mesh when communication-bound; Ring ahead for GQA 4:1 on NVSwitch.
+  @Test func crossoversFollowTheClosedForms() throws {
+    let ascend = StrategyComparison(
+      model: try Parser.parse(try readText(repositoryRoot + "/models/llama2-7b.ir")).withSequence(32768), sp: 8,
+      profile: try profile("ascend-910b-8"), strategies: [.tokenring, .ringZigzag])
+    #expect(ascend.winner?.strategy == .tokenring, "\(ascend.reason)")
+    let h100 = StrategyComparison(
+      model: try Parser.parse(try readText(repositoryRoot + "/models/llama3-8b.ir")).withSequence(32768), sp: 8,
+      profile: try profile("h100-sxm-8"), strategies: [.tokenring, .ringZigzag])
+    #expect(h100.winner?.strategy == .ringZigzag, "\(h100.reason)")
+  }
+
+  @Test func comparisonSaysWhyAStrategyCannotServe() throws {
+    let c = StrategyComparison(
+      model: try Parser.parse(try readText(repositoryRoot + "/models/tiny.ir")), sp: 3, profile: try profile("h100-sxm-8"),
+      strategies: [.ulysses, .ring])
+    #expect(c.rows[0].refusal == "ulysses needs the query heads (4) to be a multiple of the Ulysses degree 3")
+    #expect(c.winner?.strategy == .ring)
+  }
+
+  @Test func sharedComputeUnitsSlowRanksDown() throws {
+    // Fast links, so compute decides.
+    let fast = meshProfile.replacingFirst("link-bandwidth=\"1\"", "link-bandwidth=\"1000\"")
+    let own = try ProfileLoader.load(path: writeTemporary(fast, "own.xml"), schema: schema)
+    let shared = try ProfileLoader.load(
+      path: writeTemporary(fast.replacingFirst("<topology>", "<compute-units count=\"1\"/>\n  <topology>"), "shared.xml"),
+      schema: schema)
+    #expect(own.computeUnits == nil && shared.computeUnits == 1)
+    let module = try plan("tiny-dit.ir", sp: 2, seq: 4096, strategy: .allgather)
+    let alone = try Simulator(plan: module, profile: own).run().totalSeconds
+    let together = try Simulator(plan: module, profile: shared).run().totalSeconds
+    #expect(together > 1.8 * alone)
+  }
+}
+
+extension Module {
+  func withSequence(_ n: Int64) -> Module {
+    var m = self
+    _ = m.setSequenceLength(n)
+    return m
+  }
+}

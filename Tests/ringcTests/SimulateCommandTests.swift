@@ -1,0 +1,82 @@
+import Foundation
+import Testing
+
+@Suite(.serialized) struct SimulateCommandTests {
+  @Test func simulatePrintsStepsAndJSONAndATrace() throws {
+    let dir = try temporaryDirectory()
+    let plan = dir + "/a10.plan"
+    #expect(try ringc(["compile", "models/llama2-7b-attention.ir", "--sp", "4", "--seq", "24000", "-o", plan]).status == 0)
+    let text = try ringc(["simulate", plan, "--profile", "a10-pcie-4", "--trace", dir + "/predicted.json"])
+    #expect(text.status == 0, "\(text.stderr)")
+    #expect(text.stdout.contains("step        ms   compute ms   comm ms   critical"))
+    let json = try ringc(["simulate", plan, "--profile", "a10-pcie-4", "--json"])
+    let object = try #require(JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+    #expect(object["profile"] as? String == "a10-pcie-4")
+    #expect((object["total_ms"] as? Double ?? 0) > 0)
+    let layer = try #require((object["layers"] as? [[String: Any]])?.first)
+    let steps = try #require(layer["steps"] as? [[String: Any]])
+    #expect(steps.count == 5)
+    #expect(steps.allSatisfy { $0["compute_ms"] != nil && $0["comm_ms"] != nil && $0["ms"] != nil })
+    let trace = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/predicted.json"))) as? [String: Any])
+    let events = try #require(trace["traceEvents"] as? [[String: Any]])
+    #expect(Set(events.compactMap { $0["pid"] as? Int }) == [0, 1, 2, 3])
+  }
+
+  @Test func unknownAndInvalidProfilesAreErrors() throws {
+    let dir = try temporaryDirectory()
+    let plan = dir + "/t.plan"
+    #expect(try ringc(["compile", "models/tiny.ir", "--sp", "2", "-o", plan]).status == 0)
+    let unknown = try ringc(["simulate", plan, "--profile", "tpu-v9"])
+    #expect(unknown.status == 65)
+    #expect(unknown.stderr.contains("no profile 'tpu-v9' (known: a10-pcie-4, a100-sxm-8"))
+    let bad = dir + "/bad.xml"
+    let text = try String(contentsOfFile: repositoryRoot + "/profiles/a10-pcie-4.xml", encoding: .utf8)
+      .replacingOccurrences(of: "port-bandwidth=\"21.5\"", with: "port-bandwidth=\"-21.5\"")
+    try text.write(toFile: bad, atomically: true, encoding: .utf8)
+    let invalid = try ringc(["simulate", plan, "--profile", bad])
+    #expect(invalid.status == 65)
+    #expect(invalid.stderr.contains("\(bad):"))
+    #expect(invalid.stderr.contains(": error: Element 'pcie-tree', attribute 'port-bandwidth'"), "\(invalid.stderr)")
+  }
+
+  @Test func compareTablesEveryStrategyAndNamesAWinner() throws {
+    let r = try ringc(["compare", "models/llama2-7b.ir", "--sp", "8", "--seq", "32768", "--profile", "ascend-910b-8", "--json"])
+    #expect(r.status == 0, "\(r.stderr)")
+    let object = try #require(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+    let rows = try #require(object["strategies"] as? [[String: Any]])
+    #expect(rows.count >= 11)
+    #expect(object["winner"] as? String != nil)
+    #expect((object["reason"] as? String ?? "").contains("faster per layer than"))
+    let text = try ringc(["compare", "models/tiny.ir", "--sp", "3", "--profile", "h100-sxm-8"])
+    #expect(text.stdout.contains("ulysses               cannot serve: ulysses needs the query heads (4) to be a multiple of the Ulysses degree 3"))
+    #expect(text.stdout.contains("winner: "))
+  }
+
+  @Test func autoCompilesWithThePredictedWinner() throws {
+    let dir = try temporaryDirectory()
+    let r = try ringc(["compile", "models/llama2-7b.ir", "--sp", "4", "--seq", "24000", "--strategy", "auto", "--profile", "a10-pcie-4", "-o", dir + "/auto.plan"])
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stderr.hasPrefix("auto: tokenring on a10-pcie-4 — "))
+    #expect(try String(contentsOfFile: dir + "/auto.plan", encoding: .utf8).contains("strategy = \"tokenring\""))
+    let missing = try ringc(["compile", "models/tiny.ir", "--sp", "2", "--strategy", "auto"])
+    #expect(missing.status == 64)
+    #expect(missing.stderr.contains("--strategy auto needs --profile"))
+  }
+
+  @Test(.enabled(if: mpirunPath != nil, "mpirun is not installed"))
+  func calibrateWritesAProfileTheSimulatorReads() throws {
+    let dir = try temporaryDirectory()
+    let alone = try mpirun(1, ["calibrate", "-o", dir + "/host.xml"])
+    #expect(alone.status != 0)
+    #expect(alone.stderr.contains("run it with mpirun -np 2"))
+    // The test binary is a debug build: --quick keeps the kernels small.
+    let r = try mpirun(2, ["calibrate", "-o", dir + "/host.xml", "--quick"])
+    #expect(r.status == 0, "\(r.stderr)")
+    try FileManager.default.copyItem(atPath: repositoryRoot + "/profiles/device-profile.xsd", toPath: dir + "/device-profile.xsd")
+    let plan = dir + "/t.plan"
+    #expect(try ringc(["compile", "models/tiny.ir", "--sp", "2", "-o", plan]).status == 0)
+    let sim = try ringc(["simulate", plan, "--profile", dir + "/host.xml", "--json"])
+    #expect(sim.status == 0, "\(sim.stderr)")
+    #expect(sim.stdout.contains("\"profile\": \"host\""))
+  }
+}
