@@ -13,10 +13,10 @@ let package = Package(
   ],
   targets: [
     // MARK: - Public API
-    .target(name: "GraphIR"),
-    .target(name: "Passes", dependencies: ["GraphIR"]),
+    .target(name: "GraphIR", exclude: ["README.md"]),
+    .target(name: "Passes", dependencies: ["GraphIR"], exclude: ["README.md"]),
     .target(name: "Timeline"),
-    .target(name: "Runtime", dependencies: ["GraphIR", "Passes", "Timeline", "CMPI", "CBLAS", "CMalloc"]),
+    .target(name: "Runtime", dependencies: ["GraphIR", "Passes", "Timeline", "CMPI", "CBLAS", "CMalloc"], exclude: ["README.md"]),
     .target(name: "Simulation", dependencies: ["GraphIR", "Passes", "Timeline", "CLibXML2"]),
 
     // MARK: - Implementation details
@@ -37,7 +37,7 @@ let package = Package(
 
     // MARK: - Tests
     .testTarget(name: "GraphIRTests", dependencies: ["GraphIR"]),
-    .testTarget(name: "PassesTests", dependencies: ["Passes", "GraphIR"]),
+    .testTarget(name: "PassesTests", dependencies: ["Passes", "GraphIR"], exclude: ["Inputs"]),
     .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "GraphIR", "Passes"]),
     .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Passes", "GraphIR"]),
     .testTarget(name: "ringcTests", dependencies: ["ringc"]),

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# How well `ringc simulate` predicts:
+#  1. published: the TokenRing README's 4 × A10 step times (Ring ≈ 7.6 ms; TokenRing ≈ 3.5 ms at
+#     steps 0-1, ≈ 4.6 ms at step 2), llama2-7b attention, fp16-sized, causal zigzag, S = 24000, P = 4;
+#  2. measured: `ringc calibrate` on this machine, then predicted vs real `mpirun … ringc run` of one
+#     llama2-7b attention layer at S = SEQ (default 4096) for P = 1, 2, 4;
+#  3. crossovers: TokenRing vs Ring for MHA on ascend-910b-8 and for GQA 4:1 on h100-sxm-8.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/bootstrap.sh
+seq=${1:-4096}
+swift build -c release --product ringc >/dev/null
+ringc=$(swift build -c release --show-bin-path)/ringc
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+mpi="mpirun --allow-run-as-root --oversubscribe --mca btl self,vader --mca pml ob1"
+
+echo "== 1. published: a10-pcie-4, llama2-7b attention, S = 24000, P = 4 (ms per step)"
+for strategy in ring-zigzag tokenring; do
+  "$ringc" compile models/llama2-7b-attention.ir --sp 4 --seq 24000 --strategy "$strategy" -o "$out/a10.plan" >/dev/null
+  "$ringc" simulate "$out/a10.plan" --profile a10-pcie-4 --json | python3 -c '
+import json, sys
+name = sys.argv[1]
+published = {"ring-zigzag": {0: 7.6, 1: 7.6, 2: 7.6}, "tokenring": {0: 3.5, 1: 3.5, 2: 4.6}}[name]
+steps = json.load(sys.stdin)["layers"][0]["steps"]
+for s in steps:
+    step, ms = s["step"], s["ms"]
+    if step in published:
+        p = published[step]
+        print(f"  {name:12} step {step}: predicted {ms:.2f}, published {p}, error {100 * (ms / p - 1):+.1f}%")
+' "$strategy"
+done
+
+echo "== 2. measured: this machine, llama2-7b attention, S = $seq"
+cp profiles/device-profile.xsd "$out/"
+$mpi -np 2 "$ringc" calibrate -o "$out/host.xml"
+for p in 1 2 4; do
+  "$ringc" compile models/llama2-7b-attention.ir --sp "$p" --seq "$seq" -o "$out/h$p.plan" >/dev/null
+  predicted=$("$ringc" simulate "$out/h$p.plan" --profile "$out/host.xml" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["total_ms"])')
+  measured=$(OPENBLAS_NUM_THREADS=1 $mpi -np "$p" "$ringc" run "$out/h$p.plan" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["seconds"] * 1000)')
+  python3 -c "p, m = $predicted, $measured; print(f'  P = $p: predicted {p:.0f} ms, measured {m:.0f} ms, error {100 * (p / m - 1):+.1f}%')"
+done
+
+echo "== 3. crossovers (ms per layer, S = 32768, P = 8)"
+for case in "ascend-910b-8 llama2-7b" "h100-sxm-8 llama3-8b"; do
+  set -- $case
+  "$ringc" compare "models/$2.ir" --sp 8 --seq 32768 --profile "$1" --json | python3 -c '
+import json, sys
+r = {s["strategy"]: s for s in json.load(sys.stdin)["strategies"]}
+t, g = r["tokenring"]["layer_ms"], r["ring-zigzag"]["layer_ms"]
+ahead = "tokenring" if t < g else "ring"
+print(f"  {sys.argv[1]:14} {sys.argv[2]:10} tokenring {t:.2f}, ring-zigzag {g:.2f}: {ahead} ahead")
+' "$1" "$2"
+done
