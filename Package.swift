@@ -36,10 +36,11 @@ let package = Package(
       ]),
 
     // MARK: - Tests
-    .testTarget(name: "GraphIRTests", dependencies: ["GraphIR"]),
-    .testTarget(name: "PassesTests", dependencies: ["Passes", "GraphIR"], exclude: ["Inputs"]),
+    .target(name: "RingcTestSupport", path: "Sources/RingcTestSupport"),
+    .testTarget(name: "GraphIRTests", dependencies: ["GraphIR", "RingcTestSupport"]),
+    .testTarget(name: "PassesTests", dependencies: ["Passes", "GraphIR", "RingcTestSupport"], exclude: ["Inputs"]),
     .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "GraphIR", "Passes"]),
-    .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Passes", "GraphIR"]),
+    .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Passes", "GraphIR", "RingcTestSupport"]),
     .testTarget(name: "ringcTests", dependencies: ["ringc"]),
   ]
 )

@@ -1,5 +1,6 @@
 import GraphIR
 import Passes
+import RingcTestSupport
 import Testing
 
 @Suite struct TokenRingGoldenTests {

@@ -1,5 +1,6 @@
 import GraphIR
 import Passes
+import RingcTestSupport
 import Simulation
 import Testing
 
@@ -7,27 +8,7 @@ import Testing
   import Glibc
 #endif
 
-let repositoryRoot: String = {
-  var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
-  parts.removeLast(3)
-  return parts.joined(separator: "/")
-}()
-
 let schema = repositoryRoot + "/profiles/device-profile.xsd"
-
-func readText(_ path: String) throws -> String {
-  struct Missing: Error { var path: String }
-  guard let f = fopen(path, "rb") else { throw Missing(path: path) }
-  defer { fclose(f) }
-  var bytes: [UInt8] = []
-  var buffer = [UInt8](repeating: 0, count: 65536)
-  while true {
-    let n = fread(&buffer, 1, buffer.count, f)
-    bytes += buffer[0..<n]
-    if n < buffer.count { break }
-  }
-  return String(decoding: bytes, as: UTF8.self)
-}
 
 func writeTemporary(_ text: String, _ name: String) -> String {
   let path = "/tmp/ringc-sim-\(getpid())-\(name)"
