@@ -29,8 +29,8 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
   private let changed = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
   private var queue: [Pending] = []
   private var stopping = false
-  /// Threads blocked in `wait`: while one is, the progress thread polls flat
-  /// out (the compute thread has nothing to do), else it backs off.
+  /// Threads blocked in `wait`: while one is, the progress thread polls every
+  /// few microseconds (the compute thread has nothing to do), else it backs off.
   private var waiters = 0
   private var thread = pthread_t()
 
@@ -272,7 +272,9 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         let someoneWaits = waiters > 0
         pthread_mutex_unlock(lock)
         if someoneWaits {
-          sched_yield()
+          // Poll closely, but sleep: with more ranks than cores a spinning
+          // thread would take the core from a rank that still computes.
+          usleep(5)
         } else {
           // Back off (10 µs up to 0.5 ms) so the progress thread leaves the
           // core to the compute thread; each test moves the transfers on.
