@@ -44,6 +44,11 @@ public struct OpSpec: Sendable {
     self.typeFromAnnotation = typeFromAnnotation
   }
 
+  /// `pred = [start_ns, end_ns]`, allowed on every op: the interval the
+  /// overlap scheduler predicts for it on its profile (rank-local, from the
+  /// start of the graph). Execution ignores it.
+  public static let predicted = "pred"
+
   /// The ops that end a graph or produce nothing; they take no type list.
   public var hasNoResults: Bool { results == 0...0 }
 }

@@ -46,8 +46,12 @@ public struct PassPipeline: Sendable {
 
   public init(_ passes: [any Pass]) { self.passes = passes }
 
+  /// Passes defined outside this module (the overlap scheduler needs the
+  /// simulator), by name.
+  public typealias Factory = @Sendable ([String: String]) throws(PassError) -> any Pass
+
   /// Parses `name{key=value,…},name,…`.
-  public init(parsing text: String) throws(PassError) {
+  public init(parsing text: String, extra: [String: Factory] = [:]) throws(PassError) {
     var passes: [any Pass] = []
     var rest = Substring(text)
     while !rest.isEmpty {
@@ -67,7 +71,11 @@ public struct PassPipeline: Sendable {
         }
         rest = rest[rest.index(after: close)...]
       }
-      passes.append(try Self.make(name, options))
+      if let factory = extra[name] {
+        passes.append(try factory(options))
+      } else {
+        passes.append(try Self.make(name, options))
+      }
       if rest.first == "," {
         rest = rest.dropFirst()
         if rest.isEmpty { throw PassError("pipeline '\(text)' ends with ','") }

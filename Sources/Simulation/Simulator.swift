@@ -23,6 +23,8 @@ public struct SimulationReport: Sendable {
     public var exposed: [Double]
     /// Per rank, the predicted timeline.
     public var traces: [Trace]
+    /// Per rank, per op (in program order): predicted start and end, seconds.
+    public var opTimes: [[(start: Double, end: Double)]]
   }
 
   public var profile: String
@@ -132,6 +134,8 @@ private struct Engine {
     var stepEnd: [Int: Double] = [:]
     var stepCompute: [Int: Double] = [:]
     var trace: Trace
+    var opStart = 0.0
+    var opTimes: [(start: Double, end: Double)] = []
   }
 
   struct Message {
@@ -167,6 +171,7 @@ private struct Engine {
             } else if states[r].pc > lastTagged[r], lastTagged[r] >= 0 {
               states[r].step = nil
             }
+            states[r].opStart = now
             try begin(op, rank: r, state: &states[r], types: types[r])
             if states[r].wait == nil { finishOp(rank: r, state: &states[r]) }
             moved = true
@@ -217,6 +222,7 @@ private struct Engine {
 
   private mutating func finishOp(rank r: Int, state: inout RankState) {
     if let s = state.step { state.stepEnd[s] = now }
+    state.opTimes.append((state.opStart, now))
     state.pc += 1
   }
 
@@ -366,6 +372,7 @@ private struct Engine {
       previousEnd = max(previousEnd, end)
     }
     return SimulationReport.Program(
-      family: "", layers: [], seconds: now, steps: out, exposed: states.map(\.exposed), traces: states.map(\.trace))
+      family: "", layers: [], seconds: now, steps: out, exposed: states.map(\.exposed), traces: states.map(\.trace),
+      opTimes: states.map(\.opTimes))
   }
 }

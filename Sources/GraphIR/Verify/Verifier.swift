@@ -229,7 +229,7 @@ public struct Verifier {
     }
     for key in op.attributes.keys.sorted() {
       let value = op.attributes[key]!
-      guard let kind = spec.required[key] ?? spec.optional[key] else {
+      guard let kind = spec.required[key] ?? spec.optional[key] ?? (key == OpSpec.predicted ? .ints : nil) else {
         let known = (Array(spec.required.keys) + Array(spec.optional.keys)).sorted()
         let hint = known.isEmpty ? "it takes none" : "expected " + known.map { "'\($0)'" }.joined(separator: ", ")
         error("unknown attribute '\(key)' for '\(name)'; \(hint)", at: op.location)

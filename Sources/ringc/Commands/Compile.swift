@@ -23,7 +23,7 @@ struct Compile: ParsableCommand {
   @Option(help: "Strategy: \(Strategy.spellings.joined(separator: ", ")), or auto (the predicted winner on --profile).")
   var strategy: String = Strategy.tokenring.description
 
-  @Option(help: "The device profile --strategy auto predicts on (a name from 'ringc profiles' or an XML file).")
+  @Option(help: "A device profile (a name from 'ringc profiles' or an XML file): --strategy auto predicts on it, and the overlap scheduler orders every rank's program for it.")
   var profile: String?
 
   @Option(name: .shortAndLong, help: "The plan file to write (atomically); default <model>.sp<P>.plan in the current directory.")
@@ -76,13 +76,19 @@ struct Compile: ParsableCommand {
         throw SysExit.dataError
       }
       Stderr.write("auto: \(winner.strategy) on \(device.name) — \(comparison.reason)\n")
-      try finish(plan, chosen: "auto on \(device.name): \(winner.strategy)")
+      var scheduled = plan
+      do { try OverlapSchedulePass(profile: device).run(&scheduled, PassContext(sp: sp)) } catch {
+        Stderr.write(DiagnosticRenderer().render(error.diagnostics))
+        throw SysExit.dataError
+      }
+      try finish(scheduled, chosen: "auto on \(device.name): \(winner.strategy)")
       return
     }
-    let pipelineText = passes ?? Strategy(strategy)!.pipeline
+    var pipelineText = passes ?? Strategy(strategy)!.pipeline
+    if let profile, passes == nil { pipelineText += ",\(OverlapSchedulePass.passName){profile=\(profile)}" }
     let pipeline: PassPipeline
     do {
-      pipeline = try PassPipeline(parsing: pipelineText)
+      pipeline = try PassPipeline(parsing: pipelineText, extra: [OverlapSchedulePass.passName: OverlapSchedulePass.factory])
     } catch {
       Stderr.write(loaded.renderer.render(error.diagnostics.map { d in var d = d; d.message = "--passes: " + d.message; return d }))
       throw SysExit.usage
