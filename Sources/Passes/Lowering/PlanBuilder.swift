@@ -99,16 +99,22 @@ struct PlanBuilder {
         types: [Self.rows(type, len)]))
   }
 
-  /// `(o, l) = attn.block q, k, v` over the given global tokens.
-  mutating func block(
-    _ results: (String, String), q: String, k: String, v: String, qTokens: TokenRanges, kTokens: TokenRanges,
-    step: Int, outType: TensorType
-  ) {
+  /// The mask, scale and global tokens of a block of scores (`attn.block`, `attn.scores`).
+  private func blockAttributes(_ qTokens: TokenRanges, _ kTokens: TokenRanges, _ step: Int) -> Attributes {
     var attributes = mask
     attributes["scale"] = scale
     attributes["q_tokens"] = qTokens.attribute
     attributes["k_tokens"] = kTokens.attribute
     attributes["step"] = .int(Int64(step))
+    return attributes
+  }
+
+  /// `(o, l) = attn.block q, k, v` over the given global tokens.
+  mutating func block(
+    _ results: (String, String), q: String, k: String, v: String, qTokens: TokenRanges, kTokens: TokenRanges,
+    step: Int, outType: TensorType
+  ) {
+    let attributes = blockAttributes(qTokens, kTokens, step)
     emit(
       Op(
         results: [results.0, results.1], .attnBlock, [.value(q), .value(k), .value(v)], attributes: attributes,
@@ -153,11 +159,7 @@ struct PlanBuilder {
   }
 
   mutating func scores(_ result: String, q: String, k: String, qTokens: TokenRanges, kTokens: TokenRanges, step: Int, heads: Dim) {
-    var attributes = mask
-    attributes["scale"] = scale
-    attributes["q_tokens"] = qTokens.attribute
-    attributes["k_tokens"] = kTokens.attribute
-    attributes["step"] = .int(Int64(step))
+    let attributes = blockAttributes(qTokens, kTokens, step)
     emit(
       Op(
         results: [result], .attnScores, [.value(q), .value(k)], attributes: attributes,
