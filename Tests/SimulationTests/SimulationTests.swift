@@ -75,7 +75,8 @@ let meshProfile = """
   func badProfilesAreLocatedErrors(old: String, new: String, message: String) throws {
     let text = meshProfile.replacingFirst(old, new)
     #expect(text != meshProfile)
-    let path = writeTemporary(text, "bad.xml")
+    // One file per case: the cases run in parallel.
+    let path = writeTemporary(text, "bad-\(message.utf8.reduce(0) { ($0 &* 31 &+ Int($1)) & 0xffffff }).xml")
     do {
       _ = try ProfileLoader.load(path: path, schema: schema)
       Issue.record("accepted a bad profile")

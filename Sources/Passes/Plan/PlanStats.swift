@@ -42,7 +42,9 @@ public struct PlanStats: Sendable {
   /// Layers of the forward pass; each is one call of one program.
   public var layerCount: Int
 
-  public init(_ module: Module) throws(PassError) {
+  /// `memory: false` skips the liveness analysis (peak bytes read 0), for
+  /// callers that only want FLOPs and messages.
+  public init(_ module: Module, memory: Bool = true) throws(PassError) {
     sp = try Plan.check(module)
     if case .string(let s)? = module.attributes["strategy"] { strategy = s } else { strategy = "none" }
     if case .string(let l)? = module.attributes["layout"] { layout = l } else { layout = "none" }
@@ -80,7 +82,7 @@ public struct PlanStats: Sendable {
       var peakBytes = [Int64](repeating: 0, count: family.graphs.count)
       for (r, g) in family.graphs.enumerated() {
         let types = Plan.valueTypes(of: g)
-        peakBytes[r] = Liveness.attentionPeak(g, types: types, bindings: bindings)
+        if memory { peakBytes[r] = Liveness.attentionPeak(g, types: types, bindings: bindings) }
         func addFlops(_ step: Int64, _ flops: Int64) {
           stepFlops[Int(step), default: [Int64](repeating: 0, count: family.graphs.count)][r] += flops
         }

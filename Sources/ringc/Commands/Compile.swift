@@ -138,7 +138,7 @@ struct Compile: ParsableCommand {
     let path = output ?? Self.defaultOutput(model, sp: sp)
     let header = "// ringc plan v\(Plan.version): \(Self.basename(model)) compiled with --sp \(sp) --strategy \(chosen)\n"
     try write(header + Printer().print(module), to: path)
-    let stats = try PlanStats(module)
+    let stats = try PlanStats(module, memory: false)
     Stdout.write("\(path): \(Verify.describe(stats))\n")
   }
 
