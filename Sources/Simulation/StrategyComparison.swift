@@ -81,7 +81,7 @@ public struct StrategyComparison: Sendable {
     guard usable.count > 1 else { return "\(best.strategy) is the only strategy that serves the model and fits" }
     let second = usable[1]
     let factor = second.layerSeconds / max(best.layerSeconds, 1e-12)
-    var why = "\(best.strategy) is \(String((factor * 100).rounded() / 100))× faster per layer than \(second.strategy)"
+    var why = "\(best.strategy) is \(String((factor * 1000).rounded() / 1000))× faster per layer than \(second.strategy)"
     if second.communicationBoundSteps > best.communicationBoundSteps {
       why += ": \(second.strategy) waits on communication in \(second.communicationBoundSteps) of \(second.steps) steps, \(best.strategy) in \(best.communicationBoundSteps) of \(best.steps)"
     } else if second.exposedSeconds > best.exposedSeconds {
