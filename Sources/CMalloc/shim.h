@@ -1,3 +1,3 @@
-// posix_memalign and madvise for tensor storage (huge pages for large buffers).
+// posix_memalign for tensor storage and glibc's mallopt, which is not in the Glibc module.
 #include <stdlib.h>
-#include <sys/mman.h>
+#include <malloc.h>

@@ -8,9 +8,9 @@ import CMalloc
 /// address does not move from `Isend`/`Irecv` to `Wait`, which Swift arrays
 /// do not promise; this one is pinned until it is freed.
 ///
-/// Buffers of 4 MiB and more are 2 MiB-aligned and marked for transparent
-/// huge pages: every step allocates fresh activations, and faulting them in
-/// 4 KiB at a time costs more than the attention merge that fills them.
+/// Every step allocates fresh activations of the sizes it freed a moment
+/// ago; `Allocation.keepFreedMemory()` makes the C heap reuse them instead of
+/// mapping (and faulting in) new pages each time.
 public final class TensorStorage: @unchecked Sendable {
   public let count: Int
   public let pointer: UnsafeMutablePointer<Float>
@@ -20,12 +20,10 @@ public final class TensorStorage: @unchecked Sendable {
   public init(count: Int, zeroed: Bool = true) {
     self.count = count
     let bytes = max(count, 1) * MemoryLayout<Float>.stride
-    let huge = bytes >= 4 << 20
     var raw: UnsafeMutableRawPointer?
-    guard posix_memalign(&raw, huge ? 2 << 20 : 64, bytes) == 0, let raw else {
+    guard posix_memalign(&raw, 64, bytes) == 0, let raw else {
       fatalError("out of memory allocating \(bytes) bytes for a tensor")
     }
-    if huge { madvise(raw, bytes, MADV_HUGEPAGE) }
     pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
     if zeroed { pointer.initialize(repeating: 0, count: max(count, 1)) }
   }
@@ -81,4 +79,16 @@ public struct Tensor: @unchecked Sendable {
 
   /// The same elements under a new shape.
   public func reshaped(_ newShape: [Int]) -> Tensor { Tensor(shape: newShape, storage: storage) }
+}
+
+/// How the runtime asks the C heap to treat big buffers.
+public enum Allocation {
+  /// Serve every allocation from the heap (never a fresh mapping) and never
+  /// give freed memory back to the system, so the activations of one step
+  /// reuse the pages of the last instead of faulting in new ones. Called once
+  /// by `ringc run` before it executes a plan.
+  public static func keepFreedMemory() {
+    mallopt(M_MMAP_MAX, 0)
+    mallopt(M_TRIM_THRESHOLD, Int32.max)
+  }
 }

@@ -213,6 +213,7 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     var active: [(request: CommRequest, tensor: Tensor)] = []
     var handles: [MPI_Request?] = []
     var idle: UInt32 = 10
+    var spins = 0
     while true {
       pthread_mutex_lock(lock)
       while queue.isEmpty && active.isEmpty && !stopping { pthread_cond_wait(changed, lock) }
@@ -264,6 +265,7 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
           finish(request, failure: nil)
         }
         idle = 10
+        spins = 0
         let finished = Set(indices.prefix(Int(done)).map(Int.init))
         active = active.enumerated().filter { !finished.contains($0.offset) }.map(\.element)
         handles = handles.enumerated().filter { !finished.contains($0.offset) }.map(\.element)
@@ -272,10 +274,13 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         let someoneWaits = waiters > 0
         pthread_mutex_unlock(lock)
         if someoneWaits {
-          // Poll closely, but sleep: with more ranks than cores a spinning
+          // Poll flat out for a moment (small messages land in microseconds),
+          // then sleep between polls: with more ranks than cores a spinning
           // thread would take the core from a rank that still computes.
-          usleep(5)
+          spins += 1
+          if spins < 200 { sched_yield() } else { usleep(5) }
         } else {
+          spins = 0
           // Back off (10 µs up to 0.5 ms) so the progress thread leaves the
           // core to the compute thread; each test moves the transfers on.
           usleep(idle)

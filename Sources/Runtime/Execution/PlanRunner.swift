@@ -67,6 +67,7 @@ public struct PlanRunner {
   }
 
   public func run() throws -> Report? {
+    Allocation.keepFreedMemory()
     let rank = communicator.rank
     let tokens = try Plan.tokens(plan)
     let source = Plan.sourceModule(plan)

@@ -38,6 +38,8 @@ struct Calibrate: ParsableCommand {
       comm.finalize()
       throw SysExit.usage
     }
+    // Measure under the heap settings `ringc run` uses.
+    Allocation.keepFreedMemory()
     var link: (bandwidth: Double, latency: Double) = (0, 0)
     do { link = try Self.pingPong(comm) } catch {
       Stderr.write("ringc calibrate: rank \(comm.rank): \(error)\n")
