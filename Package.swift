@@ -16,13 +16,13 @@ let package = Package(
     .target(name: "GraphIR", exclude: ["README.md"]),
     .target(name: "Passes", dependencies: ["GraphIR"], exclude: ["README.md"]),
     .target(name: "Timeline"),
-    .target(name: "Runtime", dependencies: ["GraphIR", "Passes", "Timeline", "CMPI", "CBLAS", "CMalloc"], exclude: ["README.md"]),
+    .target(name: "Runtime", dependencies: ["GraphIR", "Passes", "Timeline", "CMPI", "CBLAS", "CGlibcExtras"], exclude: ["README.md"]),
     .target(name: "Simulation", dependencies: ["GraphIR", "Passes", "Timeline", "CLibXML2"]),
 
     // MARK: - Implementation details
     .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
     .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
-    .systemLibrary(name: "CMalloc"),
+    .systemLibrary(name: "CGlibcExtras"),
     .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
     .executableTarget(
       name: "ringc",
@@ -32,6 +32,7 @@ let package = Package(
         "Runtime",
         "Simulation",
         "Timeline",
+        "CGlibcExtras",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 

@@ -1,4 +1,4 @@
-import CMalloc
+import CGlibcExtras
 
 #if canImport(Glibc)
   import Glibc

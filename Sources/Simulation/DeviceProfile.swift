@@ -42,6 +42,8 @@ public struct DeviceProfile: Sendable {
   public var latency: Double
   /// Between nodes: per device NIC bandwidth (per direction) and latency.
   public var network: (bandwidth: Double, latency: Double)?
+  /// What devices time-sharing one unit get done together, relative to one alone.
+  public var sharingEfficiency: Double = 1
 
   public var devices: Int { nodes * devicesPerNode }
 

@@ -172,7 +172,10 @@ public enum ProfileLoader {
         launchOverhead: try seconds(launch, "value", unit: "unit"), nodes: count, devicesPerNode: perNode,
         computeUnits: try child(root, "compute-units").map { node throws(Failure) in Int(try number(node, "count")) },
         topology: kind, flowCap: try child(topology, "flow-cap").map { node throws(Failure) in try bandwidth(node, "bandwidth") },
-        latency: try seconds(latency, "value", unit: "unit"), network: network)
+        latency: try seconds(latency, "value", unit: "unit"), network: network,
+        sharingEfficiency: try child(root, "compute-units").map { node throws(Failure) in
+          xmlHasProp(node, "sharing-efficiency") != nil ? try number(node, "sharing-efficiency") : 1
+        } ?? 1)
     }
   }
 }

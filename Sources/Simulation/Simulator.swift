@@ -335,7 +335,11 @@ private struct Engine {
   private mutating func allocate() {
     var perUnit: [Int: Int] = [:]
     for job in jobs.values { perUnit[job.unit, default: 0] += 1 }
-    for id in jobs.keys { jobs[id]!.rate = 1 / Double(perUnit[jobs[id]!.unit]!) }
+    for id in jobs.keys {
+      let sharing = perUnit[jobs[id]!.unit]!
+      // Time-sharing a unit costs (cache, switches): together they get `sharingEfficiency` of it.
+      jobs[id]!.rate = (sharing > 1 ? profile.sharingEfficiency : 1) / Double(sharing)
+    }
     var remaining = network.capacities
     var unfixed = flows.indices.filter { flows[$0].finishedAt == nil && flows[$0].activeAt <= now }
     for i in unfixed { flows[i].rate = 0 }

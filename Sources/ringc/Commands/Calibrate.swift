@@ -1,4 +1,5 @@
 import ArgumentParser
+import CGlibcExtras
 import Runtime
 import Simulation
 
@@ -47,7 +48,11 @@ struct Calibrate: ParsableCommand {
     }
     comm.barrier()
     // Both ranks measure at once; rank 0's figures go into the profile.
-    let xml = Self.profile(name: name ?? Self.stem(output), link: link, quick: quick)
+    var xml = Self.profile(name: name ?? Self.stem(output), link: link, quick: quick)
+    comm.barrier()
+    // Then both on one core: what time-sharing it costs.
+    let sharing = Self.sharingEfficiency(comm, quick: quick)
+    xml = xml.replacingFirst("<compute-units count=\"", "<compute-units sharing-efficiency=\"\(String((sharing * 1000).rounded() / 1000))\" count=\"")
     comm.barrier()
     if comm.rank == 0 {
       do { try FileIO.write(xml, to: output) } catch {
@@ -58,6 +63,24 @@ struct Calibrate: ParsableCommand {
       Stdout.write("wrote \(output): MPI \(String((link.bandwidth / 1e7).rounded() / 100)) GB/s, \(String((link.latency * 1e8).rounded() / 100)) µs\n")
     }
     comm.finalize()
+  }
+
+  /// Both ranks run the attention kernel pinned to the same core; their
+  /// combined rate over one rank's rate alone (measured just before, each on
+  /// its own core) is what time-sharing a core keeps.
+  static func sharingEfficiency(_ comm: MPICommunicator, quick: Bool) -> Double {
+    let (block, heads) = quick ? (128, 2) : (1024, 32)
+    let alone = KernelBenchmark.attention(block: block, heads: heads, headDim: 128, threads: 1).gflops
+    var saved = cpu_set_t()
+    sched_getaffinity(0, MemoryLayout<cpu_set_t>.size, &saved)
+    var first = cpu_set_t()
+    withUnsafeMutableBytes(of: &first) { $0.storeBytes(of: UInt64(1), as: UInt64.self) }  // CPU 0
+    sched_setaffinity(0, MemoryLayout<cpu_set_t>.size, &first)
+    comm.barrier()
+    let shared = KernelBenchmark.attention(block: block, heads: heads, headDim: 128, threads: 1).gflops
+    comm.barrier()
+    sched_setaffinity(0, MemoryLayout<cpu_set_t>.size, &saved)
+    return min(1, 2 * shared / alone)
   }
 
   static func stem(_ path: String) -> String {
@@ -108,6 +131,7 @@ struct Calibrate: ParsableCommand {
       <!-- Measured by `ringc calibrate` on this host: f32 peak = cblas_sgemm 1024³ on one core; attention
            efficiency = the attention block kernel (32 heads × 128) over that peak, masked = causal / full
            rate at 2048; memory = 64 MiB copies into fresh buffers; every core busy while measuring;
+           sharing efficiency = two ranks' attention kernels pinned to one core over one alone;
            the switch port, flow cap and latency = MPI ping-pong between two ranks (shared memory). Ranks
            are devices that share the host's \(cores) cores. -->
       <device-profile name="\(name)">
