@@ -23,6 +23,7 @@ let package = Package(
     .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
     .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
     .systemLibrary(name: "CGlibcExtras"),
+    .target(name: "CAffinity"),
     .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
     .executableTarget(
       name: "ringc",
@@ -32,7 +33,7 @@ let package = Package(
         "Runtime",
         "Simulation",
         "Timeline",
-        "CGlibcExtras",
+        "CAffinity",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 

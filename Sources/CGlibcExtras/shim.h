@@ -1,6 +1,4 @@
-// glibc functions the Glibc module does not give Swift: mallopt (tensor storage),
-// sched_{get,set}affinity (calibration), plus posix_memalign.
-#define _GNU_SOURCE
-#include <sched.h>
+// glibc functions the Glibc module does not give Swift: mallopt (tensor storage)
+// and posix_memalign.
 #include <stdlib.h>
 #include <malloc.h>
