@@ -30,12 +30,11 @@ struct BenchKernels: ParsableCommand {
     // after a threaded sgemm and would steal the cores from the heads' threads.
     let rows = blocks.map { KernelBenchmark.attention(block: $0, heads: heads, headDim: headDim, threads: threads) }
     let reference = KernelBenchmark.sgemm(n: 1024, threads: threads)
-    Stdout.write("threads \(threads)\n\(pad(reference.name, 44)) \(fmt(reference.gflops)) GFLOP/s\n")
+    Stdout.write("threads \(threads)\n\(padRight(reference.name, 44)) \(fmt(reference.gflops)) GFLOP/s\n")
     for r in rows {
-      Stdout.write("\(pad(r.name, 44)) \(fmt(r.gflops)) GFLOP/s  \(fmt(r.gflops / reference.gflops * 100))% of sgemm\n")
+      Stdout.write("\(padRight(r.name, 44)) \(fmt(r.gflops)) GFLOP/s  \(fmt(r.gflops / reference.gflops * 100))% of sgemm\n")
     }
   }
 
   func fmt(_ v: Double) -> String { String((v * 10).rounded() / 10) }
-  func pad(_ s: String, _ w: Int) -> String { s + String(repeating: " ", count: max(0, w - s.count)) }
 }

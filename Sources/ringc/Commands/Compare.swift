@@ -41,13 +41,13 @@ struct Compare: ParsableCommand {
     var out = "\(model) at \(seq.map { "S = \($0)" } ?? "its length") on \(p.name), \(c.rows.first?.plan?.ranks ?? 0) ranks\n"
     out += "  strategy             ms/layer   ms/forward  sent/rank/layer   peak memory   exposed ms   comm-bound steps\n"
     for r in c.rows.sorted(by: { ($0.refusal == nil ? 0 : 1, $0.layerSeconds) < ($1.refusal == nil ? 0 : 1, $1.layerSeconds) }) {
-      let name = pad(r.strategy.description, 20, left: true)
+      let name = padRight(r.strategy.description, 20)
       if let refusal = r.refusal {
         out += "  \(name)  cannot serve: \(refusal)\n"
         continue
       }
-      out += "  \(name) \(pad(ms(r.layerSeconds), 9)) \(pad(ms(r.totalSeconds), 12)) \(pad(formatBytes(r.bytesPerRank), 17))"
-      out += " \(pad(formatBytes(r.peakBytes), 13)) \(pad(ms(r.exposedSeconds), 12)) \(pad("\(r.communicationBoundSteps)/\(r.steps)", 18))"
+      out += "  \(name) \(padLeft(milliseconds(r.layerSeconds), 9)) \(padLeft(milliseconds(r.totalSeconds), 12)) \(padLeft(formatBytes(r.bytesPerRank), 17))"
+      out += " \(padLeft(formatBytes(r.peakBytes), 13)) \(padLeft(milliseconds(r.exposedSeconds), 12)) \(padLeft("\(r.communicationBoundSteps)/\(r.steps)", 18))"
       out += r.fits ? "\n" : "  (does not fit in \(formatBytes(Int64(p.memoryCapacity))))\n"
     }
     if let w = c.winner { out += "winner: \(w.strategy) — \(c.reason)\n" } else { out += "no strategy serves this model here\n" }
@@ -67,9 +67,4 @@ struct Compare: ParsableCommand {
       + "\"reason\": \(jsonString(c.reason)), \"strategies\": [\(rows.joined(separator: ", "))]}\n"
   }
 
-  static func ms(_ s: Double) -> String { String((s * 1e5).rounded() / 100) }
-  static func pad(_ s: String, _ w: Int, left: Bool = false) -> String {
-    let fill = String(repeating: " ", count: max(0, w - s.count))
-    return left ? s + fill : fill + s
-  }
 }

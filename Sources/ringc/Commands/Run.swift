@@ -126,13 +126,13 @@ enum RunReport {
       out += "  rank   compute s    comm s   exposed s   exposed share\n"
       for (i, t) in r.times.enumerated() {
         let share = r.seconds > 0 ? t.exposed / r.seconds * 100 : 0
-        out += "  \(pad("\(i)", 4))  \(pad(seconds(t.compute), 10))  \(pad(seconds(t.communication), 8))  \(pad(seconds(t.exposed), 10))  \(pad(String((share * 10).rounded() / 10), 12))%\n"
+        out += "  \(padLeft("\(i)", 4))  \(padLeft(seconds(t.compute), 10))  \(padLeft(seconds(t.communication), 8))  \(padLeft(seconds(t.exposed), 10))  \(padLeft(String((share * 10).rounded() / 10), 12))%\n"
       }
     }
     if let o = r.output {
-      out += "check: output max_abs_error \(sci(o.maxAbsoluteError)), max_rel_error \(sci(o.maxRelativeError)) (tolerance \(sci(r.tolerance))): \(r.passed ? "ok" : "FAILED")\n"
+      out += "check: output max_abs_error \(scientific(o.maxAbsoluteError)), max_rel_error \(scientific(o.maxRelativeError)) (tolerance \(scientific(r.tolerance))): \(r.passed ? "ok" : "FAILED")\n"
       for (layer, c) in r.layers {
-        out += "  layer \(layer) attention \(c.name): max_abs_error \(sci(c.maxAbsoluteError)), max_rel_error \(sci(c.maxRelativeError))\n"
+        out += "  layer \(layer) attention \(c.name): max_abs_error \(scientific(c.maxAbsoluteError)), max_rel_error \(scientific(c.maxRelativeError))\n"
       }
     }
     return out
@@ -158,24 +158,4 @@ enum RunReport {
 
   static func number(_ v: Double) -> String { v.isFinite ? "\(v)" : "null" }
   static func seconds(_ v: Double) -> String { String((v * 1e4).rounded() / 1e4) }
-  static func sci(_ v: Double) -> String {
-    guard v.isFinite, v != 0 else { return v == 0 ? "0" : "inf" }
-    let e = Int((log10(abs(v))).rounded(.down))
-    let m = v / pow10(e)
-    return "\((m * 100).rounded() / 100)e\(e)"
-  }
-  static func pow10(_ e: Int) -> Double { (0..<abs(e)).reduce(1.0) { a, _ in e < 0 ? a / 10 : a * 10 } }
-  static func log10(_ v: Double) -> Double { v.log10Value }
-  static func pad(_ s: String, _ w: Int) -> String { String(repeating: " ", count: max(0, w - s.count)) + s }
-}
-
-extension Double {
-  var log10Value: Double {
-    // Repeated scaling keeps this free of Foundation.
-    var v = self
-    var e = 0.0
-    while v >= 10 { v /= 10; e += 1 }
-    while v < 1 { v *= 10; e -= 1 }
-    return e
-  }
 }

@@ -53,18 +53,16 @@ func loadProfile(_ nameOrPath: String) throws -> DeviceProfile {
 }
 
 enum SimulationText {
-  static func ms(_ s: Double) -> String { String((s * 1e5).rounded() / 100) }
-
   static func text(_ r: SimulationReport, plan: String) -> String {
     let layers = r.programs.reduce(0) { $0 + $1.layers.count }
-    var out = "\(plan) on \(r.profile) (\(r.ranks) ranks): \(ms(r.totalSeconds)) ms per forward pass (\(layers) layers)\n"
+    var out = "\(plan) on \(r.profile) (\(r.ranks) ranks): \(milliseconds(r.totalSeconds)) ms per forward pass (\(layers) layers)\n"
     for p in r.programs where !p.steps.isEmpty || p.layers.count > 0 {
       let range = p.layers.isEmpty ? "once" : p.layers.count == 1 ? "layer \(p.layers[0])" : "layers \(p.layers.first!)–\(p.layers.last!)"
-      out += "\n@\(p.family) (\(range)): \(ms(p.seconds)) ms, exposed communication \(ms(p.exposed.max() ?? 0)) ms (most on one rank)\n"
+      out += "\n@\(p.family) (\(range)): \(milliseconds(p.seconds)) ms, exposed communication \(milliseconds(p.exposed.max() ?? 0)) ms (most on one rank)\n"
       if p.steps.isEmpty { continue }
       out += "  step        ms   compute ms   comm ms   critical\n"
       for s in p.steps {
-        out += "  \(pad("\(s.step)", 4))  \(pad(ms(s.seconds), 8))  \(pad(ms(s.compute), 11))  \(pad(ms(s.communication), 8))   \(s.critical)\n"
+        out += "  \(padLeft("\(s.step)", 4))  \(padLeft(milliseconds(s.seconds), 8))  \(padLeft(milliseconds(s.compute), 11))  \(padLeft(milliseconds(s.communication), 8))   \(s.critical)\n"
       }
     }
     return out
@@ -84,7 +82,6 @@ enum SimulationText {
       + "\"layers\": [\(layers.sorted { $0.0 < $1.0 }.map(\.1).joined(separator: ", "))]}\n"
   }
 
-  static func pad(_ s: String, _ w: Int) -> String { String(repeating: " ", count: max(0, w - s.count)) + s }
 }
 
 struct Profiles: ParsableCommand {

@@ -91,8 +91,9 @@ enum StatsReport {
     return "\(f) FLOP"
   }
 
+  /// Right-aligned, with a space after values too wide, so columns never touch.
   static func pad(_ s: String, _ width: Int) -> String {
-    s.count >= width ? s + " " : String(repeating: " ", count: width - s.count) + s
+    s.count >= width ? s + " " : padLeft(s, width)
   }
 
   static func rangeText(_ layers: [Int]) -> String {

@@ -32,11 +32,3 @@ struct Verify: ParsableCommand {
     return line
   }
 }
-
-func formatBytes(_ n: Int64) -> String {
-  let units: [(Double, String)] = [(1_073_741_824, "GiB"), (1_048_576, "MiB"), (1024, "KiB")]
-  for (scale, unit) in units where Double(n) >= scale {
-    return "\((Double(n) / scale * 100).rounded() / 100) \(unit)"
-  }
-  return "\(n) B"
-}
