@@ -16,14 +16,14 @@ let package = Package(
     .target(name: "GraphIR", exclude: ["README.md"]),
     .target(name: "Passes", dependencies: ["GraphIR"], exclude: ["README.md"]),
     .target(name: "Timeline"),
-    .target(name: "Runtime", dependencies: ["GraphIR", "Passes", "Timeline", "CMPI", "CBLAS", "CGlibcExtras"], exclude: ["README.md"]),
-    .target(name: "Simulation", dependencies: ["GraphIR", "Passes", "Timeline", "CLibXML2"]),
+    .target(name: "Runtime", dependencies: ["GraphIR", "Passes", "Timeline", "CMPI", "CBLAS", "CGlibcExtras", "CHost"], exclude: ["README.md"]),
+    .target(name: "Simulation", dependencies: ["GraphIR", "Passes", "Timeline", "CLibXML2"], exclude: ["README.md"]),
 
     // MARK: - Implementation details
     .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
     .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
     .systemLibrary(name: "CGlibcExtras"),
-    .target(name: "CAffinity"),
+    .target(name: "CHost"),
     .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
     .executableTarget(
       name: "ringc",
@@ -33,7 +33,7 @@ let package = Package(
         "Runtime",
         "Simulation",
         "Timeline",
-        "CAffinity",
+        "CHost",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 

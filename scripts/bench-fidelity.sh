@@ -3,7 +3,8 @@
 #  1. published: the TokenRing README's 4 × A10 step times (Ring ≈ 7.6 ms; TokenRing ≈ 3.5 ms at
 #     steps 0-1, ≈ 4.6 ms at step 2), llama2-7b attention, fp16-sized, causal zigzag, S = 24000, P = 4;
 #  2. measured: `ringc calibrate` on this machine, then predicted vs real `mpirun … ringc run` of one
-#     llama2-7b attention layer at S = SEQ (default 4096) for P = 1, 2, 4;
+#     llama2-7b attention layer at S = SEQ (default 4096) for P = 1, 2, 4 (and PS="1 2 4 8 16" on a
+#     16-core machine), the median of three runs;
 #  3. crossovers: TokenRing vs Ring for MHA on ascend-910b-8 and for GQA 4:1 on h100-sxm-8.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,11 +35,18 @@ done
 echo "== 2. measured: this machine, llama2-7b attention, S = $seq"
 cp profiles/device-profile.xsd "$out/"
 $mpi -np 2 "$ringc" calibrate -o "$out/host.xml"
-for p in 1 2 4; do
+for p in ${PS:-1 2 4}; do
   "$ringc" compile models/llama2-7b-attention.ir --sp "$p" --seq "$seq" -o "$out/h$p.plan" >/dev/null
   predicted=$("$ringc" simulate "$out/h$p.plan" --profile "$out/host.xml" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["total_ms"])')
-  measured=$(OPENBLAS_NUM_THREADS=1 $mpi -np "$p" "$ringc" run "$out/h$p.plan" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["seconds"] * 1000)')
-  python3 -c "p, m = $predicted, $measured; print(f'  P = $p: predicted {p:.0f} ms, measured {m:.0f} ms, error {100 * (p / m - 1):+.1f}%')"
+  runs=""
+  for _ in 1 2 3; do
+    runs="$runs $(OPENBLAS_NUM_THREADS=1 $mpi -np "$p" "$ringc" run "$out/h$p.plan" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["seconds"] * 1000)')"
+  done
+  python3 -c "
+import statistics
+p, runs = $predicted, [float(x) for x in '$runs'.split()]
+m = statistics.median(runs)
+print(f'  P = $p: predicted {p:.0f} ms, measured {m:.0f} ms (median of {\", \".join(f\"{r:.0f}\" for r in runs)}), error {100 * (p / m - 1):+.1f}%')"
 done
 
 echo "== 3. crossovers (ms per layer, S = 32768, P = 8)"

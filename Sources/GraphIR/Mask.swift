@@ -41,6 +41,17 @@ public struct Mask: Equatable, Sendable {
     return true
   }
 
+  /// Whether every pair of `q × k` is visible (both non-empty ranges).
+  public func allVisible(_ q: Range<Int64>, _ k: Range<Int64>) -> Bool {
+    if causal && k.upperBound - 1 > q.lowerBound { return false }
+    if let w = window {
+      let far = causal ? q.upperBound - 1 - k.lowerBound
+        : max(q.upperBound - 1 - k.lowerBound, k.upperBound - 1 - q.lowerBound)
+      if far >= w { return false }
+    }
+    return true
+  }
+
   public func anyVisible(_ q: TokenRanges, _ k: TokenRanges) -> Bool {
     q.ranges.contains { qr in k.ranges.contains { kr in anyVisible(qr, kr) } }
   }

@@ -26,8 +26,9 @@ public struct DeviceProfile: Sendable {
   public var matmulEfficiency: Double
   /// (block tokens, efficiency), sorted by block.
   public var attentionEfficiency: [(block: Double, efficiency: Double)]
-  /// Factor on attention efficiency for blocks with masked pairs.
-  public var maskedEfficiency: Double
+  /// The tile the attention kernel walks masked blocks in; nil: the cost
+  /// of a masked block is its visible pairs' (no tile is computed in vain).
+  public var attentionTile: AttentionTile?
   public var memoryBandwidth: Double
   public var memoryCapacity: Double
   public var launchOverhead: Double
@@ -46,6 +47,14 @@ public struct DeviceProfile: Sendable {
   public var sharingEfficiency: Double = 1
 
   public var devices: Int { nodes * devicesPerNode }
+
+  /// Queries × keys per tile, and what a pair of a tile the mask cuts costs
+  /// relative to one of an unmasked tile (≥ 1: computed, then masked).
+  public struct AttentionTile: Sendable {
+    public var queries: Int64
+    public var keys: Int64
+    public var partialCost: Double
+  }
 
   /// Peak FLOP/s for `dtype` (f32 falls back to the lowest listed).
   public func peak(for dtype: DType) -> Double {

@@ -2,7 +2,8 @@ import GraphIR
 
 /// How long an op takes on one device of a profile, from the plan's types.
 /// Matrix work runs at peak × efficiency (attention's efficiency depends on
-/// the block size, taken as √(queries × keys)); memory-bound work moves its
+/// the block size, taken as √(queries × keys), and a masked block costs the
+/// tiles its kernel computes, `AttentionTiles`); memory-bound work moves its
 /// operands and results once at memory bandwidth; every kernel pays the
 /// launch overhead.
 struct OpCost {
@@ -24,20 +25,19 @@ struct OpCost {
     switch op.opcode {
     case .attnBlock, .attention:
       guard let q = type(0), let k = type(1), let v = type(2) else { return nil }
-      let pairs: Double
-      var masked = false
-      if let qt = TokenRanges(attribute: op.attributes["q_tokens"]), let kt = TokenRanges(attribute: op.attributes["k_tokens"]) {
-        pairs = Double(Mask(op.attributes).visiblePairs(qt, kt))
-        masked = pairs < Double(qt.count) * Double(kt.count)
-      } else {
-        let s = Int64(value(q.dims[0]))
-        pairs = Double(Mask(op.attributes).visiblePairs(TokenRanges([0..<s]), TokenRanges([0..<Int64(value(k.dims[0]))])))
-        masked = pairs < Double(s) * value(k.dims[0])
-      }
-      let flops = pairs * 2 * (value(q.dims[2]) + value(v.dims[2])) * value(q.dims[1])
+      let qTokens = TokenRanges(attribute: op.attributes["q_tokens"]) ?? TokenRanges([0..<Int64(value(q.dims[0]))])
+      let kTokens = TokenRanges(attribute: op.attributes["k_tokens"]) ?? TokenRanges([0..<Int64(value(k.dims[0]))])
+      let mask = Mask(op.attributes)
+      let perPair = 2 * (value(q.dims[2]) + value(v.dims[2])) * value(q.dims[1])
+      let flops = Double(mask.visiblePairs(qTokens, kTokens)) * perPair
+      // What the kernel computes: whole tiles wherever the mask cuts one.
+      let work = profile.attentionTile.map { tile in
+        AttentionTiles(q: qTokens, k: kTokens, mask: mask, queryTile: tile.queries, keyTile: tile.keys)
+          .work(partialCost: tile.partialCost) * perPair
+      } ?? flops
       let block = (value(q.dims[0]) * value(k.dims[0])).squareRoot()
-      let rate = profile.peak(for: q.dtype) * profile.attentionEfficiency(block: block) * (masked ? profile.maskedEfficiency : 1)
-      return (flops / rate + launch, flops)
+      let rate = profile.peak(for: q.dtype) * profile.attentionEfficiency(block: block)
+      return (work / rate + launch, flops)
     case .attnScores, .attnApply, .matmul:
       guard let a = type(0), let b = type(1), let result = op.resultTypes.first else { return nil }
       let inner = op.opcode == .attnScores ? value(a.dims[2]) : op.opcode == .attnApply ? value(b.dims[0]) : value(b.dims[0])

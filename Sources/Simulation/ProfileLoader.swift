@@ -166,7 +166,11 @@ public enum ProfileLoader {
       return DeviceProfile(
         name: try text(root, "name"), deviceName: try text(device, "name"), peak: peak,
         matmulEfficiency: try number(matmul, "value"), attentionEfficiency: points,
-        maskedEfficiency: try child(device, "masked-efficiency").map { node throws(Failure) in try number(node, "value") } ?? 1,
+        attentionTile: try child(device, "attention-tile").map { node throws(Failure) in
+          DeviceProfile.AttentionTile(
+            queries: Int64(try number(node, "queries")), keys: Int64(try number(node, "keys")),
+            partialCost: xmlHasProp(node, "partial-cost") != nil ? try number(node, "partial-cost") : 1)
+        },
         memoryBandwidth: try bandwidth(memory, "bandwidth", unit: "bandwidth-unit"),
         memoryCapacity: try number(memory, "capacity") * capacityScale,
         launchOverhead: try seconds(launch, "value", unit: "unit"), nodes: count, devicesPerNode: perNode,

@@ -64,6 +64,8 @@ let meshProfile = """
     #expect(p.network?.bandwidth == 50e9)  // 400 Gb/s
     #expect(p.latency == 3e-6)
     #expect(abs(p.attentionEfficiency(block: 2048) - 0.475) < 0.01)  // halfway (in log) between 1024 and 4096
+    #expect(p.attentionTile.map { [$0.queries, $0.keys] } == [128, 64])
+    #expect(p.attentionTile?.partialCost == 1)
   }
 
   @Test(arguments: [
@@ -71,6 +73,7 @@ let meshProfile = """
     ("link-bandwidth=\"1\"", "link-bandwidth=\"-3\"", ":12: error: Element 'full-mesh', attribute 'link-bandwidth'"),
     ("    <full-mesh link-bandwidth=\"1\" unit=\"GB/s\"/>\n", "", ":12: error: Element 'latency': This element is not expected"),
     ("<nodes count=\"1\"", "<nodes count=\"2\"", ":10: error: 2 nodes need a <network> element"),
+    ("    <memory", "    <attention-tile queries=\"64\" keys=\"64\" partial-cost=\"0.5\"/>\n    <memory", ":7: error: Element 'attention-tile', attribute 'partial-cost'"),
   ])
   func badProfilesAreLocatedErrors(old: String, new: String, message: String) throws {
     let text = meshProfile.replacingFirst(old, new)

@@ -2,8 +2,10 @@ import GraphIR
 
 /// How much memory a rank's program holds at once, from the plan alone: a
 /// value is live from the op that defines it (a receive buffer from its
-/// `recv.start`) to its last use; tensors count at their dtype's size.
-enum Liveness {
+/// `recv.start`) to its last use; tensors count at their dtype's size, or
+/// at `elementBytes` per element where given (the runtime holds every float
+/// dtype as f32).
+public enum Liveness {
   /// The attention region of `g`: from its first lowered-attention op
   /// (communication, collectives, blocks, scores) to its last.
   static func attentionRegion(_ g: Graph) -> ClosedRange<Int>? {
@@ -17,14 +19,28 @@ enum Liveness {
     return first...last
   }
 
+  /// The most bytes rank `rank` holds at once in any of its programs'
+  /// attention regions, at `elementBytes` per element.
+  public static func rankPeak(_ plan: Module, rank: Int, elementBytes: Int64) -> Int64 {
+    plan.graphs.filter { Plan.family(of: $0.name)?.rank == rank }.map { g in
+      attentionPeak(g, types: Plan.valueTypes(of: g), bindings: plan.bindings, elementBytes: elementBytes)
+    }.max() ?? 0
+  }
+
   /// The most bytes live at once inside the attention region (0 without one).
-  static func attentionPeak(_ g: Graph, types: [String: TensorType], bindings: DimBindings) -> Int64 {
+  static func attentionPeak(
+    _ g: Graph, types: [String: TensorType], bindings: DimBindings, elementBytes: Int64? = nil
+  ) -> Int64 {
     guard let region = attentionRegion(g) else { return 0 }
     var lastUse: [String: Int] = [:]
     for (i, op) in g.ops.enumerated() {
       for case .value(let v) in op.operands { lastUse[v] = i }
     }
-    func bytes(_ name: String) -> Int64 { types[name].flatMap { bindings.byteCount(of: $0) } ?? 0 }
+    func bytes(_ name: String) -> Int64 {
+      guard let t = types[name] else { return 0 }
+      if let elementBytes { return (bindings.elementCount(of: t) ?? 0) * elementBytes }
+      return bindings.byteCount(of: t) ?? 0
+    }
     var live: Int64 = 0
     var peak: Int64 = 0
     var alive: Set<String> = []

@@ -70,7 +70,14 @@ public final class Interpreter {
     for (a, t) in zip(g.arguments, arguments) { env[a.name] = t }
     var pending = Pending()
     let layerIndex = layer ?? entryLayer
-    for op in g.ops {
+    // A value is dropped after its last reader, so a rank holds its live
+    // set, not every tensor the program ever made (transfers in flight keep
+    // their own reference to their buffers).
+    var lastUse: [String: Int] = [:]
+    for (i, op) in g.ops.enumerated() {
+      for case .value(let v) in op.operands { lastUse[v] = i }
+    }
+    for (i, op) in g.ops.enumerated() {
       let start = Clock.now
       do {
         if op.opcode == .return {
@@ -78,9 +85,10 @@ public final class Interpreter {
         }
         let (results, flops, waited) = try run(op, &env, &pending, layer: layer)
         for (name, t) in zip(op.results, results) {
-          env[name] = t
+          if lastUse[name] != nil { env[name] = t }
           if options.record.contains(name) { recorded[layerIndex, default: [:]][name] = t }
         }
+        for case .value(let v) in op.operands where lastUse[v] == i { env[v] = nil }
         if op.opcode != .repeat {
           trace?.add(Trace.Event(track: .compute, name: describe(op), start: start, end: Clock.now, amount: flops, isWait: waited))
         }

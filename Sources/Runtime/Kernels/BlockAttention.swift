@@ -111,16 +111,3 @@ public enum BlockAttention {
     }
   }
 }
-
-extension Mask {
-  /// Whether every pair of `q × k` is visible.
-  func allVisible(_ q: Range<Int64>, _ k: Range<Int64>) -> Bool {
-    if causal && k.upperBound - 1 > q.lowerBound { return false }
-    if let w = window {
-      let far = causal ? q.upperBound - 1 - k.lowerBound
-        : max(q.upperBound - 1 - k.lowerBound, k.upperBound - 1 - q.lowerBound)
-      if far >= w { return false }
-    }
-    return true
-  }
-}

@@ -1,5 +1,6 @@
 import ArgumentParser
-import CAffinity
+import CHost
+import GraphIR
 import Runtime
 import Simulation
 
@@ -13,7 +14,7 @@ struct Calibrate: ParsableCommand {
     discussion: """
       Both ranks measure cblas_sgemm and the attention kernel on one core each at the same time (so the
       figures hold with every core busy, as in a run): the profile's f32 peak, attention-efficiency curve
-      and masked (causal) factor; memory bandwidth into fresh buffers; and MPI point-to-point bandwidth
+      and what a tile the causal mask cuts costs; memory bandwidth into fresh buffers; and MPI point-to-point bandwidth
       and latency between the two. Ranks are modelled as devices sharing the machine's cores.
       """)
 
@@ -81,6 +82,24 @@ struct Calibrate: ParsableCommand {
     return min(1, 2 * shared / alone)
   }
 
+  /// A causal and an unmasked block of `block` rows timed; the causal one
+  /// runs its entirely visible tiles at the unmasked rate, so the rest of its
+  /// time is what the tiles the mask cuts cost (at least their whole tile).
+  static func partialTileCost(block: Int, heads: Int) -> Double {
+    let full = KernelBenchmark.attention(block: block, heads: heads, headDim: 128, threads: 1)
+    let causal = KernelBenchmark.attention(block: block, heads: heads, headDim: 128, threads: 1, causal: true)
+    let n = Int64(block)
+    let mask = Mask(causal: true, window: nil)
+    let tiles = AttentionTiles(
+      q: TokenRanges([0..<n]), k: TokenRanges([0..<n]), mask: mask,
+      queryTile: Int64(BlockAttention.queryTile), keyTile: Int64(BlockAttention.keyTile))
+    // Seconds per pair of an unmasked tile, and the causal block's seconds (rates count visible pairs).
+    let perPair = 1 / full.gflops
+    let causalTime = Double(mask.visiblePairs(0..<n, 0..<n)) / causal.gflops
+    guard tiles.partialPairs > 0 else { return 1 }
+    return max(1, (causalTime / perPair - Double(tiles.fullPairs)) / Double(tiles.partialPairs))
+  }
+
   static func stem(_ path: String) -> String {
     var base = String(path.split(separator: "/").last ?? "host")
     if base.hasSuffix(".xml") { base.removeLast(4) }
@@ -118,8 +137,7 @@ struct Calibrate: ParsableCommand {
     let points = blocks.map { b in
       (b, min(1, KernelBenchmark.attention(block: b, heads: heads, headDim: 128, threads: 1).gflops * 1e9 / sgemm))
     }
-    let full = KernelBenchmark.attention(block: blocks.last!, heads: heads, headDim: 128, threads: 1).gflops
-    let causal = KernelBenchmark.attention(block: blocks.last!, heads: heads, headDim: 128, threads: 1, causal: true).gflops
+    let partialCost = Self.partialTileCost(block: blocks.last!, heads: heads)
     let memory = KernelBenchmark.memoryBandwidth()
     let cores = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
     let ram = Double(sysconf(Int32(_SC_PHYS_PAGES))) * Double(sysconf(Int32(_SC_PAGESIZE)))
@@ -127,8 +145,9 @@ struct Calibrate: ParsableCommand {
     var xml = """
       <?xml version="1.0" encoding="UTF-8"?>
       <!-- Measured by `ringc calibrate` on this host: f32 peak = cblas_sgemm 1024³ on one core; attention
-           efficiency = the attention block kernel (32 heads × 128) over that peak, masked = causal / full
-           rate at 2048; memory = 64 MiB copies into fresh buffers; every core busy while measuring;
+           efficiency = the attention block kernel (32 heads × 128) over that peak; partial-cost = what a
+           tile the causal mask cuts costs over an unmasked one, from a causal and a full block at 2048;
+           memory = 64 MiB copies into fresh buffers; every core busy while measuring;
            sharing efficiency = two ranks' attention kernels pinned to one core over one alone;
            the switch port, flow cap and latency = MPI ping-pong between two ranks (shared memory). Ranks
            are devices that share the host's \(cores) cores. -->
@@ -144,7 +163,7 @@ struct Calibrate: ParsableCommand {
     for (b, e) in points { xml += "      <point block=\"\(b)\" efficiency=\"\(f(max(e, 0.001)))\"/>\n" }
     xml += """
           </attention-efficiency>
-          <masked-efficiency value="\(f(min(1, causal / full)))"/>
+          <attention-tile queries="\(BlockAttention.queryTile)" keys="\(BlockAttention.keyTile)" partial-cost="\(f(partialCost))"/>
           <memory bandwidth="\(f(memory / 1e9, 10))" bandwidth-unit="GB/s" capacity="\(f(ram / 1_073_741_824, 10))" capacity-unit="GiB"/>
           <launch-overhead value="2" unit="us"/>
         </device>

@@ -1,7 +1,7 @@
 #define _GNU_SOURCE
 #include <sched.h>
 #include <unistd.h>
-#include "CAffinity.h"
+#include "CHost.h"
 
 int ringc_pin_to_cpu(int cpu) {
   cpu_set_t set;
