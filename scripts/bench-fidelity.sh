@@ -5,7 +5,9 @@
 #  2. measured: `ringc calibrate` on this machine, then predicted vs real `mpirun … ringc run` of one
 #     llama2-7b attention layer at S = SEQ (default 4096) for P = 1, 2, 4 (and PS="1 2 4 8 16" on a
 #     16-core machine), the median of three runs;
-#  3. crossovers: TokenRing vs Ring for MHA on ascend-910b-8 and for GQA 4:1 on h100-sxm-8.
+#  3. crossovers: TokenRing vs Ring for MHA on ascend-910b-8 and for GQA 4:1 on h100-sxm-8;
+#  4. the overlap scheduler: TokenRing's predicted ms per layer as its pass writes it and after
+#     `--profile` (reordered, partials split where the simulator predicts a gain).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/bootstrap.sh
@@ -59,4 +61,15 @@ t, g = r["tokenring"]["layer_ms"], r["ring-zigzag"]["layer_ms"]
 ahead = "tokenring" if t < g else "ring"
 print(f"  {sys.argv[1]:14} {sys.argv[2]:10} tokenring {t:.2f}, ring-zigzag {g:.2f}: {ahead} ahead")
 ' "$1" "$2"
+done
+
+echo "== 4. overlap schedule: TokenRing, llama2-7b attention (ms per layer, as written -> scheduled)"
+for case in "a10-pcie-4 4 24000" "ascend-910b-8 8 32768" "ascend-910b-8 8 131072" "h100-sxm-8 8 131072"; do
+  set -- $case
+  "$ringc" compile models/llama2-7b-attention.ir --sp "$2" --seq "$3" -o "$out/w.plan" >/dev/null
+  "$ringc" compile models/llama2-7b-attention.ir --sp "$2" --seq "$3" --profile "$1" -o "$out/s.plan" >/dev/null
+  written=$("$ringc" simulate "$out/w.plan" --profile "$1" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["total_ms"])')
+  scheduled=$("$ringc" simulate "$out/s.plan" --profile "$1" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["total_ms"])')
+  pieces=$(grep -c 'send.start .*chan = "a.p0.out"' "$out/s.plan" || true)
+  python3 -c "w, s = $written, $scheduled; print(f'  $1 P = $2 S = $3: {w:.2f} -> {s:.2f} ({100 * (s / w - 1):+.1f}%), $pieces partials split')"
 done

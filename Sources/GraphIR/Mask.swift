@@ -61,6 +61,14 @@ public struct Mask: Equatable, Sendable {
     var total: Int64 = 0
     // Per query row, the visible keys form one interval.
     if !causal && window == nil { return Int64(q.count) * Int64(k.count) }
+    if window == nil {
+      // Causal: row i sees min(d, i + 1) − c keys of c..<d, an arithmetic series.
+      let (a, b, c, d) = (q.lowerBound, q.upperBound, k.lowerBound, k.upperBound)
+      let lo = max(a, c)
+      let hi = min(b, d)
+      if hi > lo { total += ((hi - c) * (hi - c + 1) - (lo - c) * (lo - c + 1)) / 2 }
+      return total + (d - c) * max(0, b - max(a, d))
+    }
     for i in q {
       var lo = k.lowerBound
       var hi = k.upperBound  // exclusive

@@ -1,15 +1,23 @@
 import GraphIR
 import Passes
 
-/// `overlap-schedule{profile=NAME}`: stage scheduled → scheduled.
+/// `overlap-schedule{profile=NAME[,memory=SIZE]}`: stage scheduled → scheduled.
 ///
-/// Reorders every rank's program for a device profile: each `*.done` moves as
-/// late as the ops that read its buffers allow, and — in a second candidate —
-/// each `send.start` and `recv.start` as early as its operands allow (starts
-/// keep their relative order, at most two receives per channel outstanding,
-/// which bounds the extra buffers). The simulator picks the fastest of the
-/// input and the two candidates. Compute keeps its order. Before → after, rank 1 of a
-/// TokenRing layer: the partial of step 1 used to leave at step 2,
+/// Orders every rank's program for a device profile, trying, and keeping the
+/// one the simulator predicts fastest:
+///
+/// - the plan as its strategy wrote it;
+/// - each `*.done` as late as the ops that read its buffers allow;
+/// - that, and each `send.start` and `recv.start` as early as its operands
+///   allow (starts keep their relative order, at most two receives per
+///   channel outstanding, which bounds the extra buffers);
+/// - each of those with TokenRing's fine-grained partitioning
+///   (`PartialSplit`): the blocks whose partials go home computed in 2 or 4
+///   slices of query rows, each sent as soon as it exists — for the last
+///   step's partials only (the exposed tail), or for every step's.
+///
+/// Before → after, rank 1 of a TokenRing layer: the partial of step 1 used
+/// to leave at step 2,
 ///
 ///     %a.o.s1, %a.l.s1 = attn.block …          %a.o.s1, %a.l.s1 = attn.block …
 ///     recv.done %a.q.s2                        send.start %a.o.s1, %a.l.s1 {…}   // as soon as it exists
@@ -18,30 +26,48 @@ import Passes
 ///     send.start %a.o.s1, %a.l.s1 {…}
 ///
 /// Moving starts earlier and dones later never adds a wait, so the plan stays
-/// deadlock-free (the plan verifier checks it again). A new order is kept
-/// only if the simulator predicts it faster and its attention region still
-/// fits in device memory (early starts can lose: extra flows share the links
-/// with the ones on the critical path); either way every op gets
-/// `pred = [start_ns, end_ns]`, its predicted interval. Splitting blocks into sub-blocks (TokenRing's
-/// fine-grained partitioning) is not done yet.
+/// deadlock-free (the plan verifier checks every candidate again). A
+/// candidate must also keep each rank's attention working set within the
+/// memory budget (`memory`, default the device's capacity): early receives
+/// and in-flight pieces hold buffers longer. Reordering is kept on any
+/// predicted gain; splitting only when it gains at least 1 % (more, smaller
+/// blocks and messages for less is not worth it). Either way every op gets
+/// `pred = [start_ns, end_ns]`, its predicted interval.
 public struct OverlapSchedulePass: Pass {
   public static let passName = "overlap-schedule"
   public var name: String { Self.passName }
   public let profile: DeviceProfile
+  /// Bytes a rank may hold at once in an attention region.
+  public let memoryBudget: Double
 
-  public init(profile: DeviceProfile) { self.profile = profile }
+  public init(profile: DeviceProfile, memoryBudget: Double? = nil) {
+    self.profile = profile
+    self.memoryBudget = memoryBudget ?? profile.memoryCapacity
+  }
 
-  /// The factory `PassPipeline(parsing:extra:)` takes: `overlap-schedule{profile=NAME}`.
+  /// The factory `PassPipeline(parsing:extra:)` takes: `overlap-schedule{profile=NAME[,memory=SIZE]}`.
   public static let factory: PassPipeline.Factory = { options throws(PassError) in
-    guard let name = options["profile"], options.count == 1 else {
-      throw PassError("pass 'overlap-schedule' takes profile=NAME (a name from 'ringc profiles' or an XML file)")
+    guard let name = options["profile"], Set(options.keys).isSubset(of: ["profile", "memory"]) else {
+      throw PassError("pass 'overlap-schedule' takes profile=NAME (a name from 'ringc profiles' or an XML file) and optionally memory=SIZE (e.g. 40GiB)")
+    }
+    var budget: Double?
+    if let text = options["memory"] {
+      guard let bytes = ByteSize.parse(text) else {
+        throw PassError("overlap-schedule: memory=\(text) is not a size (write e.g. 40GiB, 512MiB, 80GB or a number of bytes)")
+      }
+      budget = bytes
     }
     do throws(ProfileLoader.Failure) {
-      return OverlapSchedulePass(profile: try ProfileLocator.load(name))
+      return OverlapSchedulePass(profile: try ProfileLocator.load(name), memoryBudget: budget)
     } catch {
       throw PassError("overlap-schedule: \(error.description)")
     }
   }
+
+  /// Slices a split block is cut into.
+  static let pieceCounts = [2, 4]
+  /// The least predicted gain that justifies splitting.
+  static let splitGain = 0.01
 
   /// At most this many receives of one channel outstanding at once.
   static let receiveDepth = 2
@@ -50,21 +76,31 @@ public struct OverlapSchedulePass: Pass {
     guard Stage(of: module) == .scheduled else {
       throw PassError("overlap-schedule expects a scheduled module (after a strategy pass), found \(Stage(of: module))")
     }
-    let before = try predict(module)
     var chosen = module
-    var best = before
-    // Two orders to try: dones late only, and starts early as well; the
-    // cost model keeps whichever is predicted fastest (the input on a tie).
-    for hoist in [false, true] {
-      var candidate = module
-      for i in candidate.graphs.indices where Plan.family(of: candidate.graphs[i].name) != nil {
-        candidate.graphs[i].ops = Self.reorder(candidate.graphs[i], hoistStarts: hoist)
-      }
-      if let after = try? predict(candidate), after.seconds < best.seconds * (1 - 1e-6),
+    var best = try predict(module)
+    func consider(_ candidate: Module, gain: Double) -> Bool {
+      guard let after = try? predict(candidate), after.seconds < best.seconds * (1 - gain),
         PlanVerifier.verify(stamped(candidate)).isEmpty, fits(candidate)
-      {
-        chosen = candidate
-        best = after
+      else { return false }
+      chosen = candidate
+      best = after
+      return true
+    }
+    for hoist in [false, true] { _ = consider(Self.reordered(module, hoistStarts: hoist), gain: 1e-6) }
+    // The partials split (see the doc comment), in each order.
+    let messages = PartialSplit.candidates(module)
+    if !messages.isEmpty {
+      var lastStep: [String: Int64] = [:]
+      for m in messages { lastStep[m.family] = max(lastStep[m.family] ?? m.step, m.step) }
+      let tail = messages.filter { $0.step == lastStep[$0.family] }
+      for pieces in Self.pieceCounts {
+        for scope in tail.count == messages.count ? [tail] : [tail, messages] {
+          let split = PartialSplit.apply(module, to: scope, pieces: pieces)
+          // Pieces arrive in turns, so each order may suit them differently.
+          for order in [nil, false, true] {
+            _ = consider(order.map { Self.reordered(split, hoistStarts: $0) } ?? split, gain: Self.splitGain)
+          }
+        }
       }
     }
     let times = best.times
@@ -75,6 +111,15 @@ public struct OverlapSchedulePass: Pass {
       }
     }
     module = chosen
+  }
+
+  /// Every rank program of `m` reordered.
+  static func reordered(_ m: Module, hoistStarts: Bool) -> Module {
+    var m = m
+    for i in m.graphs.indices where Plan.family(of: m.graphs[i].name) != nil {
+      m.graphs[i].ops = reorder(m.graphs[i], hoistStarts: hoistStarts)
+    }
+    return m
   }
 
   private func stamped(_ m: Module) -> Module {
@@ -101,7 +146,7 @@ public struct OverlapSchedulePass: Pass {
 
   private func fits(_ m: Module) -> Bool {
     guard let stats = try? PlanStats(stamped(m)) else { return false }
-    return stats.programs.allSatisfy { Double($0.peakBytes.max() ?? 0) <= profile.memoryCapacity }
+    return stats.programs.allSatisfy { Double($0.peakBytes.max() ?? 0) <= memoryBudget }
   }
 
   /// Dones as late as dependencies allow, and with `hoistStarts` starts as

@@ -48,4 +48,45 @@ import Testing
       #expect(Verifier.diagnose(m).filter { $0.severity == .error }.isEmpty)
     }
   }
+
+  /// 1 GFLOP/s devices on 50 MB/s links: TokenRing's steps are communication-bound.
+  static let slowMesh = meshProfile.replacingFirst("value=\"1\" unit=\"TFLOP/s\"", "value=\"1\" unit=\"GFLOP/s\"")
+    .replacingFirst("link-bandwidth=\"1\" unit=\"GB/s\"", "link-bandwidth=\"50\" unit=\"MB/s\"")
+
+  func splitPieces(_ m: Module) -> Int {
+    m.graphs.reduce(0) { n, g in n + g.ops.filter { $0.opcode == .sendStart && $0.attributes["chan"] == .string("a.p1.out") }.count }
+  }
+
+  @Test func communicationBoundStepsAreSplitWhenItPays() throws {
+    let device = try ProfileLoader.load(path: writeTemporary(Self.slowMesh, "slow-mesh.xml"), schema: schema)
+    var m = try plan("tiny.ir", sp: 4, seq: 29, strategy: .tokenring)
+    let before = try Simulator(plan: m, profile: device).run().totalSeconds
+    try OverlapSchedulePass(profile: device).run(&m, PassContext(sp: 4))
+    Plan.stamp(&m)
+    #expect(splitPieces(m) > 0)
+    #expect(try Simulator(plan: m, profile: device).run().totalSeconds < before * 0.99)
+    #expect(PlanVerifier.verify(m).isEmpty)
+  }
+
+  @Test func computeBoundStepsAndTightBudgetsStayWhole() throws {
+    // H100s at 32K tokens: the blocks hide the transfers; nothing to gain.
+    var big = try plan("llama2-7b-attention.ir", sp: 8, seq: 32768, strategy: .tokenring)
+    try OverlapSchedulePass(profile: try profile("h100-sxm-8")).run(&big, PassContext(sp: 8))
+    #expect(splitPieces(big) == 0)
+    // A budget below what the plan holds: no candidate fits, the order stays.
+    let device = try ProfileLoader.load(path: writeTemporary(Self.slowMesh, "slow-mesh-budget.xml"), schema: schema)
+    let original = try plan("tiny.ir", sp: 4, seq: 29, strategy: .tokenring)
+    var m = original
+    try OverlapSchedulePass(profile: device, memoryBudget: 1024).run(&m, PassContext(sp: 4))
+    #expect(splitPieces(m) == 0)
+    for (a, b) in zip(m.graphs, original.graphs) { #expect(a.ops.map(\.results) == b.ops.map(\.results)) }
+  }
+
+  @Test func budgetsAreWrittenAsSizes() {
+    #expect(ByteSize.parse("40GiB") == 42_949_672_960)
+    #expect(ByteSize.parse("1.5MiB") == 1_572_864)
+    #expect(ByteSize.parse("80GB") == 80e9)
+    #expect(ByteSize.parse("512") == 512)
+    for bad in ["", "GiB", "-1GiB", "2Kb", "nan", "1e999"] { #expect(ByteSize.parse(bad) == nil, "\(bad)") }
+  }
 }

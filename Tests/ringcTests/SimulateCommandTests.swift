@@ -79,4 +79,45 @@ import Testing
     #expect(sim.status == 0, "\(sim.stderr)")
     #expect(sim.stdout.contains("\"profile\": \"host\""))
   }
+
+  /// 1 GFLOP/s devices on 50 MB/s links: the scheduler splits TokenRing's
+  /// partials, and the split plan still computes exactly what one device would.
+  @Test(.enabled(if: mpirunPath != nil, "mpirun is not installed"))
+  func splitPartialsRunAndMatchTheReference() throws {
+    let dir = try temporaryDirectory()
+    try FileManager.default.copyItem(atPath: repositoryRoot + "/profiles/device-profile.xsd", toPath: dir + "/device-profile.xsd")
+    let profile = """
+      <?xml version="1.0"?>
+      <device-profile name="slow-mesh">
+        <device name="test">
+          <peak dtype="f32" value="1" unit="GFLOP/s"/>
+          <matmul-efficiency value="1"/>
+          <attention-efficiency><point block="1" efficiency="1"/></attention-efficiency>
+          <memory bandwidth="1000" bandwidth-unit="GB/s" capacity="1" capacity-unit="GiB"/>
+          <launch-overhead value="1" unit="ns"/>
+        </device>
+        <nodes count="1" devices-per-node="4"/>
+        <topology>
+          <full-mesh link-bandwidth="50" unit="MB/s"/>
+          <latency value="1" unit="us"/>
+        </topology>
+      </device-profile>
+      """
+    try profile.write(toFile: dir + "/slow.xml", atomically: true, encoding: .utf8)
+    for model in ["tiny.ir", "tiny-dit.ir"] {
+      let plan = dir + "/\(model).plan"
+      let c = try ringc(["compile", "models/\(model)", "--sp", "3", "--seq", "29", "--profile", dir + "/slow.xml", "-o", plan])
+      #expect(c.status == 0, "\(c.stderr)")
+      #expect(try String(contentsOfFile: plan, encoding: .utf8).contains("chan = \"a.p1.out\""), "the partials are split")
+      let r = try mpirun(3, ["run", plan, "--check"])
+      #expect(r.status == 0, "\(r.stderr)")
+      #expect(r.stdout.contains("): ok"), "\(r.stdout)")
+    }
+    let tight = try ringc(["compile", "models/tiny.ir", "--sp", "3", "--profile", dir + "/slow.xml", "--memory-budget", "2KiB", "-o", dir + "/t.plan"])
+    #expect(tight.status == 0)
+    #expect(tight.stderr.contains("over the memory budget of 2.0 KiB"))
+    let bad = try ringc(["compile", "models/tiny.ir", "--sp", "3", "--profile", dir + "/slow.xml", "--memory-budget", "lots"])
+    #expect(bad.status == 64)
+    #expect(bad.stderr.contains("--memory-budget 'lots' is not a size"))
+  }
 }

@@ -26,6 +26,9 @@ struct Compile: ParsableCommand {
   @Option(help: "A device profile (a name from 'ringc profiles' or an XML file): --strategy auto predicts on it, and the overlap scheduler orders every rank's program for it.")
   var profile: String?
 
+  @Option(help: ArgumentHelp("Bytes a rank may hold at once in an attention layer (e.g. 40GiB); the overlap scheduler keeps every order and split within it. Default: the profile's device memory.", valueName: "size"))
+  var memoryBudget: String?
+
   @Option(name: .shortAndLong, help: "The plan file to write (atomically); default <model>.sp<P>.plan in the current directory.")
   var output: String?
 
@@ -50,6 +53,13 @@ struct Compile: ParsableCommand {
   func validate() throws {
     if sp < 1 { throw ValidationError("--sp must be at least 1, found \(sp)") }
     if sp > 65536 { throw ValidationError("--sp \(sp) is more ranks than ringc plans for (65536 at most)") }
+    if let memoryBudget {
+      if profile == nil { throw ValidationError("--memory-budget applies to the overlap scheduler, which needs --profile") }
+      if passes != nil { throw ValidationError("--memory-budget goes with the default pipeline; with --passes write overlap-schedule{profile=…,memory=\(memoryBudget)}") }
+      if ByteSize.parse(memoryBudget) == nil {
+        throw ValidationError("--memory-budget '\(memoryBudget)' is not a size (write e.g. 40GiB, 512MiB, 80GB or a number of bytes)")
+      }
+    }
     if strategy == "auto" {
       if profile == nil { throw ValidationError("--strategy auto needs --profile to predict on") }
       if passes != nil { throw ValidationError("--strategy auto chooses the passes itself; drop --passes") }
@@ -77,7 +87,8 @@ struct Compile: ParsableCommand {
       }
       Stderr.write("auto: \(winner.strategy) on \(device.name) — \(comparison.reason)\n")
       var scheduled = plan
-      do { try OverlapSchedulePass(profile: device).run(&scheduled, PassContext(sp: sp)) } catch {
+      let budget = memoryBudget.flatMap(ByteSize.parse)
+      do { try OverlapSchedulePass(profile: device, memoryBudget: budget).run(&scheduled, PassContext(sp: sp)) } catch {
         Stderr.write(DiagnosticRenderer().render(error.diagnostics))
         throw SysExit.dataError
       }
@@ -85,7 +96,9 @@ struct Compile: ParsableCommand {
       return
     }
     var pipelineText = passes ?? Strategy(strategy)!.pipeline
-    if let profile, passes == nil { pipelineText += ",\(OverlapSchedulePass.passName){profile=\(profile)}" }
+    if let profile, passes == nil {
+      pipelineText += ",\(OverlapSchedulePass.passName){profile=\(profile)\(memoryBudget.map { ",memory=\($0)" } ?? "")}"
+    }
     let pipeline: PassPipeline
     do {
       pipeline = try PassPipeline(parsing: pipelineText, extra: [OverlapSchedulePass.passName: OverlapSchedulePass.factory])
@@ -138,8 +151,17 @@ struct Compile: ParsableCommand {
     let path = output ?? Self.defaultOutput(model, sp: sp)
     let header = "// ringc plan v\(Plan.version): \(Self.basename(model)) compiled with --sp \(sp) --strategy \(chosen)\n"
     try write(header + Printer().print(module), to: path)
-    let stats = try PlanStats(module, memory: false)
+    let stats = try PlanStats(module, memory: profile != nil)
     Stdout.write("\(path): \(Verify.describe(stats))\n")
+    if let profile {
+      // No order fits a plan whose strategy itself holds too much: say so.
+      let budget = try memoryBudget.flatMap(ByteSize.parse) ?? loadProfile(profile).memoryCapacity
+      let peak = stats.programs.flatMap(\.peakBytes).max() ?? 0
+      if Double(peak) > budget {
+        Stderr.write(
+          "warning: a rank holds \(formatBytes(peak)) at once in an attention layer, over the memory budget of \(formatBytes(Int64(budget))); 'ringc compare' shows what each strategy holds\n")
+      }
+    }
   }
 
   static func seconds(_ d: Duration) -> String {

@@ -1,0 +1,23 @@
+import GraphIR
+import Testing
+
+@Suite struct MaskTests {
+  /// The closed forms against a count over every pair.
+  @Test func visiblePairsMatchACountOfEveryPair() {
+    let masks = [Mask(causal: true, window: nil), Mask(causal: true, window: 7), Mask(causal: false, window: 5), Mask(causal: false, window: nil)]
+    let ranges: [Range<Int64>] = [0..<10, 3..<4, 5..<25, 20..<30, 40..<41, 9..<9]
+    for mask in masks {
+      for q in ranges {
+        for k in ranges {
+          var count: Int64 = 0
+          for i in q { for j in k where mask.visible(i, j) { count += 1 } }
+          #expect(mask.visiblePairs(q, k) == count, "\(mask) \(q) × \(k)")
+          if !q.isEmpty, !k.isEmpty {
+            #expect(mask.anyVisible(q, k) == (count > 0), "\(mask) \(q) × \(k)")
+            #expect(mask.allVisible(q, k) == (count == Int64(q.count * k.count)), "\(mask) \(q) × \(k)")
+          }
+        }
+      }
+    }
+  }
+}
