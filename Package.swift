@@ -43,6 +43,6 @@ let package = Package(
     .testTarget(name: "PassesTests", dependencies: ["Passes", "GraphIR", "RingcTestSupport"], exclude: ["Inputs"]),
     .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "GraphIR", "Passes"]),
     .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Passes", "GraphIR", "RingcTestSupport"]),
-    .testTarget(name: "ringcTests", dependencies: ["ringc"]),
+    .testTarget(name: "ringcTests", dependencies: ["ringc", "RingcTestSupport"]),
   ]
 )

@@ -1,4 +1,5 @@
 import GraphIR
+import RingcTestSupport
 import Simulation
 import Testing
 
@@ -45,7 +46,7 @@ import Testing
     (Mask(causal: false, window: 200), 2),
   ])
   func countsMatchAWalkOverEveryTile(mask: Mask, seed: Int) {
-    var rng = SplitMix(seed: UInt64(seed + 1))
+    var rng = SplitMix64(state: UInt64(seed + 1))
     // Zigzag, striped and scattered layouts; tiles that straddle runs.
     let layouts: [TokenRanges] = [
       TokenRanges([0..<700, 2300..<3000]),
@@ -62,17 +63,5 @@ import Testing
         }
       }
     }
-  }
-}
-
-struct SplitMix {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
   }
 }

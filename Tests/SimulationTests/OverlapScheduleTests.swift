@@ -50,8 +50,7 @@ import Testing
   }
 
   /// 1 GFLOP/s devices on 50 MB/s links: TokenRing's steps are communication-bound.
-  static let slowMesh = meshProfile.replacingFirst("value=\"1\" unit=\"TFLOP/s\"", "value=\"1\" unit=\"GFLOP/s\"")
-    .replacingFirst("link-bandwidth=\"1\" unit=\"GB/s\"", "link-bandwidth=\"50\" unit=\"MB/s\"")
+  static let slowMesh = fullMeshProfile(name: "slow-mesh", peak: "1\" unit=\"GFLOP/s", link: "50\" unit=\"MB/s", latency: "1")
 
   func splitPieces(_ m: Module) -> Int {
     m.graphs.reduce(0) { n, g in n + g.ops.filter { $0.opcode == .sendStart && $0.attributes["chan"] == .string("a.p1.out") }.count }

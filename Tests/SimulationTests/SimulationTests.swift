@@ -32,23 +32,7 @@ func plan(_ model: String, sp: Int, seq: Int64, strategy: Strategy) throws -> Mo
 
 /// A two-device full mesh with round numbers: 1 TFLOP/s at efficiency 1,
 /// 1 GB/s links, 10 µs latency, no launch overhead worth counting.
-let meshProfile = """
-  <?xml version="1.0"?>
-  <device-profile name="mesh">
-    <device name="test">
-      <peak dtype="f32" value="1" unit="TFLOP/s"/>
-      <matmul-efficiency value="1"/>
-      <attention-efficiency><point block="1" efficiency="1"/></attention-efficiency>
-      <memory bandwidth="1000000" bandwidth-unit="GB/s" capacity="1" capacity-unit="GiB"/>
-      <launch-overhead value="1" unit="ns"/>
-    </device>
-    <nodes count="1" devices-per-node="4"/>
-    <topology>
-      <full-mesh link-bandwidth="1" unit="GB/s"/>
-      <latency value="10" unit="us"/>
-    </topology>
-  </device-profile>
-  """
+let meshProfile = fullMeshProfile(peak: "1\" unit=\"TFLOP/s", link: "1\" unit=\"GB/s")
 
 @Suite struct ProfileTests {
   @Test(arguments: ["h100-sxm-8", "h100-sxm-8x4", "a100-sxm-8", "a10-pcie-4", "ascend-910b-8", "ascend-910b-8x4"])

@@ -1,4 +1,5 @@
 import Foundation
+import RingcTestSupport
 
 /// Runs the built `ringc` executable (it sits beside the test bundle) and
 /// captures its output, as a user's shell would.
@@ -7,12 +8,6 @@ struct RingcRun {
   var stdout: String
   var stderr: String
 }
-
-let repositoryRoot: String = {
-  var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
-  parts.removeLast(3)
-  return parts.joined(separator: "/")
-}()
 
 let productsDirectory: String = {
   let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))

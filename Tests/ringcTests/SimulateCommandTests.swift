@@ -1,4 +1,5 @@
 import Foundation
+import RingcTestSupport
 import Testing
 
 @Suite(.serialized) struct SimulateCommandTests {
@@ -86,23 +87,7 @@ import Testing
   func splitPartialsRunAndMatchTheReference() throws {
     let dir = try temporaryDirectory()
     try FileManager.default.copyItem(atPath: repositoryRoot + "/profiles/device-profile.xsd", toPath: dir + "/device-profile.xsd")
-    let profile = """
-      <?xml version="1.0"?>
-      <device-profile name="slow-mesh">
-        <device name="test">
-          <peak dtype="f32" value="1" unit="GFLOP/s"/>
-          <matmul-efficiency value="1"/>
-          <attention-efficiency><point block="1" efficiency="1"/></attention-efficiency>
-          <memory bandwidth="1000" bandwidth-unit="GB/s" capacity="1" capacity-unit="GiB"/>
-          <launch-overhead value="1" unit="ns"/>
-        </device>
-        <nodes count="1" devices-per-node="4"/>
-        <topology>
-          <full-mesh link-bandwidth="50" unit="MB/s"/>
-          <latency value="1" unit="us"/>
-        </topology>
-      </device-profile>
-      """
+    let profile = fullMeshProfile(name: "slow-mesh", peak: "1\" unit=\"GFLOP/s", link: "50\" unit=\"MB/s", latency: "1")
     try profile.write(toFile: dir + "/slow.xml", atomically: true, encoding: .utf8)
     for model in ["tiny.ir", "tiny-dit.ir"] {
       let plan = dir + "/\(model).plan"

@@ -199,16 +199,7 @@ public enum PartialSplit {
       pieces.append(Op(.sendStart, results.map { .value($0) }, attributes: sendAttributes, location: send.location))
       dones.append(Op(.sendDone, results.map { .value($0) }, attributes: sendAttributes, location: ops[s.done].location))
     }
-    var out: [Op] = []
-    for (i, op) in ops.enumerated() {
-      switch i {
-      case s.block: out += pieces
-      case s.start: continue
-      case s.done: out += dones
-      default: out.append(op)
-      }
-    }
-    return out
+    return replacing(ops, [s.block: pieces, s.start: [], s.done: dones])
   }
 
   private static func splitReceiver(_ ops: [Op], _ r: ReceiverSide, _ rows: [(start: Int64, count: Int64)], _ m: Message) -> [Op] {
@@ -235,15 +226,11 @@ public enum PartialSplit {
           attributes: ["offset": .int(offset + piece.start)], types: merge.resultTypes, location: merge.location))
       acc = results.map { .value($0) }
     }
-    var out: [Op] = []
-    for (i, op) in ops.enumerated() {
-      switch i {
-      case r.start: out += starts
-      case r.done: out += dones
-      case r.merge: out += merges
-      default: out.append(op)
-      }
-    }
-    return out
+    return replacing(ops, [r.start: starts, r.done: dones, r.merge: merges])
+  }
+
+  /// `ops` with the op at each key of `replacements` replaced by its ops.
+  private static func replacing(_ ops: [Op], _ replacements: [Int: [Op]]) -> [Op] {
+    ops.indices.flatMap { replacements[$0] ?? [ops[$0]] }
   }
 }
