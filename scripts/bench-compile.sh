@@ -26,3 +26,17 @@ for p in 8 64 256; do
   printf "%6d %10.3f %12d %12d\n" "$p" "${t[$p]}" "$(stat -c %s "$out/plan")" "$messages"
 done
 echo "growth exponent 64→256: $(echo "l(${t[256]} / ${t[64]}) / l(4)" | bc -l | cut -c1-4)  (target ≤ 2; P = 64 target < 1 s)"
+
+# The overlap scheduler simulates up to 15 candidate orders and splits: its cost on top.
+printf "with --profile h100-sxm-8x4 (scheduled):\n%6s %10s %14s\n" P "median s" "messages/layer"
+for p in 8 32; do
+  times=()
+  for run in 1 2 3; do
+    start=$(date +%s.%N)
+    summary=$("$ringc" compile models/llama3-70b.ir --sp "$p" --seq 1048576 --profile h100-sxm-8x4 -o "$out/plan")
+    end=$(date +%s.%N)
+    times+=("$(echo "$end - $start" | bc -l)")
+  done
+  messages=$(echo "$summary" | sed -n 's/.*per attention layer \([0-9]*\) messages.*/\1/p')
+  printf "%6d %10.3f %14d\n" "$p" "$(printf "%s\n" "${times[@]}" | median)" "$messages"
+done

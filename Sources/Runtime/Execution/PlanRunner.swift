@@ -87,9 +87,10 @@ public struct PlanRunner {
       Initializer(seed: options.seed).input(a.name, shape: try interpreter.shape(a.type), tokens: tokens[rank].positions)
     }
     // The working set at f32, and half again for the heap's fragmentation
-    // (a quarter left ranks faulting in up to 20 MiB inside the timed region).
+    // (a quarter left ranks faulting in up to 20 MiB inside the timed region),
+    // but never more than this rank's share of half the machine's memory.
     let peak = Liveness.rankPeak(plan, rank: rank, elementBytes: Int64(MemoryLayout<Float>.stride))
-    Allocation.reserve(bytes: Int(peak + peak / 2))
+    Allocation.reserve(bytes: min(Int(peak + peak / 2), Allocation.physicalMemory / 2 / communicator.size))
     communicator.barrier()
     let origin = Clock.now
     // Always traced: the per-rank compute, communication and exposed times come from it.
