@@ -78,15 +78,15 @@ public struct OverlapSchedulePass: Pass {
     }
     var chosen = module
     var best = try predict(module)
-    func consider(_ candidate: Module, gain: Double) -> Bool {
+    /// Keeps `candidate` if it is predicted faster by at least `gain`, verifies and fits.
+    func consider(_ candidate: Module, gain: Double) {
       guard let after = try? predict(candidate), after.seconds < best.seconds * (1 - gain),
         PlanVerifier.verify(stamped(candidate)).isEmpty, fits(candidate)
-      else { return false }
+      else { return }
       chosen = candidate
       best = after
-      return true
     }
-    for hoist in [false, true] { _ = consider(Self.reordered(module, hoistStarts: hoist), gain: 1e-6) }
+    for hoist in [false, true] { consider(Self.reordered(module, hoistStarts: hoist), gain: 1e-6) }
     // The partials split (see the doc comment), in each order.
     let messages = PartialSplit.candidates(module)
     if !messages.isEmpty {
@@ -98,7 +98,7 @@ public struct OverlapSchedulePass: Pass {
           let split = PartialSplit.apply(module, to: scope, pieces: pieces)
           // Pieces arrive in turns, so each order may suit them differently.
           for order in [nil, false, true] {
-            _ = consider(order.map { Self.reordered(split, hoistStarts: $0) } ?? split, gain: Self.splitGain)
+            consider(order.map { Self.reordered(split, hoistStarts: $0) } ?? split, gain: Self.splitGain)
           }
         }
       }

@@ -19,6 +19,15 @@ public enum Liveness {
     return first...last
   }
 
+  /// The index of the last op that reads each value (values nothing reads are absent).
+  public static func lastUses(_ ops: [Op]) -> [String: Int] {
+    var last: [String: Int] = [:]
+    for (i, op) in ops.enumerated() {
+      for case .value(let v) in op.operands { last[v] = i }
+    }
+    return last
+  }
+
   /// The most bytes rank `rank` holds at once in any of its programs'
   /// attention regions, at `elementBytes` per element.
   public static func rankPeak(_ plan: Module, rank: Int, elementBytes: Int64) -> Int64 {
@@ -32,10 +41,7 @@ public enum Liveness {
     _ g: Graph, types: [String: TensorType], bindings: DimBindings, elementBytes: Int64? = nil
   ) -> Int64 {
     guard let region = attentionRegion(g) else { return 0 }
-    var lastUse: [String: Int] = [:]
-    for (i, op) in g.ops.enumerated() {
-      for case .value(let v) in op.operands { lastUse[v] = i }
-    }
+    let lastUse = lastUses(g.ops)
     func bytes(_ name: String) -> Int64 {
       guard let t = types[name] else { return 0 }
       if let elementBytes { return (bindings.elementCount(of: t) ?? 0) * elementBytes }

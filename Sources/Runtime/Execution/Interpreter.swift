@@ -73,10 +73,7 @@ public final class Interpreter {
     // A value is dropped after its last reader, so a rank holds its live
     // set, not every tensor the program ever made (transfers in flight keep
     // their own reference to their buffers).
-    var lastUse: [String: Int] = [:]
-    for (i, op) in g.ops.enumerated() {
-      for case .value(let v) in op.operands { lastUse[v] = i }
-    }
+    let lastUse = Liveness.lastUses(g.ops)
     for (i, op) in g.ops.enumerated() {
       let start = Clock.now
       do {

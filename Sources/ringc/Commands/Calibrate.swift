@@ -48,12 +48,11 @@ struct Calibrate: ParsableCommand {
       comm.abort(code: 70)
     }
     comm.barrier()
-    // Both ranks measure at once; rank 0's figures go into the profile.
-    var xml = Self.profile(name: name ?? Self.stem(output), link: link, quick: quick)
-    comm.barrier()
-    // Then both on one core: what time-sharing it costs.
+    // Both on one core: what time-sharing it costs.
     let sharing = Self.sharingEfficiency(comm, quick: quick)
-    xml = xml.replacingFirst("<compute-units count=\"", "<compute-units sharing-efficiency=\"\(String((sharing * 1000).rounded() / 1000))\" count=\"")
+    comm.barrier()
+    // Both ranks measure at once; rank 0's figures go into the profile.
+    let xml = Self.profile(name: name ?? Self.stem(output), link: link, sharing: sharing, quick: quick)
     comm.barrier()
     if comm.rank == 0 {
       do { try FileIO.write(xml, to: output) } catch {
@@ -129,8 +128,8 @@ struct Calibrate: ParsableCommand {
     return (Double(big.count * 4) / max(perMessage - latency, 1e-9), latency)
   }
 
-  /// Compute and memory figures of one core, and the XML around them.
-  static func profile(name: String, link: (bandwidth: Double, latency: Double), quick: Bool) -> String {
+  /// Compute and memory figures of one core, and the XML around them and `sharing`.
+  static func profile(name: String, link: (bandwidth: Double, latency: Double), sharing: Double, quick: Bool) -> String {
     let heads = quick ? 2 : 32
     let sgemm = KernelBenchmark.sgemm(n: quick ? 256 : 1024, threads: 1).gflops * 1e9
     let blocks = quick ? [64, 128] : [128, 256, 512, 1024, 2048]
@@ -168,7 +167,7 @@ struct Calibrate: ParsableCommand {
           <launch-overhead value="2" unit="us"/>
         </device>
         <nodes count="1" devices-per-node="256"/>
-        <compute-units count="\(cores)"/>
+        <compute-units sharing-efficiency="\(f(sharing))" count="\(cores)"/>
         <topology>
           <switch port-bandwidth="\(f(link.bandwidth / 1e9))" unit="GB/s"/>
           <flow-cap bandwidth="\(f(link.bandwidth / 1e9))" unit="GB/s"/>

@@ -18,11 +18,3 @@ func jsonString(_ s: String) -> String {
   }
   return out + "\""
 }
-
-extension String {
-  /// The text with the first `old` replaced by `new`.
-  func replacingFirst(_ old: String, _ new: String) -> String {
-    let parts = split(separator: old, maxSplits: 1, omittingEmptySubsequences: false)
-    return parts.count == 2 ? parts[0] + new + parts[1] : self
-  }
-}
