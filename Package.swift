@@ -14,10 +14,14 @@ let package = Package(
   targets: [
     // MARK: - Public API
     .target(name: "GraphIR", exclude: ["README.md"]),
-    .target(name: "Passes", dependencies: ["GraphIR"], exclude: ["README.md"]),
+    // The compiled plan: header, rank programs, typed op views, verifier, stats.
+    .target(name: "PlanIR", dependencies: ["GraphIR"], exclude: ["README.md"]),
+    .target(name: "Simulation", dependencies: ["GraphIR", "PlanIR", "Timeline", "CLibXML2"], exclude: ["README.md"]),
+    .target(name: "Passes", dependencies: ["GraphIR", "PlanIR", "Simulation"], exclude: ["README.md"]),
     .target(name: "Timeline"),
-    .target(name: "Runtime", dependencies: ["GraphIR", "Passes", "Timeline", "CMPI", "CBLAS", "CGlibcExtras", "CHost"], exclude: ["README.md"]),
-    .target(name: "Simulation", dependencies: ["GraphIR", "Passes", "Timeline", "CLibXML2"], exclude: ["README.md"]),
+    // Files, standard output and error without Foundation, for every command.
+    .target(name: "HostIO"),
+    .target(name: "Runtime", dependencies: ["GraphIR", "PlanIR", "HostIO", "Timeline", "CMPI", "CBLAS", "CGlibcExtras", "CHost"], exclude: ["README.md"]),
 
     // MARK: - Implementation details
     .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
@@ -29,7 +33,9 @@ let package = Package(
       name: "ringc",
       dependencies: [
         "GraphIR",
+        "PlanIR",
         "Passes",
+        "HostIO",
         "Runtime",
         "Simulation",
         "Timeline",
@@ -40,9 +46,9 @@ let package = Package(
     // MARK: - Tests
     .target(name: "RingcTestSupport", path: "Sources/RingcTestSupport"),
     .testTarget(name: "GraphIRTests", dependencies: ["GraphIR", "RingcTestSupport"]),
-    .testTarget(name: "PassesTests", dependencies: ["Passes", "GraphIR", "RingcTestSupport"], exclude: ["Inputs"]),
-    .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "GraphIR", "Passes"]),
-    .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Passes", "GraphIR", "RingcTestSupport"]),
+    .testTarget(name: "PassesTests", dependencies: ["Passes", "PlanIR", "GraphIR", "RingcTestSupport"], exclude: ["Inputs"]),
+    .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "GraphIR", "PlanIR", "Passes"]),
+    .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Passes", "PlanIR", "GraphIR", "RingcTestSupport"]),
     .testTarget(name: "ringcTests", dependencies: ["ringc", "RingcTestSupport"]),
   ]
 )

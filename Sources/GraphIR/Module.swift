@@ -84,11 +84,8 @@ public struct Module: Sendable, Equatable {
   /// `@main`, or `@main.r0 … @main.r{P−1}` for a module split over P ranks.
   public var entryGraphNames: [String] {
     guard let p = ranks else { return [Self.entryGraphName] }
-    return (0..<p).map { Self.rankGraphName(Self.entryGraphName, rank: $0) }
+    return (0..<p).map { "\(Self.entryGraphName).r\($0)" }
   }
-
-  /// The name of rank `rank`'s copy of graph `name`: `layer.r3`.
-  public static func rankGraphName(_ name: String, rank: Int) -> String { "\(name).r\(rank)" }
 
   public var bindings: DimBindings {
     DimBindings(Dictionary(dims.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a }))

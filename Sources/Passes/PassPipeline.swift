@@ -1,4 +1,5 @@
 import GraphIR
+import PlanIR
 
 /// A textual pipeline such as `shard-sequence,token-ring`, parsed against the
 /// registry of known passes, run in order.
@@ -6,10 +7,10 @@ public struct PassPipeline: Sendable {
   public var passes: [any Pass]
 
   /// Every pass by name, with the options it accepts.
-  static func make(_ name: String, _ options: [String: String]) throws(PassError) -> any Pass {
-    func noOptions() throws(PassError) {
+  static func make(_ name: String, _ options: [String: String]) throws(CompileError) -> any Pass {
+    func noOptions() throws(CompileError) {
       if let key = options.keys.sorted().first {
-        throw PassError("pass '\(name)' takes no option '\(key)'")
+        throw CompileError("pass '\(name)' takes no option '\(key)'")
       }
     }
     switch name {
@@ -23,7 +24,7 @@ public struct PassPipeline: Sendable {
         } else if key == "stripe", let w = Int64(value), w >= 1 {
           pass.stripeWidth = w
         } else {
-          throw PassError(
+          throw CompileError(
             "pass 'shard-sequence' takes layout=\(TokenLayout.Kind.allCases.map(\.rawValue).joined(separator: "|")), group=N and stripe=W, found \(key)=\(value)")
         }
       }
@@ -31,12 +32,12 @@ public struct PassPipeline: Sendable {
     case "usp":
       guard let u = options["ulysses"].flatMap(Int.init), let r = options["ring"].flatMap(Int.init),
         let inner = Strategy.Inner(rawValue: options["inner"] ?? "ring"), Set(options.keys).isSubset(of: ["ulysses", "ring", "inner"])
-      else { throw PassError("pass 'usp' takes ulysses=U, ring=R and inner=ring|tokenring") }
+      else { throw CompileError("pass 'usp' takes ulysses=U, ring=R and inner=ring|tokenring") }
       return LowerAttentionPass(.usp(ulysses: u, ring: r, inner: inner))
     default:
       let lowerings: [Strategy] = [.tokenring, .ring, .ringZigzag, .striped(width: nil), .rsa, .ulysses, .allgather]
       guard let strategy = lowerings.first(where: { $0.passName == name }) else {
-        throw PassError(
+        throw CompileError(
           "unknown pass '\(name)'; known passes: \(([ShardSequencePass.passName, "usp"] + lowerings.map(\.passName)).joined(separator: ", "))")
       }
       try noOptions()
@@ -48,25 +49,25 @@ public struct PassPipeline: Sendable {
 
   /// Passes defined outside this module (the overlap scheduler needs the
   /// simulator), by name.
-  public typealias Factory = @Sendable ([String: String]) throws(PassError) -> any Pass
+  public typealias Factory = @Sendable ([String: String]) throws(CompileError) -> any Pass
 
   /// Parses `name{key=value,…},name,…`.
-  public init(parsing text: String, extra: [String: Factory] = [:]) throws(PassError) {
+  public init(parsing text: String, extra: [String: Factory] = [:]) throws(CompileError) {
     var passes: [any Pass] = []
     var rest = Substring(text)
     while !rest.isEmpty {
       let nameEnd = rest.firstIndex(where: { $0 == "," || $0 == "{" }) ?? rest.endIndex
       let name = rest[..<nameEnd].trimmingSpaces()
-      if name.isEmpty { throw PassError("empty pass name in pipeline '\(text)'") }
+      if name.isEmpty { throw CompileError("empty pass name in pipeline '\(text)'") }
       rest = rest[nameEnd...]
       var options: [String: String] = [:]
       if rest.first == "{" {
         guard let close = rest.firstIndex(of: "}") else {
-          throw PassError("unclosed '{' after pass '\(name)' in pipeline '\(text)'")
+          throw CompileError("unclosed '{' after pass '\(name)' in pipeline '\(text)'")
         }
         for item in rest[rest.index(after: rest.startIndex)..<close].split(separator: ",") {
           let kv = item.split(separator: "=", maxSplits: 1)
-          guard kv.count == 2 else { throw PassError("pass option '\(item)' is not key=value") }
+          guard kv.count == 2 else { throw CompileError("pass option '\(item)' is not key=value") }
           options[kv[0].trimmingSpaces()] = kv[1].trimmingSpaces()
         }
         rest = rest[rest.index(after: close)...]
@@ -78,9 +79,9 @@ public struct PassPipeline: Sendable {
       }
       if rest.first == "," {
         rest = rest.dropFirst()
-        if rest.isEmpty { throw PassError("pipeline '\(text)' ends with ','") }
+        if rest.isEmpty { throw CompileError("pipeline '\(text)' ends with ','") }
       } else if !rest.isEmpty {
-        throw PassError("expected ',' after pass '\(name)' in pipeline '\(text)'")
+        throw CompileError("expected ',' after pass '\(name)' in pipeline '\(text)'")
       }
     }
     self.passes = passes
@@ -95,13 +96,21 @@ public struct PassPipeline: Sendable {
   ) throws {
     let clock = ContinuousClock()
     for pass in passes {
+      let stage = Stage(of: module)
+      guard stage == pass.consumes else {
+        throw CompileError(
+          "pass '\(pass.name)' reads a module at stage \(pass.consumes.rawValue), but the pipeline gives it one at stage \(stage.rawValue)",
+          isUsage: true)
+      }
       let start = clock.now
       try pass.run(&module, context)
+      let broken = StageInvariants.check(module, after: pass.name)
+      if !broken.isEmpty { throw CompileError(broken) }
       let elapsed = clock.now - start
       if verifyEach {
         let errors = Verifier.diagnose(module).filter { $0.severity == .error }
         if !errors.isEmpty {
-          throw PassError(
+          throw CompileError(
             [.error("internal error: pass '\(pass.name)' produced invalid IR", at: nil)] + errors)
         }
       }

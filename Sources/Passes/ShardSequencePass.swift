@@ -1,4 +1,5 @@
 import GraphIR
+import PlanIR
 
 /// `shard-sequence{layout=zigzag|contiguous, group=U}`: stage graph → partitioned.
 ///
@@ -24,6 +25,8 @@ import GraphIR
 public struct ShardSequencePass: Pass {
   public static let passName = "shard-sequence"
   public var name: String { Self.passName }
+  public var consumes: Stage { .graph }
+  public var produces: Stage { .partitioned }
   /// The layout kind; nil picks zigzag for causal models, else contiguous.
   public var layout: TokenLayout.Kind?
   public var groupSize: Int
@@ -36,37 +39,37 @@ public struct ShardSequencePass: Pass {
     self.stripeWidth = stripeWidth
   }
 
-  public func run(_ module: inout Module, _ context: PassContext) throws(PassError) {
+  public func run(_ module: inout Module, _ context: PassContext) throws(CompileError) {
     guard Stage(of: module) == .graph else {
-      throw PassError("shard-sequence expects a module at stage graph, found \(Stage(of: module))")
+      throw CompileError("shard-sequence expects a module at stage graph, found \(Stage(of: module))")
     }
     guard let seqDim = module.sequenceDim else {
-      throw PassError(
+      throw CompileError(
         "module @\(module.name) declares no sequence dimension ('dim S = N {sequence = true}'), so it cannot be split",
         at: module.location)
     }
     let p = context.sp
     if p % groupSize != 0 {
-      throw PassError("--sp \(p) is not a multiple of the group size \(groupSize)", isUsage: true)
+      throw CompileError("--sp \(p) is not a multiple of the group size \(groupSize)", isUsage: true)
     }
     var layout = TokenLayout(self.layout ?? (Self.hasCausalAttention(module) ? .zigzag : .contiguous), groupSize: groupSize)
     if layout.kind == .striped {
       layout = stripeWidth.map { TokenLayout(.striped, stripeWidth: $0) } ?? .striped(sequence: seqDim.value, ranks: p)
       let stripes = (seqDim.value + layout.stripeWidth - 1) / layout.stripeWidth
       if stripes < Int64(p) {
-        throw PassError(
+        throw CompileError(
           "--sp \(p) with stripes of \(layout.stripeWidth) tokens needs at least \(Int64(p) * layout.stripeWidth) tokens; the sequence \(seqDim.name) has \(seqDim.value)",
           isUsage: true)
       }
       if stripes / Int64(p) > Self.stripeLimit {
-        throw PassError(
+        throw CompileError(
           "stripes of \(layout.stripeWidth) tokens give each of the \(p) ranks \(stripes / Int64(p)) stripes; the plan lists every stripe, so at most \(Self.stripeLimit) are allowed (use a wider stripe)",
           isUsage: true)
       }
     }
     let needed = layout.minimumSequence(ranks: p)
     if seqDim.value < needed {
-      throw PassError(
+      throw CompileError(
         "--sp \(p) with the \(layout) layout needs at least \(needed) tokens (\(needed / Int64(p)) per rank); "
           + "the sequence \(seqDim.name) has \(seqDim.value) (raise --seq or lower --sp)", isUsage: true)
     }
@@ -77,7 +80,7 @@ public struct ShardSequencePass: Pass {
     var graphs = module.graphs
     for g in module.graphs {
       for r in 0..<p {
-        graphs.append(shard(g, rank: r, tokens: tokens[r], seq: seqDim.name))
+        graphs.append(shard(g, rank: r, tokens: tokens[r], seq: seqDim.name, bindings: module.bindings))
       }
     }
     module.graphs = graphs
@@ -95,7 +98,7 @@ public struct ShardSequencePass: Pass {
     }
   }
 
-  private func checkShardable(_ module: Module, seq: String) throws(PassError) {
+  private func checkShardable(_ module: Module, seq: String) throws(CompileError) {
     var errors: [Diagnostic] = []
     let s = Dim.named(seq)
     for w in module.weights where w.type.dims.contains(s) {
@@ -122,16 +125,19 @@ public struct ShardSequencePass: Pass {
         }
       }
     }
-    if !errors.isEmpty { throw PassError(errors) }
+    if !errors.isEmpty { throw CompileError(errors) }
   }
 
-  private func shard(_ g: Graph, rank: Int, tokens: TokenRanges, seq: String) -> Graph {
+  /// Rank `rank`'s copy of `g`: the sequence dim becomes the rank's token
+  /// count and every other named dim its declared value, so rank programs
+  /// hold only literal dims (the lowerings read head counts and widths).
+  private func shard(_ g: Graph, rank: Int, tokens: TokenRanges, seq: String, bindings: DimBindings) -> Graph {
     let local = Dim.literal(tokens.count)
     func localType(_ t: TensorType) -> TensorType {
-      TensorType(t.dtype, t.dims.map { $0 == .named(seq) ? local : $0 })
+      TensorType(t.dtype, t.dims.map { d in d == .named(seq) ? local : bindings.value(of: d).map(Dim.literal) ?? d })
     }
     var out = g
-    out.name = Module.rankGraphName(g.name, rank: rank)
+    out.name = Plan.rankGraphName(g.name, rank: rank)
     out.arguments = g.arguments.map { GraphArgument($0.name, localType($0.type), location: $0.location) }
     out.resultTypes = g.resultTypes.map(localType)
     out.ops = g.ops.map { op in
@@ -139,7 +145,7 @@ public struct ShardSequencePass: Pass {
       op.resultTypes = op.resultTypes.map(localType)
       if op.opcode == .positions { op.attributes["ranges"] = tokens.attribute }
       if op.opcode == .repeat, case .symbol(let callee) = op.operands[0] {
-        op.operands[0] = .symbol(Module.rankGraphName(callee, rank: rank))
+        op.operands[0] = .symbol(Plan.rankGraphName(callee, rank: rank))
       }
       return op
     }

@@ -1,5 +1,6 @@
 import CBLAS
 import GraphIR
+import PlanIR
 
 /// Measures the attention block kernel against `cblas_sgemm` on this machine:
 /// GFLOP/s of each, median of several runs after a warm-up.
@@ -42,8 +43,9 @@ public enum KernelBenchmark {
     let t = median(runs) {
       _ = BlockAttention.run(q: q, k: k, v: v, qPositions: positions, kPositions: positions, mask: mask, scale: 0.1, threads: threads)
     }
-    let pairs = causal ? Double(block) * Double(block + 1) / 2 : Double(block) * Double(block)
-    let flops = 4 * pairs * Double(heads) * Double(headDim)
+    let all = TokenRanges([0..<Int64(block)])
+    let work = AttentionWork(pairs: mask.visiblePairs(all, all), heads: Int64(heads), headDim: Int64(headDim), valueDim: Int64(headDim))
+    let flops = Double(work.flops ?? 0)
     return Row(name: "attn.block \(block)×\(block)\(causal ? " causal" : ""), \(heads) heads × \(headDim)", gflops: flops / t / 1e9)
   }
 

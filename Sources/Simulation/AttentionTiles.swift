@@ -1,4 +1,5 @@
 import GraphIR
+import PlanIR
 
 /// The work a tiled attention kernel does on one masked block. Kernels
 /// (FlashAttention's CTAs, the runtime's `BlockAttention`) walk tiles of

@@ -1,4 +1,5 @@
 import GraphIR
+import PlanIR
 
 #if canImport(Glibc)
   import Glibc

@@ -1,4 +1,5 @@
 import GraphIR
+import PlanIR
 
 /// How long an op takes on one device of a profile, from the plan's types.
 /// Matrix work runs at peak × efficiency (attention's efficiency depends on
@@ -25,18 +26,20 @@ struct OpCost {
     switch op.opcode {
     case .attnBlock, .attention:
       guard let q = type(0), let k = type(1), let v = type(2) else { return nil }
-      let qTokens = TokenRanges(attribute: op.attributes["q_tokens"]) ?? TokenRanges([0..<Int64(value(q.dims[0]))])
-      let kTokens = TokenRanges(attribute: op.attributes["k_tokens"]) ?? TokenRanges([0..<Int64(value(k.dims[0]))])
+      // A dense `attention` (a model's graph) covers its whole rows.
+      let block = AttnBlock(op)
+      let qTokens = block?.queryTokens ?? TokenRanges([0..<Int64(value(q.dims[0]))])
+      let kTokens = block?.keyTokens ?? TokenRanges([0..<Int64(value(k.dims[0]))])
       let mask = Mask(op.attributes)
-      let perPair = 2 * (value(q.dims[2]) + value(v.dims[2])) * value(q.dims[1])
+      let perPair = Double(AttentionWork(pairs: 1, heads: Int64(value(q.dims[1])), headDim: Int64(value(q.dims[2])), valueDim: Int64(value(v.dims[2]))).flops ?? 0)
       let flops = Double(mask.visiblePairs(qTokens, kTokens)) * perPair
       // What the kernel computes: whole tiles wherever the mask cuts one.
       let work = profile.attentionTile.map { tile in
         AttentionTiles(q: qTokens, k: kTokens, mask: mask, queryTile: tile.queries, keyTile: tile.keys)
           .work(partialCost: tile.partialCost) * perPair
       } ?? flops
-      let block = (value(q.dims[0]) * value(k.dims[0])).squareRoot()
-      let rate = profile.peak(for: q.dtype) * profile.attentionEfficiency(block: block)
+      let side = (value(q.dims[0]) * value(k.dims[0])).squareRoot()
+      let rate = profile.peak(for: q.dtype) * profile.attentionEfficiency(block: side)
       return (work / rate + launch, flops)
     case .attnScores, .attnApply, .matmul:
       guard let a = type(0), let b = type(1), let result = op.resultTypes.first else { return nil }

@@ -1,5 +1,5 @@
 import GraphIR
-import Passes
+import PlanIR
 import Timeline
 
 /// What `ringc simulate` predicts for a plan on a profile.
@@ -121,8 +121,8 @@ private struct Engine {
   enum Wait {
     case job(Int)
     /// A `*.done`: the messages' flows (created once both sides posted) must finish.
-    case messages([Plan.MessageKey])
-    case collective(String)
+    case messages([MessageKey])
+    case collective(CollectiveKey)
   }
 
   struct RankState {
@@ -148,9 +148,9 @@ private struct Engine {
   var flows: [Flow] = []
   var jobs: [Int: Job] = [:]
   var nextJob = 0
-  var messages: [Plan.MessageKey: Message] = [:]
-  var buffers: [[String: Plan.MessageKey]] = []
-  var collectives: [String: (arrived: [Int: Double], flows: [Int]?)] = [:]
+  var messages: [MessageKey: Message] = [:]
+  var buffers: [[String: MessageKey]] = []
+  var collectives: [CollectiveKey: (arrived: [Int: Double], flows: [Int]?)] = [:]
 
   mutating func run() throws -> SimulationReport.Program {
     let types = graphs.map(Plan.valueTypes(of:))
@@ -214,7 +214,7 @@ private struct Engine {
   }
 
   /// The step an op belongs to: its attribute, or its message's.
-  static func step(_ op: Op, _ buffers: [String: Plan.MessageKey]) -> Int? {
+  static func step(_ op: Op, _ buffers: [String: MessageKey]) -> Int? {
     if case .int(let s)? = op.attributes["step"] { return Int(s) }
     if op.opcode == .recvDone, case .value(let v)? = op.operands.first, let key = buffers[v] { return Int(key.step) }
     return nil
@@ -263,7 +263,7 @@ private struct Engine {
     switch op.opcode {
     case .sendStart, .recvStart:
       let sending = op.opcode == .sendStart
-      guard let key = Plan.messageKey(op, rank: r, sending: sending) else { return }
+      guard let key = MessageKey(op, rank: r) else { return }
       var m = messages[key] ?? Message()
       if sending {
         m.senderAt = now
@@ -280,8 +280,8 @@ private struct Engine {
       }
       messages[key] = m
     case .sendDone, .recvDone:
-      var keys: [Plan.MessageKey] = []
-      if op.opcode == .sendDone, let key = Plan.messageKey(op, rank: r, sending: true) { keys = [key] }
+      var keys: [MessageKey] = []
+      if op.opcode == .sendDone, let key = MessageKey(op, rank: r) { keys = [key] }
       for case .value(let v) in op.operands where op.opcode == .recvDone {
         if let key = buffers[r][v], !keys.contains(key) { keys.append(key) }
       }
@@ -289,7 +289,7 @@ private struct Engine {
       if !done { block(&state, .messages(keys)) }
     case .allGather, .allToAll:
       guard case .ints(let group)? = op.attributes["group"], case .value(let x) = op.operands[0],
-        let key = PlanVerifier.collectiveKey(op), let type = types[x], let extents = plan.bindings.extents(of: type)
+        let key = Collective(op)?.key, let type = types[x], let extents = plan.bindings.extents(of: type)
       else { return }
       var entry = collectives[key] ?? ([:], nil)
       entry.arrived[r] = cost.bytes(type)
@@ -322,7 +322,7 @@ private struct Engine {
     }
   }
 
-  var partBytes: [String: [Int: [Double]]] = [:]
+  var partBytes: [CollectiveKey: [Int: [Double]]] = [:]
 
   private func describe(_ op: Op) -> String {
     var s = op.opcode.rawValue

@@ -29,7 +29,7 @@ import Testing
     do {
       _ = try compile("tiny.ir", sp: 3, strategy: .ulysses)
       Issue.record("ulysses with 4 heads on 3 ranks compiled")
-    } catch let error as PassError {
+    } catch let error as CompileError {
       #expect(error.diagnostics.map(\.message) == ["ulysses needs the query heads (4) to be a multiple of the Ulysses degree 3"])
     }
   }
@@ -45,7 +45,7 @@ import Testing
     do {
       _ = try compile("tiny.ir", sp: 4, strategy: .usp(ulysses: 2, ring: 3, inner: .ring))
       Issue.record("usp:2x3 on 4 ranks compiled")
-    } catch let error as PassError {
+    } catch let error as CompileError {
       #expect(error.isUsage || error.diagnostics[0].message.contains("multiple of the group size"))
     }
   }
@@ -66,7 +66,7 @@ import Testing
     do {
       _ = try compile("llama2-7b.ir", sp: 2, seq: 16384, strategy: .striped(width: 1))
       Issue.record("8192 stripes per rank compiled")
-    } catch let error as PassError {
+    } catch let error as CompileError {
       #expect(error.isUsage)
       #expect(error.diagnostics[0].message.contains("at most 4096 are allowed"))
     }

@@ -1,4 +1,5 @@
 import GraphIR
+import PlanIR
 
 /// The strategies built on collectives.
 ///
@@ -49,7 +50,7 @@ struct CollectiveEmitter {
 
   /// Ulysses over groups of `degree` consecutive ranks; with `inner`, a ring
   /// over the groups (USP).
-  mutating func ulysses(degree u: Int, inner: Strategy.Inner?) throws(PassError) -> [Op] {
+  mutating func ulysses(degree u: Int, inner: Strategy.Inner?) throws(CompileError) -> [Op] {
     let (h, kvh) = (heads(x.queryType), heads(x.keyType))
     let name = inner == nil ? "ulysses" : "usp"
     if h % Int64(u) != 0 {

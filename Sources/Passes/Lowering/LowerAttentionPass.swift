@@ -1,4 +1,5 @@
 import GraphIR
+import PlanIR
 
 /// `token-ring`, `ring`, `ring-zigzag`, `rsa`, `ulysses`, `allgather`,
 /// `usp{ulysses=U,ring=R,inner=ring|tokenring}`: stage partitioned → scheduled.
@@ -28,17 +29,19 @@ import GraphIR
 public struct LowerAttentionPass: Pass {
   public let strategy: Strategy
   public var name: String { strategy.passName }
+  public var consumes: Stage { .partitioned }
+  public var produces: Stage { .scheduled }
 
   public init(_ strategy: Strategy) { self.strategy = strategy }
 
-  public func run(_ module: inout Module, _ context: PassContext) throws(PassError) {
+  public func run(_ module: inout Module, _ context: PassContext) throws(CompileError) {
     guard Stage(of: module) == .partitioned, let p = module.ranks else {
-      throw PassError("\(name) expects a partitioned module (run shard-sequence first), found \(Stage(of: module))")
+      throw CompileError("\(name) expects a partitioned module (run shard-sequence first), found \(Stage(of: module))")
     }
     let tokens = try Plan.tokens(module)
     guard case .string(let layoutName)? = module.attributes["layout"], let layout = TokenLayout(layoutName),
       let seq = module.sequenceDim
-    else { throw PassError("partitioned module @\(module.name) has no valid layout") }
+    else { throw CompileError("partitioned module @\(module.name) has no valid layout") }
     try checkDegrees(p, layout)
     var errors: [Diagnostic] = []
     for gi in module.graphs.indices {
@@ -65,22 +68,22 @@ public struct LowerAttentionPass: Pass {
     if !errors.isEmpty {
       // One error per attention node, not one per rank.
       var seen: Set<String> = []
-      throw PassError(errors.filter { seen.insert("\($0.location?.offset ?? -1)\($0.message)").inserted })
+      throw CompileError(errors.filter { seen.insert("\($0.location?.offset ?? -1)\($0.message)").inserted })
     }
     module.attributes["stage"] = .string(Stage.scheduled.rawValue)
     module.attributes["strategy"] = .string(strategy.description)
   }
 
-  private func checkDegrees(_ p: Int, _ layout: TokenLayout) throws(PassError) {
+  private func checkDegrees(_ p: Int, _ layout: TokenLayout) throws(CompileError) {
     if case .usp(let u, let r, _) = strategy {
       guard u * r == p else {
-        throw PassError("--strategy \(strategy) needs ulysses × ring = \(u) × \(r) = \(u * r) ranks, but --sp is \(p)", isUsage: true)
+        throw CompileError("--strategy \(strategy) needs ulysses × ring = \(u) × \(r) = \(u * r) ranks, but --sp is \(p)", isUsage: true)
       }
       guard layout.groupSize == u else {
-        throw PassError("usp with ulysses degree \(u) needs the layout \(layout.kind)/\(u), found \(layout)")
+        throw CompileError("usp with ulysses degree \(u) needs the layout \(layout.kind)/\(u), found \(layout)")
       }
     } else if layout.groupSize != 1 {
-      throw PassError("\(name) needs a one-level layout, found \(layout)")
+      throw CompileError("\(name) needs a one-level layout, found \(layout)")
     }
   }
 }
@@ -99,13 +102,13 @@ struct AttentionSite {
 
   var causal: Bool { op.attributes["causal"] == .bool(true) }
 
-  func fail(_ message: String, usage: Bool = false) -> PassError {
-    var e = PassError(message, at: op.location, isUsage: usage)
+  func fail(_ message: String, usage: Bool = false) -> CompileError {
+    var e = CompileError(message, at: op.location, isUsage: usage)
     e.isUsage = usage
     return e
   }
 
-  func lower(_ strategy: Strategy) throws(PassError) -> [Op] {
+  func lower(_ strategy: Strategy) throws(CompileError) -> [Op] {
     guard let qt = types[0], let kt = types[1], let vt = types[2] else {
       throw fail("\(strategy) needs attention operands that are per-token values, not weights")
     }

@@ -1,5 +1,6 @@
 import GraphIR
-import Passes
+import PlanIR
+import PlanIR
 import Timeline
 
 /// Executes graphs of a module op by op, in the printed order (a scheduled
@@ -61,7 +62,7 @@ public final class Interpreter {
   }
 
   private struct Pending {
-    var sends: [String: [CommRequest]] = [:]
+    var sends: [MessageKey: [CommRequest]] = [:]
     var receives: [String: CommRequest] = [:]
   }
 
@@ -164,29 +165,27 @@ public final class Interpreter {
       let scale = op.attributes["scale"] != nil ? Float(try float(op, "scale")) : 1 / Float(q.shape[2]).squareRoot()
       let mask = Mask(op.attributes)
       let pairs = mask.visiblePairs(TokenRanges([0..<Int64(q.shape[0])]), TokenRanges([0..<Int64(k.shape[0])]))
-      return ([DenseAttention.run(q: q, k: k, v: v, mask: mask, scale: scale)],
-              pairs * Int64(2 * (q.shape[2] + v.shape[2]) * q.shape[1]), false)
+      let work = AttentionWork(pairs: pairs, heads: Int64(q.shape[1]), headDim: Int64(q.shape[2]), valueDim: Int64(v.shape[2]))
+      return ([DenseAttention.run(q: q, k: k, v: v, mask: mask, scale: scale)], work.flops ?? 0, false)
     case .linearAttention:
       return ([DenseAttention.linear(q: try arg(0), k: try arg(1), v: try arg(2), causal: op.attributes["causal"] == .bool(true))], 0, false)
     case .attnBlock:
       if options.failAtFirstBlock { throw RuntimeError("deliberate failure (--fail-rank)") }
       let (q, k, v) = (try arg(0), try arg(1), try arg(2))
-      guard let qt = TokenRanges(attribute: op.attributes["q_tokens"]), let kt = TokenRanges(attribute: op.attributes["k_tokens"]) else {
-        throw RuntimeError("attn.block needs q_tokens and k_tokens")
-      }
-      let mask = Mask(op.attributes)
+      guard let block = AttnBlock(op) else { throw RuntimeError("attn.block needs q_tokens, k_tokens and scale") }
       let (o, l) = BlockAttention.run(
-        q: q, k: k, v: v, qPositions: qt.positions, kPositions: kt.positions, mask: mask, scale: Float(try float(op, "scale")))
-      return ([o, l], mask.visiblePairs(qt, kt) * Int64(2 * (q.shape[2] + v.shape[2]) * q.shape[1]), false)
+        q: q, k: k, v: v, qPositions: block.queryTokens.positions, kPositions: block.keyTokens.positions, mask: block.mask,
+        scale: Float(block.scale))
+      let work = block.work(heads: Int64(q.shape[1]), headDim: Int64(q.shape[2]), valueDim: Int64(v.shape[2]))
+      return ([o, l], work.flops ?? 0, false)
     case .attnScores:
       let (q, k) = (try arg(0), try arg(1))
-      guard let qt = TokenRanges(attribute: op.attributes["q_tokens"]), let kt = TokenRanges(attribute: op.attributes["k_tokens"]) else {
-        throw RuntimeError("attn.scores needs q_tokens and k_tokens")
-      }
-      let mask = Mask(op.attributes)
+      guard let block = AttnBlock(op) else { throw RuntimeError("attn.scores needs q_tokens, k_tokens and scale") }
       let s = ScoreAttention.scores(
-        q: q, k: k, qPositions: qt.positions, kPositions: kt.positions, mask: mask, scale: Float(try float(op, "scale")))
-      return ([s], mask.visiblePairs(qt, kt) * Int64(2 * q.shape[2] * q.shape[1]), false)
+        q: q, k: k, qPositions: block.queryTokens.positions, kPositions: block.keyTokens.positions, mask: block.mask,
+        scale: Float(block.scale))
+      let work = block.work(heads: Int64(q.shape[1]), headDim: Int64(q.shape[2]), valueDim: nil)
+      return ([s], work.flops ?? 0, false)
     case .attnApply:
       let (p, v) = (try arg(0), try arg(1))
       let o = ScoreAttention.apply(p: p, v: v, column: Int(try int(op, "col_start")))
@@ -274,8 +273,11 @@ public final class Interpreter {
     return (communicator, tags)
   }
 
-  private func messageKey(_ op: Op) throws -> String {
-    "\(op.attributes["chan"] ?? .string("")) \(try int(op, "step")) \(try int(op, "peer"))"
+  private func messageKey(_ op: Op) throws -> MessageKey {
+    guard let key = MessageKey(op, rank: communicator?.rank ?? 0) else {
+      throw RuntimeError("'\(op.opcode.rawValue)' needs chan, peer and step, with peer a rank index")
+    }
+    return key
   }
 
   private func label(_ op: Op) throws -> String {

@@ -1,5 +1,7 @@
+import HostIO
 import GraphIR
-import Passes
+import PlanIR
+import PlanIR
 import Timeline
 
 /// Runs a plan on this MPI rank: generates the rank's inputs and weights,
@@ -81,7 +83,7 @@ public struct PlanRunner {
     let interpreter = Interpreter(
       module: plan, weights: weights, communicator: communicator,
       tags: try Tags(plan, limit: communicator.tagLimit), options: interpreterOptions)
-    let entry = Module.rankGraphName(Module.entryGraphName, rank: rank)
+    let entry = Plan.rankGraphName(Module.entryGraphName, rank: rank)
     guard let main = plan.graph(named: entry) else { throw RuntimeError("the plan has no @\(entry)") }
     let inputs = try main.arguments.map { a in
       Initializer(seed: options.seed).input(a.name, shape: try interpreter.shape(a.type), tokens: tokens[rank].positions)

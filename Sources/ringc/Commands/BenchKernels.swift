@@ -1,4 +1,5 @@
 import ArgumentParser
+import HostIO
 import Runtime
 
 struct BenchKernels: ParsableCommand {

@@ -1,6 +1,8 @@
 import ArgumentParser
 import CHost
 import GraphIR
+import PlanIR
+import HostIO
 import Runtime
 import Simulation
 

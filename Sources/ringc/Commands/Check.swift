@@ -1,6 +1,7 @@
 import ArgumentParser
 import GraphIR
-import Runtime
+import PlanIR
+import HostIO
 
 struct Check: ParsableCommand {
   static let configuration = CommandConfiguration(

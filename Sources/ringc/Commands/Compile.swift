@@ -1,7 +1,8 @@
 import ArgumentParser
 import GraphIR
-import Runtime
+import HostIO
 import Passes
+import PlanIR
 import Simulation
 
 struct Compile: ParsableCommand {
@@ -124,7 +125,7 @@ struct Compile: ParsableCommand {
           try write(Printer().print(module), to: "\(dumpDir)/\(number)-\(pass.name).ir")
         }
       }
-    } catch let error as PassError {
+    } catch let error as CompileError {
       Stderr.write(loaded.renderer.render(error.diagnostics))
       throw error.isUsage ? SysExit.usage : SysExit.dataError
     }

@@ -1,7 +1,8 @@
 import ArgumentParser
 import GraphIR
-import Runtime
+import HostIO
 import Passes
+import PlanIR
 
 struct Dump: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -55,9 +56,9 @@ struct Dump: ParsableCommand {
     var out = "digraph plan {\n  rankdir=TB;\n  node [shape=box, fontname=\"monospace\", fontsize=10];\n"
     let printer = Printer()
     for family in families {
-      var sendNodes: [Plan.MessageKey: String] = [:]
-      var recvNodes: [Plan.MessageKey: String] = [:]
-      var bytes: [Plan.MessageKey: Int64] = [:]
+      var sendNodes: [MessageKey: String] = [:]
+      var recvNodes: [MessageKey: String] = [:]
+      var bytes: [MessageKey: Int64] = [:]
       for r in ranks {
         let g = family.graphs[r]
         let types = Plan.valueTypes(of: g)
@@ -69,14 +70,14 @@ struct Dump: ParsableCommand {
           out += "    \(node) [label=\"\(label)\"\(op.opcode.isCommunication ? ", style=filled, fillcolor=lightblue" : "")];\n"
           if let previous { out += "    \(previous) -> \(node) [style=dotted, arrowhead=none];\n" }
           previous = node
-          if op.opcode == .sendStart, let key = Plan.messageKey(op, rank: r, sending: true) {
+          if op.opcode == .sendStart, let key = MessageKey(op, rank: r) {
             sendNodes[key] = node
             bytes[key] = op.operands.reduce(0) { sum, o in
               if case .value(let v) = o, let t = types[v] { return sum + (module.bindings.byteCount(of: t) ?? 0) }
               return sum
             }
           }
-          if op.opcode == .recvStart, let key = Plan.messageKey(op, rank: r, sending: false) {
+          if op.opcode == .recvStart, let key = MessageKey(op, rank: r) {
             recvNodes[key] = node
           }
         }

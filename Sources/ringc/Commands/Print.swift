@@ -1,6 +1,7 @@
 import ArgumentParser
 import GraphIR
-import Runtime
+import PlanIR
+import HostIO
 
 struct Print: ParsableCommand {
   static let configuration = CommandConfiguration(

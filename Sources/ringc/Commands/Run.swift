@@ -1,6 +1,8 @@
 import ArgumentParser
 import GraphIR
 import Passes
+import PlanIR
+import HostIO
 import Runtime
 
 struct Run: ParsableCommand {
@@ -98,22 +100,22 @@ struct Run: ParsableCommand {
     if check && !report.passed { throw ExitCode(1) }
   }
 
-  static func recompile(_ plan: Module, seq: Int64) throws(PassError) -> Module {
+  static func recompile(_ plan: Module, seq: Int64) throws(CompileError) -> Module {
     guard case .string(let name)? = plan.attributes["strategy"], let strategy = Strategy(name), let p = plan.ranks else {
-      throw PassError("the plan does not name a strategy ringc can recompile for --seq")
+      throw CompileError("the plan does not name a strategy ringc can recompile for --seq")
     }
     var source = Plan.sourceModule(plan)
     _ = source.setSequenceLength(seq)
     do {
       try PassPipeline(parsing: strategy.pipeline).run(&source, PassContext(sp: p), verifyEach: false)
-    } catch let error as PassError {
+    } catch let error as CompileError {
       throw error
     } catch {
-      throw PassError("\(error)")
+      throw CompileError("\(error)")
     }
     Plan.stamp(&source)
     let problems = PlanVerifier.verify(source)
-    if !problems.isEmpty { throw PassError(problems) }
+    if !problems.isEmpty { throw CompileError(problems) }
     return source
   }
 }

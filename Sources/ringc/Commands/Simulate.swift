@@ -1,7 +1,8 @@
 import ArgumentParser
 import GraphIR
 import Passes
-import Runtime
+import PlanIR
+import HostIO
 import Simulation
 import Timeline
 

@@ -1,7 +1,8 @@
 import ArgumentParser
 import GraphIR
-import Runtime
+import HostIO
 import Passes
+import PlanIR
 
 struct Stats: ParsableCommand {
   static let configuration = CommandConfiguration(

@@ -1,6 +1,7 @@
 import ArgumentParser
 import GraphIR
-import Runtime
+import PlanIR
+import HostIO
 
 /// Reads, parses and verifies a model file, printing located diagnostics on
 /// failure. Warnings are printed and do not fail.

@@ -1,6 +1,7 @@
 import GraphIR
-import Runtime
+import HostIO
 import Passes
+import PlanIR
 
 /// Reads a plan: parse, IR verification, and the plan header checks.
 enum PlanLoader {

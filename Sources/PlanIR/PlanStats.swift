@@ -44,7 +44,7 @@ public struct PlanStats: Sendable {
 
   /// `memory: false` skips the liveness analysis (peak bytes read 0), for
   /// callers that only want FLOPs and messages.
-  public init(_ module: Module, memory: Bool = true) throws(PassError) {
+  public init(_ module: Module, memory: Bool = true) throws(CompileError) {
     sp = try Plan.check(module)
     if case .string(let s)? = module.attributes["strategy"] { strategy = s } else { strategy = "none" }
     if case .string(let l)? = module.attributes["layout"] { layout = l } else { layout = "none" }
@@ -93,15 +93,12 @@ public struct PlanStats: Sendable {
           }()
           switch op.opcode {
           case .attnBlock:
-            guard case .int(let step)? = op.attributes["step"],
-              let q = TokenRanges(attribute: op.attributes["q_tokens"]),
-              let k = TokenRanges(attribute: op.attributes["k_tokens"]),
-              case .value(let qv) = op.operands[0], case .value(let vv) = op.operands[2],
-              let qt = types[qv], let vt = types[vv],
+            guard let block = AttnBlock(op), let step = block.step, let value = block.value,
+              let qt = types[block.query], let vt = types[value],
               let h = bindings.value(of: qt.dims[1]), let d = bindings.value(of: qt.dims[2]),
               let dv = bindings.value(of: vt.dims[2])
             else { continue }
-            addFlops(step, Mask(op.attributes).visiblePairs(q, k) * 2 * (d + dv) * h)
+            addFlops(step, block.work(heads: h, headDim: d, valueDim: dv).flops ?? .max)
           case .attnScores, .attnApply:
             // Dense products: 2·D·H per score, 2·Dv·H per applied column.
             guard case .int(let step)? = op.attributes["step"], case .value(let a) = op.operands[0],
@@ -134,7 +131,7 @@ public struct PlanStats: Sendable {
             // 2·M·K·N, with M·K the left operand's elements.
             matmulFlops[r] += 2 * elements * n
           case .sendStart:
-            guard let key = Plan.messageKey(op, rank: r, sending: true) else { continue }
+            guard let key = MessageKey(op, rank: r) else { continue }
             for (i, operand) in op.operands.enumerated() {
               guard let t = Self.type(operand, types, module), let bytes = bindings.byteCount(of: t) else { continue }
               messages.append(

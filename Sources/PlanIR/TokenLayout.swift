@@ -1,3 +1,5 @@
+import GraphIR
+
 /// How a sequence of S tokens is split over P ranks.
 ///
 /// The sequence is cut into chunks; when S is not a multiple of the chunk

@@ -1,5 +1,7 @@
 import GraphIR
 import Passes
+import PlanIR
+import Simulation
 
 /// Compiles a model with every strategy that can serve it and simulates each
 /// plan on a profile: the table behind `ringc compare` and `--strategy auto`.
@@ -46,7 +48,7 @@ public struct StrategyComparison: Sendable {
         try PassPipeline(parsing: strategy.pipeline).run(&plan, PassContext(sp: sp), verifyEach: false)
         Plan.stamp(&plan)
         let problems = PlanVerifier.verify(plan)
-        if let first = problems.first { throw PassError([first]) }
+        if let first = problems.first { throw CompileError([first]) }
         let report = try Simulator(plan: plan, profile: profile).run()
         let stats = try PlanStats(plan)
         let layer = report.programs.filter { !$0.layers.isEmpty }.max { $0.seconds < $1.seconds } ?? report.programs[0]
@@ -60,7 +62,7 @@ public struct StrategyComparison: Sendable {
         row.peakBytes = program?.peakBytes.max() ?? 0
         row.fits = Double(row.peakBytes) <= profile.memoryCapacity
         row.plan = plan
-      } catch let error as PassError {
+      } catch let error as CompileError {
         row.refusal = error.diagnostics.first?.message ?? "cannot compile"
       } catch {
         row.refusal = "\(error)"

@@ -1,4 +1,6 @@
 import GraphIR
+import PlanIR
+import Simulation
 
 /// TokenRing's fine-grained partitioning, as a rewrite of a plan: a block
 /// whose partial result goes to another rank is computed in `pieces` slices
@@ -28,11 +30,13 @@ import GraphIR
 public enum PartialSplit {
   /// A partial result one rank sends another, named by its send.
   public struct Message: Hashable, Sendable {
+    /// The graph family both programs belong to.
     public var family: String
-    public var src: Int
-    public var dst: Int
-    public var chan: String
-    public var step: Int64
+    public var key: MessageKey
+    public var src: Int { key.src }
+    public var dst: Int { key.dst }
+    public var chan: String { key.chan }
+    public var step: Int64 { key.step }
   }
 
   /// Every partial result whose rewrite applies: the send carries exactly the
@@ -44,7 +48,7 @@ public enum PartialSplit {
       guard let (family, src) = Plan.family(of: g.name) else { continue }
       for op in g.ops where op.opcode == .sendStart {
         guard let m = message(op, family: family, src: src),
-          let receiver = module.graph(named: Module.rankGraphName(family, rank: m.dst)),
+          let receiver = module.graph(named: Plan.rankGraphName(family, rank: m.dst)),
           senderSide(g, m) != nil, receiverSide(receiver, m) != nil
         else { continue }
         out.append(m)
@@ -58,8 +62,8 @@ public enum PartialSplit {
   public static func apply(_ module: Module, to messages: [Message], pieces: Int) -> Module {
     var m = module
     for message in messages where pieces > 1 {
-      let senderName = Module.rankGraphName(message.family, rank: message.src)
-      let receiverName = Module.rankGraphName(message.family, rank: message.dst)
+      let senderName = Plan.rankGraphName(message.family, rank: message.src)
+      let receiverName = Plan.rankGraphName(message.family, rank: message.dst)
       guard let si = m.graphs.firstIndex(where: { $0.name == senderName }),
         let ri = m.graphs.firstIndex(where: { $0.name == receiverName }),
         let send = senderSide(m.graphs[si], message), let receive = receiverSide(m.graphs[ri], message),
@@ -101,10 +105,7 @@ public enum PartialSplit {
   // MARK: - Finding the ops
 
   private static func message(_ op: Op, family: String, src: Int) -> Message? {
-    guard case .string(let chan)? = op.attributes["chan"], case .int(let step)? = op.attributes["step"],
-      case .int(let peer)? = op.attributes["peer"]
-    else { return nil }
-    return Message(family: family, src: src, dst: Int(peer), chan: chan, step: step)
+    MessageKey(op, rank: src).map { Message(family: family, key: $0) }
   }
 
   private static func matches(_ op: Op, _ m: Message, peer: Int) -> Bool {

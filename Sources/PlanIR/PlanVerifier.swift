@@ -83,12 +83,12 @@ public struct PlanVerifier {
   private mutating func checkPairing(_ graphs: [Graph]) -> Bool {
     let before = diagnostics.count
     let expected = graphs.reduce(0) { $0 + $1.ops.count } / 2
-    var collectives: [String: [(rank: Int, group: [Int64], location: SourceLocation?)]] = [:]
-    var sends: [Plan.MessageKey: (rank: Int, types: [TensorType], location: SourceLocation?)] = .init(minimumCapacity: expected)
-    var recvs: [Plan.MessageKey: (rank: Int, types: [TensorType], location: SourceLocation?)] = .init(minimumCapacity: expected)
+    var collectives: [CollectiveKey: [(rank: Int, group: [Int64], location: SourceLocation?)]] = [:]
+    var sends: [MessageKey: (rank: Int, types: [TensorType], location: SourceLocation?)] = .init(minimumCapacity: expected)
+    var recvs: [MessageKey: (rank: Int, types: [TensorType], location: SourceLocation?)] = .init(minimumCapacity: expected)
     for (r, g) in graphs.enumerated() {
       let types = Plan.valueTypes(of: g)
-      var openSends: [Plan.MessageKey: Op] = [:]
+      var openSends: [MessageKey: Op] = [:]
       var openRecvs: [String: Op] = [:]
       for op in g.ops {
         switch op.opcode {
@@ -96,7 +96,7 @@ public struct PlanVerifier {
           error(r, "attention is still collective in a scheduled plan; lower it with a strategy pass", at: op.location)
         case .sendStart, .recvStart:
           let sending = op.opcode == .sendStart
-          guard let key = Plan.messageKey(op, rank: r, sending: sending) else { continue }
+          guard let key = MessageKey(op, rank: r) else { continue }
           if (sending ? key.dst : key.src) >= ranks || (sending ? key.dst : key.src) == r {
             error(r, "\(op.opcode.rawValue) names peer \(sending ? key.dst : key.src), which is not another rank of \(ranks)", at: op.location)
             continue
@@ -114,7 +114,7 @@ public struct PlanVerifier {
             for name in op.results { openRecvs[name] = op }
           }
         case .allGather, .allToAll:
-          guard case .ints(let group)? = op.attributes["group"], let key = Self.collectiveKey(op) else { continue }
+          guard case .ints(let group)? = op.attributes["group"], let key = Collective(op)?.key else { continue }
           if !group.contains(Int64(r)) {
             error(r, "\(op.opcode.rawValue) on \(key) has a group \(group) without this rank", at: op.location)
           } else if let bad = group.first(where: { $0 >= Int64(ranks) }) {
@@ -122,7 +122,7 @@ public struct PlanVerifier {
           }
           collectives[key, default: []].append((r, group, op.location))
         case .sendDone:
-          if let key = Plan.messageKey(op, rank: r, sending: true), openSends.removeValue(forKey: key) == nil {
+          if let key = MessageKey(op, rank: r), openSends.removeValue(forKey: key) == nil {
             error(r, "send.done to rank \(key.dst) on \(key) has no earlier send.start", at: op.location)
           }
         case .recvDone:
@@ -170,14 +170,6 @@ public struct PlanVerifier {
   }
 
   // MARK: - Execution with token provenance
-
-  /// Collectives pair by channel, step and group.
-  public static func collectiveKey(_ op: Op) -> String? {
-    guard case .string(let chan)? = op.attributes["chan"], case .int(let step)? = op.attributes["step"],
-      case .ints(let group)? = op.attributes["group"]
-    else { return nil }
-    return "chan \"\(chan)\", step \(step), group \(group)"
-  }
 
   /// A (query tokens, key tokens) block folded into a partial result.
   struct Contribution {
@@ -229,14 +221,14 @@ public struct PlanVerifier {
       for a in graphs[r].arguments { s.facts[a.name] = Fact(rows: tokens[r]) }
       return s
     }
-    var posted: Set<Plan.MessageKey> = []  // send.start executed
-    var receiving: Set<Plan.MessageKey> = []  // recv.start executed
-    var payloads: [Plan.MessageKey: [Fact]] = [:]
+    var posted: Set<MessageKey> = []  // send.start executed
+    var receiving: Set<MessageKey> = []  // recv.start executed
+    var payloads: [MessageKey: [Fact]] = [:]
     /// Receive buffer → (its message, its index among the message's tensors).
-    var recvKeys: [[String: (key: Plan.MessageKey, index: Int)]] = Array(repeating: [:], count: ranks)
+    var recvKeys: [[String: (key: MessageKey, index: Int)]] = Array(repeating: [:], count: ranks)
     var checked: [Set<String>] = Array(repeating: [], count: ranks)
     /// Collective → the facts of the operands of the ranks that reached it.
-    var arrivals: [String: [Int: Fact]] = [:]
+    var arrivals: [CollectiveKey: [Int: Fact]] = [:]
     var progress = true
     while progress {
       progress = false
@@ -246,7 +238,7 @@ public struct PlanVerifier {
           let op = g.ops[states[r].pc]
           // Blocking points.
           if op.opcode == .recvDone {
-            let buffers = op.operands.compactMap { o -> (key: Plan.MessageKey, index: Int)? in
+            let buffers = op.operands.compactMap { o -> (key: MessageKey, index: Int)? in
               if case .value(let v) = o { return recvKeys[r][v] } else { return nil }
             }
             if buffers.contains(where: { !posted.contains($0.key) }) { break }
@@ -254,9 +246,9 @@ public struct PlanVerifier {
               guard let (key, index) = recvKeys[r][v], let facts = payloads[key], index < facts.count else { continue }
               states[r].facts[v] = facts[index]
             }
-          } else if op.opcode == .sendDone, let key = Plan.messageKey(op, rank: r, sending: true), !receiving.contains(key) {
+          } else if op.opcode == .sendDone, let key = MessageKey(op, rank: r), !receiving.contains(key) {
             break
-          } else if op.opcode.isCollective, let key = Self.collectiveKey(op), case .ints(let group)? = op.attributes["group"] {
+          } else if op.opcode.isCollective, let key = Collective(op)?.key, case .ints(let group)? = op.attributes["group"] {
             if case .value(let v) = op.operands[0] { arrivals[key, default: [:]][r] = states[r].facts[v] ?? Fact() }
             if arrivals[key]!.count < group.count { break }
             collective(op, rank: r, group: group.map(Int.init), facts: arrivals[key]!, state: &states[r])
@@ -267,14 +259,14 @@ public struct PlanVerifier {
           execute(op, rank: r, state: &states[r], checked: &checked[r])
           switch op.opcode {
           case .sendStart:
-            if let key = Plan.messageKey(op, rank: r, sending: true) {
+            if let key = MessageKey(op, rank: r) {
               posted.insert(key)
               payloads[key] = op.operands.map { o in
                 if case .value(let v) = o { return states[r].facts[v] ?? Fact() } else { return Fact() }
               }
             }
           case .recvStart:
-            if let key = Plan.messageKey(op, rank: r, sending: false) {
+            if let key = MessageKey(op, rank: r) {
               receiving.insert(key)
               for (index, name) in op.results.enumerated() {
                 recvKeys[r][name] = (key, index)
@@ -298,7 +290,7 @@ public struct PlanVerifier {
           ?? op.operands.compactMap { o -> String? in
             if case .value(let v) = o, let k = recvKeys[r][v] { return "\(k.key.src)" } else { return nil }
           }.first ?? "?"
-        if op.opcode.isCollective, case .ints(let group)? = op.attributes["group"], let key = Self.collectiveKey(op) {
+        if op.opcode.isCollective, case .ints(let group)? = op.attributes["group"], let key = Collective(op)?.key {
           let absent = group.filter { arrivals[key]?[Int($0)] == nil }.map(String.init).joined(separator: ", ")
           parts.append("rank \(r) waits in \(op.opcode.rawValue) for rank \(absent)")
           continue

@@ -1,5 +1,7 @@
 import GraphIR
 import Passes
+import PlanIR
+import Simulation
 
 /// `overlap-schedule{profile=NAME[,memory=SIZE]}`: stage scheduled → scheduled.
 ///
@@ -36,6 +38,8 @@ import Passes
 public struct OverlapSchedulePass: Pass {
   public static let passName = "overlap-schedule"
   public var name: String { Self.passName }
+  public var consumes: Stage { .scheduled }
+  public var produces: Stage { .scheduled }
   public let profile: DeviceProfile
   /// Bytes a rank may hold at once in an attention region.
   public let memoryBudget: Double
@@ -46,21 +50,21 @@ public struct OverlapSchedulePass: Pass {
   }
 
   /// The factory `PassPipeline(parsing:extra:)` takes: `overlap-schedule{profile=NAME[,memory=SIZE]}`.
-  public static let factory: PassPipeline.Factory = { options throws(PassError) in
+  public static let factory: PassPipeline.Factory = { options throws(CompileError) in
     guard let name = options["profile"], Set(options.keys).isSubset(of: ["profile", "memory"]) else {
-      throw PassError("pass 'overlap-schedule' takes profile=NAME (a name from 'ringc profiles' or an XML file) and optionally memory=SIZE (e.g. 40GiB)")
+      throw CompileError("pass 'overlap-schedule' takes profile=NAME (a name from 'ringc profiles' or an XML file) and optionally memory=SIZE (e.g. 40GiB)")
     }
     var budget: Double?
     if let text = options["memory"] {
       guard let bytes = ByteSize.parse(text) else {
-        throw PassError("overlap-schedule: memory=\(text) is not a size (write e.g. 40GiB, 512MiB, 80GB or a number of bytes)")
+        throw CompileError("overlap-schedule: memory=\(text) is not a size (write e.g. 40GiB, 512MiB, 80GB or a number of bytes)")
       }
       budget = bytes
     }
     do throws(ProfileLoader.Failure) {
       return OverlapSchedulePass(profile: try ProfileLocator.load(name), memoryBudget: budget)
     } catch {
-      throw PassError("overlap-schedule: \(error.description)")
+      throw CompileError("overlap-schedule: \(error.description)")
     }
   }
 
@@ -72,9 +76,9 @@ public struct OverlapSchedulePass: Pass {
   /// At most this many receives of one channel outstanding at once.
   static let receiveDepth = 2
 
-  public func run(_ module: inout Module, _ context: PassContext) throws(PassError) {
+  public func run(_ module: inout Module, _ context: PassContext) throws(CompileError) {
     guard Stage(of: module) == .scheduled else {
-      throw PassError("overlap-schedule expects a scheduled module (after a strategy pass), found \(Stage(of: module))")
+      throw CompileError("overlap-schedule expects a scheduled module (after a strategy pass), found \(Stage(of: module))")
     }
     var chosen = module
     var best = try predict(module)
@@ -129,18 +133,18 @@ public struct OverlapSchedulePass: Pass {
   }
 
   /// Predicted forward-pass seconds and every rank graph's op intervals.
-  private func predict(_ m: Module) throws(PassError) -> (seconds: Double, times: [String: [(start: Double, end: Double)]]) {
+  private func predict(_ m: Module) throws(CompileError) -> (seconds: Double, times: [String: [(start: Double, end: Double)]]) {
     do {
       let report = try Simulator(plan: stamped(m), profile: profile).run()
       var times: [String: [(start: Double, end: Double)]] = [:]
       for p in report.programs {
-        for (rank, t) in p.opTimes.enumerated() { times[Module.rankGraphName(p.family, rank: rank)] = t }
+        for (rank, t) in p.opTimes.enumerated() { times[Plan.rankGraphName(p.family, rank: rank)] = t }
       }
       return (report.totalSeconds, times)
-    } catch let e as PassError {
+    } catch let e as CompileError {
       throw e
     } catch {
-      throw PassError("overlap-schedule could not simulate the plan on \(profile.name): \(error)")
+      throw CompileError("overlap-schedule could not simulate the plan on \(profile.name): \(error)")
     }
   }
 

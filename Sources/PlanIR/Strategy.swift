@@ -1,8 +1,8 @@
 import GraphIR
 
-/// The sequence-parallel strategies `ringc compile --strategy` offers. Each is
-/// a pass pipeline: `shard-sequence` with the layout the strategy needs, then
-/// the pass that lowers every attention node.
+/// The sequence-parallel strategies `ringc compile --strategy` offers, as a
+/// plan names them in its `strategy` attribute. `Passes` gives each its
+/// pipeline (`Strategy.pipeline`).
 public enum Strategy: Hashable, Sendable, CustomStringConvertible {
   /// Queries travel, partials go home (Wang et al. 2024). Zigzag when causal.
   case tokenring
@@ -64,30 +64,6 @@ public enum Strategy: Hashable, Sendable, CustomStringConvertible {
     case .ulysses: "ulysses"
     case .allgather: "allgather"
     case .usp(let u, let r, let inner): "usp:\(u)x\(r):\(inner.rawValue)"
-    }
-  }
-
-  /// The lowering pass's name in pipelines.
-  public var passName: String {
-    switch self {
-    case .tokenring: "token-ring"
-    case .usp: "usp"
-    case .striped: "striped"
-    default: description
-    }
-  }
-
-  /// `shard-sequence{…},<lowering>`; an empty layout option means "zigzag if
-  /// the model is causal, else contiguous".
-  public var pipeline: String {
-    switch self {
-    case .tokenring, .allgather: "\(ShardSequencePass.passName),\(passName)"
-    case .ring, .rsa, .ulysses: "\(ShardSequencePass.passName){layout=contiguous},\(passName)"
-    case .ringZigzag: "\(ShardSequencePass.passName){layout=zigzag},\(passName)"
-    case .striped(let w):
-      "\(ShardSequencePass.passName){layout=striped\(w.map { ",stripe=\($0)" } ?? "")},\(passName)"
-    case .usp(let u, let r, let inner):
-      "\(ShardSequencePass.passName){group=\(u)},usp{ulysses=\(u),ring=\(r),inner=\(inner.rawValue)}"
     }
   }
 }

@@ -12,15 +12,15 @@ public enum Plan {
   }
 
   /// Checks that `module` is a plan ringc can read; returns its rank count.
-  public static func check(_ module: Module) throws(PassError) -> Int {
+  public static func check(_ module: Module) throws(CompileError) -> Int {
     guard case .int(let v)? = module.attributes["plan_version"] else {
-      throw PassError("module @\(module.name) is not a plan (no plan_version); compile it with 'ringc compile'", at: module.location)
+      throw CompileError("module @\(module.name) is not a plan (no plan_version); compile it with 'ringc compile'", at: module.location)
     }
     guard v == version else {
-      throw PassError("plan version \(v) is not supported; this ringc reads version \(version)", at: module.location)
+      throw CompileError("plan version \(v) is not supported; this ringc reads version \(version)", at: module.location)
     }
     guard Stage(of: module) == .scheduled, let p = module.ranks else {
-      throw PassError("plan @\(module.name) must be stage \"scheduled\" with an sp attribute", at: module.location)
+      throw CompileError("plan @\(module.name) must be stage \"scheduled\" with an sp attribute", at: module.location)
     }
     return p
   }
@@ -35,15 +35,18 @@ public enum Plan {
   }
 
   /// The per-rank token layout of a plan or partitioned module.
-  public static func tokens(_ module: Module) throws(PassError) -> [TokenRanges] {
+  public static func tokens(_ module: Module) throws(CompileError) -> [TokenRanges] {
     guard let p = module.ranks, case .string(let name)? = module.attributes["layout"],
       let layout = TokenLayout(name), let seq = module.sequenceDim
-    else { throw PassError("module @\(module.name) has no sp, layout or sequence dimension", at: module.location) }
+    else { throw CompileError("module @\(module.name) has no sp, layout or sequence dimension", at: module.location) }
     if seq.value < layout.minimumSequence(ranks: p) || p % layout.groupSize != 0 {
-      throw PassError("sequence \(seq.value) and sp \(p) do not fit the \(layout) layout", at: module.location)
+      throw CompileError("sequence \(seq.value) and sp \(p) do not fit the \(layout) layout", at: module.location)
     }
     return layout.tokens(sequence: seq.value, ranks: p)
   }
+
+  /// The name of rank `rank`'s copy of graph `name`: `layer.r3`.
+  public static func rankGraphName(_ name: String, rank: Int) -> String { "\(name).r\(rank)" }
 
   /// Splits `layer.r3` into ("layer", 3).
   public static func family(of graphName: String) -> (name: String, rank: Int)? {
@@ -66,26 +69,6 @@ public enum Plan {
     return order.map { name in
       (name, byName[name]!.keys.sorted().map { byName[name]![$0]! })
     }
-  }
-
-  /// Identifies one message: who sends to whom, on which channel, at which step.
-  public struct MessageKey: Hashable, Sendable, CustomStringConvertible {
-    public var src: Int
-    public var dst: Int
-    public var chan: String
-    public var step: Int64
-    public var description: String { "chan \"\(chan)\", step \(step)" }
-  }
-
-  /// The message a `send.start`/`send.done` (sending) or `recv.start` of rank
-  /// `rank` refers to; nil if its attributes are missing.
-  public static func messageKey(_ op: Op, rank: Int, sending: Bool) -> MessageKey? {
-    guard case .string(let chan)? = op.attributes["chan"], case .int(let peer)? = op.attributes["peer"],
-      case .int(let step)? = op.attributes["step"], peer >= 0, peer < Int64(Int32.max)
-    else { return nil }
-    return sending
-      ? MessageKey(src: rank, dst: Int(peer), chan: chan, step: step)
-      : MessageKey(src: Int(peer), dst: rank, chan: chan, step: step)
   }
 
   /// The type of every value of `g`.
