@@ -42,6 +42,7 @@ let package = Package(
     .testTarget(name: "GraphIRTests", dependencies: ["GraphIR", "RingcTestSupport"]),
     .testTarget(name: "PassesTests", dependencies: ["Passes", "GraphIR", "RingcTestSupport"], exclude: ["Inputs"]),
     .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "GraphIR", "Passes"]),
+    .testTarget(name: "TimelineTests", dependencies: ["Timeline"]),
     .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Passes", "GraphIR", "RingcTestSupport"]),
     .testTarget(name: "ringcTests", dependencies: ["ringc", "RingcTestSupport"]),
   ]

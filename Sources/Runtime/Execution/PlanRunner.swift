@@ -178,10 +178,10 @@ public struct PlanRunner {
   }
 
   private func writeTrace(_ trace: Trace?, to path: String) throws {
-    let mine = (trace?.chromeEvents() ?? []).joined(separator: ",\n")
+    // One event per line: serialized JSON never holds a raw newline.
+    let mine = (trace?.chromeEvents() ?? []).map { $0.serialized() }.joined(separator: "\n")
     guard let parts = communicator.gatherBytes(Array(mine.utf8)) else { return }
-    let events = parts.map { String(decoding: $0, as: UTF8.self) }.filter { !$0.isEmpty }
-    // The same wrapper as chromeTraceJSON, around events that arrive as text.
-    try FileIO.write("{\"displayTimeUnit\": \"ms\", \"traceEvents\": [\n" + events.joined(separator: ",\n") + "\n]}\n", to: path)
+    let events = parts.flatMap { String(decoding: $0, as: UTF8.self).split(separator: "\n").map { JSONValue.raw(String($0)) } }
+    try FileIO.write(chromeTraceJSON(events), to: path)
   }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import GraphIR
 import Passes
 import Runtime
+import Timeline
 
 struct Run: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -139,23 +140,28 @@ enum RunReport {
   }
 
   static func json(_ r: PlanRunner.Report) -> String {
-    var items = ["\"ranks\": \(r.ranks)", "\"seconds\": \(r.seconds)"]
+    var items: [(key: String, value: JSONValue)] = [("ranks", JSONValue(r.ranks)), ("seconds", JSONValue(r.seconds))]
     if let o = r.output {
-      items.append("\"max_abs_error\": \(number(o.maxAbsoluteError))")
-      items.append("\"max_rel_error\": \(number(o.maxRelativeError))")
-      items.append("\"passed\": \(r.passed)")
+      items.append(("max_abs_error", JSONValue(o.maxAbsoluteError)))
+      items.append(("max_rel_error", JSONValue(o.maxRelativeError)))
+      items.append(("passed", JSONValue(r.passed)))
     }
-    let layers = r.layers.map { l, c in
-      "{\"layer\": \(l), \"name\": \(jsonString(c.name)), \"max_abs_error\": \(number(c.maxAbsoluteError)), \"max_rel_error\": \(number(c.maxRelativeError))}"
+    let layers = r.layers.map { l, c -> JSONValue in
+      [
+        "layer": JSONValue(l), "name": JSONValue(c.name), "max_abs_error": JSONValue(c.maxAbsoluteError),
+        "max_rel_error": JSONValue(c.maxRelativeError),
+      ]
     }
-    items.append("\"layers\": [\(layers.joined(separator: ", "))]")
-    let ranks = r.times.enumerated().map { i, t in
-      "{\"rank\": \(i), \"compute_seconds\": \(t.compute), \"communication_seconds\": \(t.communication), \"exposed_seconds\": \(t.exposed)}"
+    items.append(("layers", .array(layers)))
+    let ranks = r.times.enumerated().map { i, t -> JSONValue in
+      [
+        "rank": JSONValue(i), "compute_seconds": JSONValue(t.compute), "communication_seconds": JSONValue(t.communication),
+        "exposed_seconds": JSONValue(t.exposed),
+      ]
     }
-    items.append("\"per_rank\": [\(ranks.joined(separator: ", "))]")
-    return "{" + items.joined(separator: ", ") + "}\n"
+    items.append(("per_rank", .array(ranks)))
+    return JSONValue.object(items).serialized() + "\n"
   }
 
-  static func number(_ v: Double) -> String { v.isFinite ? "\(v)" : "null" }
   static func seconds(_ v: Double) -> String { String((v * 1e4).rounded() / 1e4) }
 }
