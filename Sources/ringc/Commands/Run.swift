@@ -58,7 +58,8 @@ struct Run: ParsableCommand {
     // Only rank 0 reports problems with the inputs, so they print once.
     func fail(_ message: String, _ code: ExitCode) -> ExitCode {
       if rank == 0 { Stderr.write(message) }
-      communicator.finalize()
+      // Already failing: that failure is the one to report.
+      try? communicator.finalize()
       return code
     }
     var module: Module
@@ -75,7 +76,7 @@ struct Run: ParsableCommand {
     guard module.ranks == communicator.size else {
       // Every rank says it: the job was started wrong.
       Stderr.write("ringc run: rank \(rank): \(plan) is a plan for \(module.ranks ?? 0) ranks but mpirun started \(communicator.size); run it with mpirun -np \(module.ranks ?? 0)\n")
-      communicator.finalize()
+      try? communicator.finalize()
       throw SysExit.usage
     }
     var options = PlanRunner.Options()
@@ -93,7 +94,10 @@ struct Run: ParsableCommand {
       Stderr.write("ringc run: \(error)\n")
       communicator.abort(code: 70)
     }
-    communicator.finalize()
+    do { try communicator.finalize() } catch {
+      Stderr.write("ringc run: rank \(rank): \(error)\n")
+      throw SysExit.software
+    }
     guard let report else { return }
     Stdout.write(json ? RunReport.json(report) : RunReport.text(report, plan: plan))
     if check && !report.passed { throw ExitCode(1) }
