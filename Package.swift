@@ -48,6 +48,7 @@ let package = Package(
     .testTarget(name: "GraphIRTests", dependencies: ["GraphIR", "RingcTestSupport"]),
     .testTarget(name: "PassesTests", dependencies: ["Passes", "PlanIR", "GraphIR", "RingcTestSupport"], exclude: ["Inputs"]),
     .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "GraphIR", "PlanIR", "Passes"]),
+    .testTarget(name: "TimelineTests", dependencies: ["Timeline"]),
     .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Passes", "PlanIR", "GraphIR", "RingcTestSupport"]),
     .testTarget(name: "ringcTests", dependencies: ["ringc", "RingcTestSupport"]),
   ]

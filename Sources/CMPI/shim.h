@@ -9,6 +9,6 @@ static inline MPI_Datatype cmpi_byte(void) { return MPI_BYTE; }
 static inline MPI_Datatype cmpi_int(void) { return MPI_INT; }
 static inline MPI_Datatype cmpi_double(void) { return MPI_DOUBLE; }
 static inline MPI_Op cmpi_op_max(void) { return MPI_MAX; }
-static inline MPI_Request cmpi_request_null(void) { return MPI_REQUEST_NULL; }
-static inline MPI_Status *cmpi_status_ignore(void) { return MPI_STATUS_IGNORE; }
+static inline MPI_Errhandler cmpi_errors_return(void) { return MPI_ERRORS_RETURN; }
 static inline int cmpi_tag_ub_key(void) { return MPI_TAG_UB; }
+static inline int cmpi_max_error_string(void) { return MPI_MAX_ERROR_STRING; }

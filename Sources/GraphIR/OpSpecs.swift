@@ -30,27 +30,21 @@ public struct OpSpec: Sendable {
   public var results: ClosedRange<Int>
   public var required: [String: AttributeKind]
   public var optional: [String: AttributeKind]
-  /// The op's result type is taken from its annotation (reshape, positions).
-  public var typeFromAnnotation: Bool
 
   init(
     operands: ClosedRange<Int>, results: ClosedRange<Int> = 1...1, required: [String: AttributeKind] = [:],
-    optional: [String: AttributeKind] = [:], typeFromAnnotation: Bool = false
+    optional: [String: AttributeKind] = [:]
   ) {
     self.operands = operands
     self.results = results
     self.required = required
     self.optional = optional
-    self.typeFromAnnotation = typeFromAnnotation
   }
 
   /// `pred = [start_ns, end_ns]`, allowed on every op: the interval the
   /// overlap scheduler predicts for it on its profile (rank-local, from the
   /// start of the graph). Execution ignores it.
   public static let predicted = "pred"
-
-  /// The ops that end a graph or produce nothing; they take no type list.
-  public var hasNoResults: Bool { results == 0...0 }
 }
 
 extension Opcode {
@@ -77,8 +71,8 @@ extension Opcode {
     case .rope: OpSpec(operands: 2...2, required: ["theta": .float])
     case .silu, .softmax: OpSpec(operands: 1...1)
     case .gelu: OpSpec(operands: 1...1, optional: ["approximate": .string])
-    case .reshape: OpSpec(operands: 1...1, typeFromAnnotation: true)
-    case .positions: OpSpec(operands: 0...0, optional: ["ranges": .ints], typeFromAnnotation: true)
+    case .reshape: OpSpec(operands: 1...1)
+    case .positions: OpSpec(operands: 0...0, optional: ["ranges": .ints])
     case .attention:
       OpSpec(operands: 3...3, optional: ["causal": .bool, "scale": .float, "window": .int])
     case .linearAttention: OpSpec(operands: 3...3, optional: ["causal": .bool])
@@ -96,12 +90,12 @@ extension Opcode {
     case .recvStart: OpSpec(operands: 0...0, results: 1...Int.max, required: Self.channelAttributes)
     case .recvDone: OpSpec(operands: 1...Int.max, results: 0...0)
     case .allGather:
-      OpSpec(operands: 1...1, required: ["group": .ints, "chan": .string, "step": .int], typeFromAnnotation: true)
+      OpSpec(operands: 1...1, required: ["group": .ints, "chan": .string, "step": .int])
     case .allToAll:
       OpSpec(
         operands: 1...1,
         required: ["group": .ints, "split_axis": .int, "concat_axis": .int, "chan": .string, "step": .int],
-        optional: ["split_sizes": .ints], typeFromAnnotation: true)
+        optional: ["split_sizes": .ints])
     case .repeatKV: OpSpec(operands: 1...1, required: ["factor": .int])
     case .attnScores:
       OpSpec(

@@ -69,8 +69,7 @@ public struct Tensor: @unchecked Sendable {
   public var buffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: pointer, count: count) }
   public var values: [Float] { Array(buffer) }
 
-  /// Rows (axis 0) and the elements per row.
-  public var rows: Int { shape.first ?? 1 }
+  /// The elements per row (axis 0).
   public var rowSize: Int { shape.isEmpty ? 1 : count / max(shape[0], 1) }
 
   public subscript(i: Int) -> Float {

@@ -57,7 +57,8 @@ public struct DeviceProfile: Sendable {
     public var partialCost: Double
   }
 
-  /// Peak FLOP/s for `dtype` (f32 falls back to the lowest listed).
+  /// Peak FLOP/s for `dtype`; a dtype the profile does not list gets the f16
+  /// peak, else the lowest listed.
   public func peak(for dtype: DType) -> Double {
     peak[dtype] ?? peak[.f16] ?? peak.values.min() ?? 1
   }

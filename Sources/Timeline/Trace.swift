@@ -73,37 +73,39 @@ public struct Trace: Sendable {
     return total
   }
 
-  /// This rank's events as Chrome trace JSON objects (one process per rank,
+  /// This rank's events as Chrome trace event objects (one process per rank,
   /// one thread per track), timestamps in µs from `origin`.
-  public func chromeEvents() -> [String] {
-    var out = [
-      "{\"ph\": \"M\", \"name\": \"process_name\", \"pid\": \(rank), \"args\": {\"name\": \"rank \(rank)\"}}"
+  public func chromeEvents() -> [JSONValue] {
+    let pid = JSONValue(rank)
+    var out: [JSONValue] = [
+      ["ph": "M", "name": "process_name", "pid": pid, "args": ["name": JSONValue("rank \(rank)")]]
     ]
     for t in [Track.compute, .send, .receive] {
-      out.append("{\"ph\": \"M\", \"name\": \"thread_name\", \"pid\": \(rank), \"tid\": \(t.rawValue), \"args\": {\"name\": \"\(t.name)\"}}")
+      out.append(["ph": "M", "name": "thread_name", "pid": pid, "tid": JSONValue(t.rawValue), "args": ["name": JSONValue(t.name)]])
     }
     for e in events {
       let ts = (e.start - origin) * 1e6
       let dur = max(0, e.end - e.start) * 1e6
       let key = e.track == .compute ? "flops" : "bytes"
-      let name = e.name.replacingQuotes()
-      out.append(
-        "{\"ph\": \"X\", \"name\": \"\(name)\", \"cat\": \"\(e.isWait ? "wait" : e.track.name)\", \"pid\": \(rank), "
-          + "\"tid\": \(e.track.rawValue), \"ts\": \(Self.fixed(ts)), \"dur\": \(Self.fixed(dur)), \"args\": {\"\(key)\": \(e.amount)}}")
+      out.append([
+        "ph": "X", "name": JSONValue(e.name), "cat": JSONValue(e.isWait ? "wait" : e.track.name), "pid": pid,
+        "tid": JSONValue(e.track.rawValue), "ts": JSONValue(Self.fixed(ts)), "dur": JSONValue(Self.fixed(dur)),
+        "args": .object([(key, JSONValue(e.amount))]),
+      ])
     }
     return out
   }
 
-  static func fixed(_ v: Double) -> String { String((v * 1000).rounded() / 1000) }
+  /// Microseconds to three decimals (nanoseconds), so traces stay small.
+  static func fixed(_ v: Double) -> Double { (v * 1000).rounded() / 1000 }
 }
 
-extension String {
-  func replacingQuotes() -> String {
-    String(unicodeScalars.map { $0 == "\"" || $0 == "\\" ? "'" : Character($0) })
-  }
+/// A whole trace file around every rank's events.
+public func chromeTraceJSON(_ events: [JSONValue]) -> String {
+  JSONValue.object([("displayTimeUnit", "ms"), ("traceEvents", .array(events))]).serialized() + "\n"
 }
 
 /// A whole trace file from every rank's events.
 public func chromeTraceJSON(_ traces: [Trace]) -> String {
-  "{\"displayTimeUnit\": \"ms\", \"traceEvents\": [\n" + traces.flatMap { $0.chromeEvents() }.joined(separator: ",\n") + "\n]}\n"
+  chromeTraceJSON(traces.flatMap { $0.chromeEvents() })
 }

@@ -14,6 +14,30 @@ import PlanIR
 ///   (`repeat_kv`), as the real implementations do.
 /// - USP (Fang & Zhao): Ulysses inside groups of U consecutive ranks, and a
 ///   ring (Ring or TokenRing) over the R ranks that hold the same heads.
+///
+/// Before, rank 0 of 2 of `models/tiny.ir` (contiguous for Ulysses: tokens 0..<16):
+///
+///     %a = attention %qr, %kr, %vh {causal = true} : f32[16,4,16]
+///
+/// After `ulysses`: rank 0 ends up with all 32 tokens of query heads 0–1 and
+/// kv head 0, and the last `all_to_all` gives its tokens back all 4 heads
+/// (`allgather` is in `LowerAttentionPass`'s doc comment):
+///
+///     %a.uq = all_to_all %qr {chan = "a.a2a", concat_axis = 0, group = [0, 1], split_axis = 1, step = 0} : f32[32,2,16]
+///     %a.uk = all_to_all %kr {chan = "a.a2a", concat_axis = 0, group = [0, 1], split_axis = 1, step = 1} : f32[32,1,16]
+///     %a.uv = all_to_all %vh {chan = "a.a2a", concat_axis = 0, group = [0, 1], split_axis = 1, step = 2} : f32[32,1,16]
+///     %a.uo, %a.ul = attn.block %a.uq, %a.uk, %a.uv {causal = true,
+///       k_tokens = [0, 32], q_tokens = [0, 32], scale = 0.25, step = 0} : f32[32,2,16], f32[2,32]
+///     %a = all_to_all %a.uo {chan = "a.a2a", concat_axis = 1, group = [0, 1], split_axis = 0,
+///       split_sizes = [16, 16], step = 3} : f32[16,4,16]
+///
+/// USP needs four ranks for both levels; with `usp:2x2:ring`, rank 0 runs the
+/// same three `all_to_all`s within ranks 0–1 (`f32[16,2,16]`), then the
+/// zigzag Ring program over ranks 0 and 2 on the head-sharded K/V (`peer = 2`),
+/// then the inverse `all_to_all`.
+///
+/// Invariant: a collective's `group` lists the same ranks in the same order
+/// on every member, and every member reaches it at the same op.
 struct CollectiveEmitter {
   var b: PlanBuilder
   let site: AttentionSite

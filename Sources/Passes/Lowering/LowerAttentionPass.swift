@@ -10,16 +10,22 @@ import PlanIR
 /// `attn.merge` of their partials. The ops of each step are emitted in overlap
 /// order (starts, compute, dones), so the output is already a schedule.
 ///
-/// TokenRing (Wang et al. 2024), e.g. rank 1 of 4 at step 2 of a non-causal
-/// layer: the Q of rank 3 is in hand, rank 0's partial is on its way home:
+/// Before, rank 0 of 2 of `models/tiny.ir` after `shard-sequence` (zigzag:
+/// tokens 0..<8 and 24..<32; 4 query heads, 2 kv heads of 16):
 ///
-///     send.start %a.q.s2 {chan = "a.q", peer = 2, step = 2}
-///     %a.q.s3 = recv.start {chan = "a.q", peer = 0, step = 2} : f16[64,16,72]
-///     send.start %a.o.s1, %a.l.s1 {chan = "a.out", peer = 0, step = 2}
-///     %a.in.s2, %a.inl.s2 = recv.start {chan = "a.out", peer = 2, step = 2} : …
-///     %a.o.s2, %a.l.s2 = attn.block %a.q.s2, %k, %v {…, step = 2} : …
-///     recv.done %a.q.s3
-///     …
+///     %a = attention %qr, %kr, %vh {causal = true} : f32[16,4,16]
+///
+/// After `allgather`, the shortest of the programs (each emitter's doc
+/// comment shows its own for the same attention):
+///
+///     %a.kg = all_gather %kr {chan = "a.k", group = [0, 1], step = 0} : f32[32,2,16]
+///     %a.vg = all_gather %vh {chan = "a.v", group = [0, 1], step = 0} : f32[32,2,16]
+///     %a, %a.lse = attn.block %qr, %a.kg, %a.vg {causal = true,
+///       k_tokens = [0, 8, 24, 8, 8, 16], q_tokens = [0, 8, 24, 8], scale = 0.25, step = 0} : f32[16,4,16], f32[4,16]
+///
+/// The invariant every strategy keeps: the result is named and typed as the
+/// `attention` it replaces, and every query × key pair the mask shows is
+/// computed exactly once, on the rank that owns the query or sent home to it.
 ///
 /// Causal attention is split so no block the mask hides is computed: zigzag
 /// layouts give every rank one early and one late chunk (TokenRing, ring-zigzag,

@@ -9,6 +9,29 @@ import PlanIR
 /// One `softmax` over the rows, then values circulate and every block applies
 /// its columns (`attn.apply`); the blocks sum to the output. Causal blocks the
 /// mask hides entirely are skipped (their keys and values still travel).
+///
+/// Before, rank 0 of 2 of `models/tiny.ir` (contiguous: tokens 0..<16):
+///
+///     %a = attention %qr, %kr, %vh {causal = true} : f32[16,4,16]
+///
+/// After `rsa`: keys pass in steps 0..<P, values in steps P..<2P; rank 1's
+/// block lies in rank 0's future, so only the local one is computed:
+///
+///     send.start %kr {chan = "a.k", peer = 1, step = 0}
+///     %a.k.s1 = recv.start {chan = "a.k", peer = 1, step = 0} : f32[16,2,16]
+///     %a.sc.s0 = attn.scores %qr, %kr {causal = true, k_tokens = [0, 16], q_tokens = [0, 16], scale = 0.25, step = 0} : f32[4,16,16]
+///     recv.done %a.k.s1
+///     send.done %kr {chan = "a.k", peer = 1, step = 0}
+///     %a.p = softmax %a.sc.s0 : f32[4,16,16]
+///     send.start %vh {chan = "a.v", peer = 1, step = 2}
+///     %a.v.s1 = recv.start {chan = "a.v", peer = 1, step = 2} : f32[16,2,16]
+///     %a = attn.apply %a.p, %vh {col_start = 0, k_tokens = [0, 16], q_tokens = [0, 16], step = 2} : f32[16,4,16]
+///     recv.done %a.v.s1
+///     send.done %vh {chan = "a.v", peer = 1, step = 2}
+///
+/// Invariant: the softmax runs only once a rank holds every visible score
+/// column of its queries, and each `attn.apply` reads the probability columns
+/// (`col_start`) of the value block it is given.
 struct RSAEmitter {
   var b: PlanBuilder
   let group: RingGroup

@@ -15,6 +15,30 @@ import PlanIR
 ///   rank j < r: all local queries × its front chunk; of a later rank j > r:
 ///   the back chunk of the queries × all its keys. Every block has c²/2 pairs.
 ///   The whole K/V still travels every step.
+///
+/// Before, rank 0 of 2 of `models/tiny.ir` (zigzag: tokens 0..<8 and 24..<32):
+///
+///     %a = attention %qr, %kr, %vh {causal = true} : f32[16,4,16]
+///
+/// After `ring-zigzag`: K/V go to rank 1 while the local block runs; rank 1's
+/// keys (8..<24) are visible to the back chunk only:
+///
+///     send.start %kr, %vh {chan = "a.kv", peer = 1, step = 0}
+///     %a.k.s1, %a.v.s1 = recv.start {chan = "a.kv", peer = 1, step = 0} : f32[16,2,16], f32[16,2,16]
+///     %a.acc.s0, %a.lacc.s0 = attn.block %qr, %kr, %vh {causal = true,
+///       k_tokens = [0, 8, 24, 8], q_tokens = [0, 8, 24, 8], scale = 0.25, step = 0} : f32[16,4,16], f32[4,16]
+///     recv.done %a.k.s1, %a.v.s1
+///     send.done %kr, %vh {chan = "a.kv", peer = 1, step = 0}
+///     %a.qb = slice %qr {len = 8, start = 8} : f32[8,4,16]
+///     %a.o.s1, %a.l.s1 = attn.block %a.qb, %a.k.s1, %a.v.s1 {…, k_tokens = [8, 16], q_tokens = [24, 8], …, step = 1} : …
+///     %a, %a.lse = attn.merge %a.acc.s0, %a.lacc.s0, %a.o.s1, %a.l.s1 {offset = 8} : f32[16,4,16], f32[4,16]
+///
+/// With `ring` (contiguous, rank 0 holds tokens 0..<16) the same send and
+/// receive surround one causal `attn.block %qr, %kr, %vh`, and nothing
+/// follows: rank 1's keys all lie in rank 0's future.
+///
+/// Invariant: queries and the accumulator stay; after P steps every rank has
+/// seen every K/V block once, and every visible block merged into its output.
 struct RingEmitter {
   var b: PlanBuilder
   let group: RingGroup

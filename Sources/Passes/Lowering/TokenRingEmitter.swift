@@ -3,7 +3,36 @@ import PlanIR
 
 /// TokenRing on one ring group (every rank for plain TokenRing, the ring
 /// part of USP): K and V stay; queries travel one hop per step; partials go
-/// straight home. The pass's doc comment gives the schedule.
+/// straight home.
+///
+/// Before, rank 0 of 2 of `models/tiny.ir` (zigzag: tokens 0..<8 and 24..<32):
+///
+///     %a = attention %qr, %kr, %vh {causal = true} : f32[16,4,16]
+///
+/// After `token-ring`: rank 0 sends only its back chunk of queries (the
+/// front one sees none of rank 1's keys), attends rank 1's queries to its
+/// front chunk of keys, sends that partial home and merges the one that
+/// comes back into its back rows (`offset = 8`):
+///
+///     %a.qb.s0 = slice %qr {len = 8, start = 8} : f32[8,4,16]
+///     send.start %a.qb.s0 {chan = "a.q", peer = 1, step = 0}
+///     %a.q.s1 = recv.start {chan = "a.q", peer = 1, step = 0} : f32[16,4,16]
+///     %a.acc.s0, %a.lacc.s0 = attn.block %qr, %kr, %vh {causal = true,
+///       k_tokens = [0, 8, 24, 8], q_tokens = [0, 8, 24, 8], scale = 0.25, step = 0} : f32[16,4,16], f32[4,16]
+///     recv.done %a.q.s1
+///     send.done %a.qb.s0 {chan = "a.q", peer = 1, step = 0}
+///     %a.kf = slice %kr {len = 8, start = 0} : f32[8,2,16]
+///     %a.vf = slice %vh {len = 8, start = 0} : f32[8,2,16]
+///     %a.o.s1, %a.l.s1 = attn.block %a.q.s1, %a.kf, %a.vf {…, k_tokens = [0, 8], q_tokens = [8, 16], …, step = 1} : …
+///     send.start %a.o.s1, %a.l.s1 {chan = "a.out", peer = 1, step = 2}
+///     %a.in.s2, %a.inl.s2 = recv.start {chan = "a.out", peer = 1, step = 2} : f32[8,4,16], f32[4,8]
+///     recv.done %a.in.s2, %a.inl.s2
+///     %a, %a.lse = attn.merge %a.acc.s0, %a.lacc.s0, %a.in.s2, %a.inl.s2 {offset = 8} : f32[16,4,16], f32[4,16]
+///     send.done %a.o.s1, %a.l.s1 {chan = "a.out", peer = 1, step = 2}
+///
+/// Invariant: K and V never leave their rank; each query block visits every
+/// rank whose keys it can see, and each partial merges into its owner's
+/// output by log-sum-exp.
 struct TokenRingEmitter {
   var b: PlanBuilder
   let group: RingGroup

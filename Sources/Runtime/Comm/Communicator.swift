@@ -1,5 +1,6 @@
-/// Point-to-point messaging between ranks, as the interpreter needs it:
-/// nonblocking sends and receives of whole tensors, completed by `wait`.
+/// Messaging between ranks, as the interpreter needs it: nonblocking sends
+/// and receives of whole tensors, completed by `wait`, and the blocking
+/// collectives `all_gather` and `all_to_all` lower to.
 public protocol Communicator: AnyObject {
   var rank: Int { get }
   var size: Int { get }

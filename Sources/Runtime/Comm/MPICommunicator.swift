@@ -14,6 +14,10 @@ import CMPI
 ///
 /// Buffers are `TensorStorage`, allocated by hand, so they stay pinned from
 /// post to completion.
+///
+/// Every communicator it uses returns MPI errors as codes (`MPI_ERRORS_RETURN`)
+/// rather than aborting inside MPI; each call's code is checked, and a failure
+/// becomes a `RuntimeError` naming the call and MPI's message.
 public final class MPICommunicator: Communicator, @unchecked Sendable {
   public let rank: Int
   public let size: Int
@@ -37,19 +41,20 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
   /// Initialises MPI (thread level MULTIPLE) and starts the progress thread.
   public init() throws {
     var provided: Int32 = 0
-    MPI_Init_thread(nil, nil, Int32(MPI_THREAD_MULTIPLE), &provided)
+    try Self.check(MPI_Init_thread(nil, nil, Int32(MPI_THREAD_MULTIPLE), &provided), "MPI_Init_thread")
+    try Self.check(MPI_Comm_set_errhandler(cmpi_comm_world(), cmpi_errors_return()), "MPI_Comm_set_errhandler")
     guard provided >= Int32(MPI_THREAD_MULTIPLE) else {
       throw RuntimeError("this MPI library does not support MPI_THREAD_MULTIPLE (it offers level \(provided))")
     }
     var r: Int32 = 0
     var s: Int32 = 0
-    MPI_Comm_rank(cmpi_comm_world(), &r)
-    MPI_Comm_size(cmpi_comm_world(), &s)
+    try Self.check(MPI_Comm_rank(cmpi_comm_world(), &r), "MPI_Comm_rank")
+    try Self.check(MPI_Comm_size(cmpi_comm_world(), &s), "MPI_Comm_size")
     rank = Int(r)
     size = Int(s)
     var flag: Int32 = 0
     var value: UnsafeMutablePointer<Int32>?
-    MPI_Comm_get_attr(cmpi_comm_world(), cmpi_tag_ub_key(), &value, &flag)
+    try Self.check(MPI_Comm_get_attr(cmpi_comm_world(), cmpi_tag_ub_key(), &value, &flag), "MPI_Comm_get_attr(MPI_TAG_UB)")
     tagLimit = flag != 0 ? (value?.pointee ?? 32767) : 32767
     pthread_mutex_init(lock, nil)
     pthread_cond_init(changed, nil)
@@ -62,13 +67,13 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
   }
 
   /// Stops the progress thread and finalises MPI.
-  public func finalize() {
+  public func finalize() throws {
     pthread_mutex_lock(lock)
     stopping = true
     pthread_cond_broadcast(changed)
     pthread_mutex_unlock(lock)
     pthread_join(thread, nil)
-    MPI_Finalize()
+    try Self.check(MPI_Finalize(), "MPI_Finalize")
   }
 
   /// Ends the whole job: every rank stops, mpirun exits with `code`.
@@ -121,33 +126,36 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
   }
 
   /// Collectives for results and traces, on the main thread.
-  public func gatherBytes(_ bytes: [UInt8], root: Int = 0) -> [[UInt8]]? {
+  public func gatherBytes(_ bytes: [UInt8], root: Int = 0) throws -> [[UInt8]]? {
     var count = Int32(bytes.count)
     var counts = [Int32](repeating: 0, count: size)
-    MPI_Gather(&count, 1, cmpi_int(), &counts, 1, cmpi_int(), Int32(root), cmpi_comm_world())
+    try Self.check(MPI_Gather(&count, 1, cmpi_int(), &counts, 1, cmpi_int(), Int32(root), cmpi_comm_world()), "MPI_Gather")
     var displacements = [Int32](repeating: 0, count: size)
     for i in 1..<max(size, 1) where i < size { displacements[i] = displacements[i - 1] + counts[i - 1] }
     let total = rank == root ? Int(counts.reduce(0, +)) : 0
     var all = [UInt8](repeating: 0, count: max(total, 1))
     var mine = bytes.isEmpty ? [0] : bytes
-    MPI_Gatherv(&mine, count, cmpi_byte(), &all, &counts, &displacements, cmpi_byte(), Int32(root), cmpi_comm_world())
+    try Self.check(
+      MPI_Gatherv(&mine, count, cmpi_byte(), &all, &counts, &displacements, cmpi_byte(), Int32(root), cmpi_comm_world()),
+      "MPI_Gatherv")
     guard rank == root else { return nil }
     return (0..<size).map { i in Array(all[Int(displacements[i])..<Int(displacements[i] + counts[i])]) }
   }
 
-  public func gatherFloats(_ values: UnsafeMutableBufferPointer<Float>, root: Int = 0) -> [[Float]]? {
+  public func gatherFloats(_ values: UnsafeMutableBufferPointer<Float>, root: Int = 0) throws -> [[Float]]? {
     let raw = UnsafeRawBufferPointer(values)
-    return gatherBytes(Array(raw), root: root)?.map { bytes in
+    return try gatherBytes(Array(raw), root: root)?.map { bytes in
       bytes.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
     }
   }
 
-  public func barrier() { MPI_Barrier(cmpi_comm_world()) }
+  public func barrier() throws { try Self.check(MPI_Barrier(cmpi_comm_world()), "MPI_Barrier") }
 
-  public func maximum(_ value: Double) -> Double {
+  /// The largest of every rank's `value`.
+  public func maximum(_ value: Double) throws -> Double {
     var mine = value
     var result = 0.0
-    MPI_Allreduce(&mine, &result, 1, cmpi_double(), cmpi_op_max(), cmpi_comm_world())
+    try Self.check(MPI_Allreduce(&mine, &result, 1, cmpi_double(), cmpi_op_max(), cmpi_comm_world()), "MPI_Allreduce")
     return result
   }
 
@@ -164,13 +172,13 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     var world: MPI_Group?
     var sub: MPI_Group?
     var comm: MPI_Comm?
-    MPI_Comm_group(cmpi_comm_world(), &world)
+    try Self.check(MPI_Comm_group(cmpi_comm_world(), &world), "MPI_Comm_group")
     var ranks = group.map(Int32.init)
-    MPI_Group_incl(world, Int32(group.count), &ranks, &sub)
+    try Self.check(MPI_Group_incl(world, Int32(group.count), &ranks, &sub), "MPI_Group_incl over ranks \(group)")
     let tag = Int32(truncatingIfNeeded: group.reduce(17) { $0 &* 31 &+ $1 }) & 0x7fff
-    guard MPI_Comm_create_group(cmpi_comm_world(), sub, tag, &comm) == MPI_SUCCESS, let comm else {
-      throw RuntimeError("could not create a communicator for ranks \(group)")
-    }
+    try Self.check(MPI_Comm_create_group(cmpi_comm_world(), sub, tag, &comm), "MPI_Comm_create_group over ranks \(group)")
+    guard let comm else { throw RuntimeError("MPI_Comm_create_group gave no communicator for ranks \(group)") }
+    try Self.check(MPI_Comm_set_errhandler(comm, cmpi_errors_return()), "MPI_Comm_set_errhandler")
     groupCommunicators[group] = comm
     return comm
   }
@@ -179,12 +187,13 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     let comm = try communicator(group)
     var count = Int32(tensor.count)
     var counts = [Int32](repeating: 0, count: group.count)
-    MPI_Allgather(&count, 1, cmpi_int(), &counts, 1, cmpi_int(), comm)
+    try Self.check(MPI_Allgather(&count, 1, cmpi_int(), &counts, 1, cmpi_int(), comm), "MPI_Allgather over ranks \(group)")
     var displacements = [Int32](repeating: 0, count: group.count)
     for i in 1..<max(group.count, 1) where i < group.count { displacements[i] = displacements[i - 1] + counts[i - 1] }
     var all = [Float](repeating: 0, count: Int(counts.reduce(0, +)))
-    let code = MPI_Allgatherv(tensor.pointer, count, cmpi_float(), &all, &counts, &displacements, cmpi_float(), comm)
-    guard code == MPI_SUCCESS else { throw RuntimeError("MPI_Allgatherv over ranks \(group) failed with code \(code)") }
+    try Self.check(
+      MPI_Allgatherv(tensor.pointer, count, cmpi_float(), &all, &counts, &displacements, cmpi_float(), comm),
+      "MPI_Allgatherv over ranks \(group)")
     return (0..<group.count).map { Array(all[Int(displacements[$0])..<Int(displacements[$0] + counts[$0])]) }
   }
 
@@ -192,16 +201,18 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     let comm = try communicator(group)
     var sendCounts = parts.map { Int32($0.count) }
     var receiveCounts = [Int32](repeating: 0, count: group.count)
-    MPI_Alltoall(&sendCounts, 1, cmpi_int(), &receiveCounts, 1, cmpi_int(), comm)
+    try Self.check(
+      MPI_Alltoall(&sendCounts, 1, cmpi_int(), &receiveCounts, 1, cmpi_int(), comm), "MPI_Alltoall over ranks \(group)")
     func offsets(_ counts: [Int32]) -> [Int32] { counts.indices.map { i in counts.prefix(i).reduce(0, +) } }
     var sendOffsets = offsets(sendCounts)
     var receiveOffsets = offsets(receiveCounts)
     var sendBuffer = parts.flatMap { $0 }
     var receiveBuffer = [Float](repeating: 0, count: Int(receiveCounts.reduce(0, +)))
-    let code = MPI_Alltoallv(
-      &sendBuffer, &sendCounts, &sendOffsets, cmpi_float(), &receiveBuffer, &receiveCounts, &receiveOffsets,
-      cmpi_float(), comm)
-    guard code == MPI_SUCCESS else { throw RuntimeError("MPI_Alltoallv over ranks \(group) failed with code \(code)") }
+    try Self.check(
+      MPI_Alltoallv(
+        &sendBuffer, &sendCounts, &sendOffsets, cmpi_float(), &receiveBuffer, &receiveCounts, &receiveOffsets,
+        cmpi_float(), comm),
+      "MPI_Alltoallv over ranks \(group)")
     return (0..<group.count).map {
       Array(receiveBuffer[Int(receiveOffsets[$0])..<Int(receiveOffsets[$0] + receiveCounts[$0])])
     }
@@ -232,7 +243,8 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
           code = MPI_Irecv(p.tensor.pointer, Int32(p.tensor.count), cmpi_float(), Int32(p.request.peer), p.request.tag, cmpi_comm_world(), &handle)
         }
         if code != MPI_SUCCESS {
-          finish(p.request, failure: "MPI_I\(p.request.direction == .send ? "send" : "recv") to/from rank \(p.request.peer) failed with code \(code)")
+          let call = p.request.direction == .send ? "MPI_Isend to" : "MPI_Irecv from"
+          finish(p.request, failure: Self.failure(code, "\(call) rank \(p.request.peer) (tag \(p.request.tag))"))
           continue
         }
         active.append((p.request, p.tensor))
@@ -244,7 +256,7 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
       var statuses = [MPI_Status](repeating: MPI_Status(), count: handles.count)
       let code = MPI_Testsome(Int32(handles.count), &handles, &done, &indices, &statuses)
       if code != MPI_SUCCESS {
-        for a in active { finish(a.request, failure: "MPI_Testsome failed with code \(code)") }
+        for a in active { finish(a.request, failure: Self.failure(code, "MPI_Testsome")) }
         active.removeAll()
         handles.removeAll()
         continue
@@ -256,7 +268,11 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
           let request = active[i].request
           if request.direction == .receive {
             var received: Int32 = 0
-            MPI_Get_count(&statuses[j], cmpi_float(), &received)
+            let counted = MPI_Get_count(&statuses[j], cmpi_float(), &received)
+            if counted != MPI_SUCCESS {
+              finish(request, failure: Self.failure(counted, "MPI_Get_count from rank \(request.peer) (tag \(request.tag))"))
+              continue
+            }
             if Int(received) != active[i].tensor.count {
               finish(request, failure: "received \(received) floats from rank \(request.peer) (tag \(request.tag)), expected \(active[i].tensor.count)")
               continue
@@ -288,6 +304,22 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         }
       }
     }
+  }
+
+  // MARK: - Errors
+
+  /// Throws unless `code` is `MPI_SUCCESS`.
+  private static func check(_ code: Int32, _ call: @autoclosure () -> String) throws {
+    if code != MPI_SUCCESS { throw RuntimeError(failure(code, call())) }
+  }
+
+  /// "`call` failed: MPI's message for `code`".
+  private static func failure(_ code: Int32, _ call: String) -> String {
+    var text = [CChar](repeating: 0, count: Int(cmpi_max_error_string()))
+    var length: Int32 = 0
+    guard MPI_Error_string(code, &text, &length) == MPI_SUCCESS else { return "\(call) failed with MPI error code \(code)" }
+    let message = String(decoding: text.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    return "\(call) failed: \(message) (MPI error code \(code))"
   }
 
   private func finish(_ request: CommRequest, failure: String?) {

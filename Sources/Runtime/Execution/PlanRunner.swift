@@ -93,13 +93,13 @@ public struct PlanRunner {
     // but never more than this rank's share of half the machine's memory.
     let peak = Liveness.rankPeak(plan, rank: rank, elementBytes: Int64(MemoryLayout<Float>.stride))
     Allocation.reserve(bytes: min(Int(peak + peak / 2), Allocation.physicalMemory / 2 / communicator.size))
-    communicator.barrier()
+    try communicator.barrier()
     let origin = Clock.now
     // Always traced: the per-rank compute, communication and exposed times come from it.
     interpreter.trace = Trace(rank: rank, origin: origin)
     let outputs = try interpreter.run(entry, inputs)
     let elapsed = Clock.now - origin
-    let seconds = communicator.maximum(elapsed)
+    let seconds = try communicator.maximum(elapsed)
 
     let times = try gatherTimes(interpreter.trace)
     if let path = options.tracePath { try writeTrace(interpreter.trace, to: path) }
@@ -107,8 +107,8 @@ public struct PlanRunner {
 
     // Gather what the checks and dumps need, in global token order on rank 0.
     let sequence = Int(plan.sequenceDim?.value ?? 0)
-    func gather(_ t: Tensor) -> Tensor? {
-      guard let parts = communicator.gatherFloats(t.buffer) else { return nil }
+    func gather(_ t: Tensor) throws -> Tensor? {
+      guard let parts = try communicator.gatherFloats(t.buffer) else { return nil }
       let row = t.rowSize
       let whole = Tensor(shape: [sequence] + t.shape.dropFirst())
       for (r, values) in parts.enumerated() {
@@ -121,10 +121,10 @@ public struct PlanRunner {
     var gathered: [Int: [String: Tensor]] = [:]
     for layer in interpreter.recorded.keys.sorted() {
       for name in interpreter.recorded[layer]!.keys.sorted() {
-        if let whole = gather(interpreter.recorded[layer]![name]!) { gathered[layer, default: [:]][name] = whole }
+        if let whole = try gather(interpreter.recorded[layer]![name]!) { gathered[layer, default: [:]][name] = whole }
       }
     }
-    let finalOutput = outputs.first.flatMap(gather)
+    let finalOutput = try outputs.first.flatMap(gather)
     guard rank == 0 else { return nil }
 
     if let dir = options.dumpDirectory {
@@ -172,7 +172,7 @@ public struct PlanRunner {
   private func gatherTimes(_ trace: Trace?) throws -> [RankTimes] {
     let mine = [trace?.computeSeconds ?? 0, trace?.communicationSeconds ?? 0, trace?.exposedSeconds ?? 0]
     let bytes = mine.flatMap { v in (0..<8).map { UInt8(truncatingIfNeeded: v.bitPattern >> (8 * $0)) } }
-    guard let all = communicator.gatherBytes(bytes) else { return [] }
+    guard let all = try communicator.gatherBytes(bytes) else { return [] }
     return all.map { b in
       let v = (0..<3).map { i in Double(bitPattern: (0..<8).reduce(UInt64(0)) { $0 | UInt64(b[i * 8 + $1]) << (8 * $1) }) }
       return RankTimes(compute: v[0], communication: v[1], exposed: v[2])
@@ -180,10 +180,10 @@ public struct PlanRunner {
   }
 
   private func writeTrace(_ trace: Trace?, to path: String) throws {
-    let mine = (trace?.chromeEvents() ?? []).joined(separator: ",\n")
-    guard let parts = communicator.gatherBytes(Array(mine.utf8)) else { return }
-    let events = parts.map { String(decoding: $0, as: UTF8.self) }.filter { !$0.isEmpty }
-    // The same wrapper as chromeTraceJSON, around events that arrive as text.
-    try FileIO.write("{\"displayTimeUnit\": \"ms\", \"traceEvents\": [\n" + events.joined(separator: ",\n") + "\n]}\n", to: path)
+    // One event per line: serialized JSON never holds a raw newline.
+    let mine = (trace?.chromeEvents() ?? []).map { $0.serialized() }.joined(separator: "\n")
+    guard let parts = try communicator.gatherBytes(Array(mine.utf8)) else { return }
+    let events = parts.flatMap { String(decoding: $0, as: UTF8.self).split(separator: "\n").map { JSONValue.raw(String($0)) } }
+    try FileIO.write(chromeTraceJSON(events), to: path)
   }
 }

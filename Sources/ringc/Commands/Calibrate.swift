@@ -39,44 +39,50 @@ struct Calibrate: ParsableCommand {
       if comm.rank == 0 {
         Stderr.write("ringc calibrate: measures MPI between two ranks; run it with mpirun -np 2 (started \(comm.size))\n")
       }
-      comm.finalize()
+      try? comm.finalize()
       throw SysExit.usage
     }
     // Measure under the heap settings `ringc run` uses.
     Allocation.keepFreedMemory()
-    var link: (bandwidth: Double, latency: Double) = (0, 0)
-    do { link = try Self.pingPong(comm) } catch {
+    let link: (bandwidth: Double, latency: Double)
+    let xml: String
+    do {
+      link = try Self.pingPong(comm)
+      try comm.barrier()
+      // Both on one core: what time-sharing it costs.
+      let sharing = try Self.sharingEfficiency(comm, quick: quick)
+      try comm.barrier()
+      // Both ranks measure at once; rank 0's figures go into the profile.
+      xml = Self.profile(name: name ?? Self.stem(output), link: link, sharing: sharing, quick: quick)
+      try comm.barrier()
+    } catch {
       Stderr.write("ringc calibrate: rank \(comm.rank): \(error)\n")
       comm.abort(code: 70)
     }
-    comm.barrier()
-    // Both on one core: what time-sharing it costs.
-    let sharing = Self.sharingEfficiency(comm, quick: quick)
-    comm.barrier()
-    // Both ranks measure at once; rank 0's figures go into the profile.
-    let xml = Self.profile(name: name ?? Self.stem(output), link: link, sharing: sharing, quick: quick)
-    comm.barrier()
     if comm.rank == 0 {
       do { try FileIO.write(xml, to: output) } catch {
         Stderr.write("error: \(error)\n")
-        comm.finalize()
+        try? comm.finalize()
         throw SysExit.cannotCreate
       }
       Stdout.write("wrote \(output): MPI \(String((link.bandwidth / 1e7).rounded() / 100)) GB/s, \(String((link.latency * 1e8).rounded() / 100)) µs\n")
     }
-    comm.finalize()
+    do { try comm.finalize() } catch {
+      Stderr.write("ringc calibrate: rank \(comm.rank): \(error)\n")
+      throw SysExit.software
+    }
   }
 
   /// Both ranks run the attention kernel pinned to the same core; their
   /// combined rate over one rank's rate alone (measured just before, each on
   /// its own core) is what time-sharing a core keeps.
-  static func sharingEfficiency(_ comm: MPICommunicator, quick: Bool) -> Double {
+  static func sharingEfficiency(_ comm: MPICommunicator, quick: Bool) throws -> Double {
     let (block, heads) = quick ? (128, 2) : (1024, 32)
     let alone = KernelBenchmark.attention(block: block, heads: heads, headDim: 128, threads: 1).gflops
     let pinned = ringc_pin_to_cpu(0) == 0
-    comm.barrier()
+    try comm.barrier()
     let shared = KernelBenchmark.attention(block: block, heads: heads, headDim: 128, threads: 1).gflops
-    comm.barrier()
+    try comm.barrier()
     _ = ringc_unpin()
     // Where pinning is refused, time-sharing could not be measured: assume none lost.
     guard pinned else { return 1 }

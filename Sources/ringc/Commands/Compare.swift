@@ -4,6 +4,7 @@ import Passes
 import PlanIR
 import HostIO
 import Simulation
+import Timeline
 
 struct Compare: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -56,16 +57,23 @@ struct Compare: ParsableCommand {
   }
 
   static func json(_ c: StrategyComparison, _ p: DeviceProfile) -> String {
-    let rows = c.rows.map { r in
+    let rows = c.rows.map { r -> JSONValue in
       if let refusal = r.refusal {
-        return "{\"strategy\": \(jsonString(r.strategy.description)), \"refusal\": \(jsonString(refusal))}"
+        return ["strategy": JSONValue(r.strategy.description), "refusal": JSONValue(refusal)]
       }
-      return "{\"strategy\": \(jsonString(r.strategy.description)), \"layer_ms\": \(r.layerSeconds * 1e3), \"total_ms\": \(r.totalSeconds * 1e3), "
-        + "\"bytes_per_rank\": \(r.bytesPerRank), \"peak_bytes\": \(r.peakBytes), \"exposed_ms\": \(r.exposedSeconds * 1e3), "
-        + "\"communication_bound_steps\": \(r.communicationBoundSteps), \"steps\": \(r.steps), \"fits\": \(r.fits)}"
+      return [
+        "strategy": JSONValue(r.strategy.description), "layer_ms": JSONValue(r.layerSeconds * 1e3),
+        "total_ms": JSONValue(r.totalSeconds * 1e3), "bytes_per_rank": JSONValue(r.bytesPerRank),
+        "peak_bytes": JSONValue(r.peakBytes), "exposed_ms": JSONValue(r.exposedSeconds * 1e3),
+        "communication_bound_steps": JSONValue(r.communicationBoundSteps), "steps": JSONValue(r.steps),
+        "fits": JSONValue(r.fits),
+      ]
     }
-    return "{\"profile\": \(jsonString(p.name)), \"winner\": \(c.winner.map { jsonString($0.strategy.description) } ?? "null"), "
-      + "\"reason\": \(jsonString(c.reason)), \"strategies\": [\(rows.joined(separator: ", "))]}\n"
+    let report: JSONValue = [
+      "profile": JSONValue(p.name), "winner": c.winner.map { JSONValue($0.strategy.description) } ?? .null,
+      "reason": JSONValue(c.reason), "strategies": .array(rows),
+    ]
+    return report.serialized() + "\n"
   }
 
 }

@@ -3,6 +3,7 @@ import GraphIR
 import HostIO
 import Passes
 import PlanIR
+import Timeline
 
 struct Dump: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -93,23 +94,25 @@ struct Dump: ParsableCommand {
 
   static func json(_ families: [(name: String, graphs: [Graph])], _ ranks: [Int]) -> String {
     let printer = Printer()
-    let rankItems = ranks.map { r in
-      let graphs = families.map { family in
+    let rankItems = ranks.map { r -> JSONValue in
+      let graphs = families.map { family -> JSONValue in
         let g = family.graphs[r]
-        let ops = g.ops.map { op in
-          let attrs = op.attributes.keys.sorted().map { "\(jsonString($0)): \(jsonString(op.attributes[$0]!.description))" }
-          return "{\"op\": \(jsonString(op.opcode.rawValue)), "
-            + "\"results\": [\(op.results.map { jsonString("%" + $0) }.joined(separator: ", "))], "
-            + "\"operands\": [\(op.operands.map { jsonString($0.description) }.joined(separator: ", "))], "
-            + "\"attributes\": {\(attrs.joined(separator: ", "))}, "
-            + "\"types\": [\(op.resultTypes.map { jsonString($0.description) }.joined(separator: ", "))], "
-            + "\"text\": \(jsonString(printer.print(op)))}"
+        let ops = g.ops.map { op -> JSONValue in
+          [
+            "op": JSONValue(op.opcode.rawValue),
+            "results": .array(op.results.map { JSONValue("%" + $0) }),
+            "operands": .array(op.operands.map { JSONValue($0.description) }),
+            "attributes": .object(op.attributes.keys.sorted().map { ($0, JSONValue(op.attributes[$0]!.description)) }),
+            "types": .array(op.resultTypes.map { JSONValue($0.description) }),
+            "text": JSONValue(printer.print(op)),
+          ]
         }
-        return "{\"graph\": \(jsonString("@" + g.name)), \"ops\": [\(ops.joined(separator: ", "))]}"
+        return ["graph": JSONValue("@" + g.name), "ops": .array(ops)]
       }
-      return "{\"rank\": \(r), \"graphs\": [\(graphs.joined(separator: ", "))]}"
+      return ["rank": JSONValue(r), "graphs": .array(graphs)]
     }
-    return "{\"ranks\": [\(rankItems.joined(separator: ", "))]}\n"
+    let report: JSONValue = ["ranks": .array(rankItems)]
+    return report.serialized() + "\n"
   }
 }
 

@@ -4,6 +4,7 @@ import Passes
 import PlanIR
 import HostIO
 import Runtime
+import Timeline
 
 struct Run: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -59,7 +60,8 @@ struct Run: ParsableCommand {
     // Only rank 0 reports problems with the inputs, so they print once.
     func fail(_ message: String, _ code: ExitCode) -> ExitCode {
       if rank == 0 { Stderr.write(message) }
-      communicator.finalize()
+      // Already failing: that failure is the one to report.
+      try? communicator.finalize()
       return code
     }
     var module: Module
@@ -76,7 +78,7 @@ struct Run: ParsableCommand {
     guard module.ranks == communicator.size else {
       // Every rank says it: the job was started wrong.
       Stderr.write("ringc run: rank \(rank): \(plan) is a plan for \(module.ranks ?? 0) ranks but mpirun started \(communicator.size); run it with mpirun -np \(module.ranks ?? 0)\n")
-      communicator.finalize()
+      try? communicator.finalize()
       throw SysExit.usage
     }
     var options = PlanRunner.Options()
@@ -94,7 +96,10 @@ struct Run: ParsableCommand {
       Stderr.write("ringc run: \(error)\n")
       communicator.abort(code: 70)
     }
-    communicator.finalize()
+    do { try communicator.finalize() } catch {
+      Stderr.write("ringc run: rank \(rank): \(error)\n")
+      throw SysExit.software
+    }
     guard let report else { return }
     Stdout.write(json ? RunReport.json(report) : RunReport.text(report, plan: plan))
     if check && !report.passed { throw ExitCode(1) }
@@ -141,23 +146,28 @@ enum RunReport {
   }
 
   static func json(_ r: PlanRunner.Report) -> String {
-    var items = ["\"ranks\": \(r.ranks)", "\"seconds\": \(r.seconds)"]
+    var items: [(key: String, value: JSONValue)] = [("ranks", JSONValue(r.ranks)), ("seconds", JSONValue(r.seconds))]
     if let o = r.output {
-      items.append("\"max_abs_error\": \(number(o.maxAbsoluteError))")
-      items.append("\"max_rel_error\": \(number(o.maxRelativeError))")
-      items.append("\"passed\": \(r.passed)")
+      items.append(("max_abs_error", JSONValue(o.maxAbsoluteError)))
+      items.append(("max_rel_error", JSONValue(o.maxRelativeError)))
+      items.append(("passed", JSONValue(r.passed)))
     }
-    let layers = r.layers.map { l, c in
-      "{\"layer\": \(l), \"name\": \(jsonString(c.name)), \"max_abs_error\": \(number(c.maxAbsoluteError)), \"max_rel_error\": \(number(c.maxRelativeError))}"
+    let layers = r.layers.map { l, c -> JSONValue in
+      [
+        "layer": JSONValue(l), "name": JSONValue(c.name), "max_abs_error": JSONValue(c.maxAbsoluteError),
+        "max_rel_error": JSONValue(c.maxRelativeError),
+      ]
     }
-    items.append("\"layers\": [\(layers.joined(separator: ", "))]")
-    let ranks = r.times.enumerated().map { i, t in
-      "{\"rank\": \(i), \"compute_seconds\": \(t.compute), \"communication_seconds\": \(t.communication), \"exposed_seconds\": \(t.exposed)}"
+    items.append(("layers", .array(layers)))
+    let ranks = r.times.enumerated().map { i, t -> JSONValue in
+      [
+        "rank": JSONValue(i), "compute_seconds": JSONValue(t.compute), "communication_seconds": JSONValue(t.communication),
+        "exposed_seconds": JSONValue(t.exposed),
+      ]
     }
-    items.append("\"per_rank\": [\(ranks.joined(separator: ", "))]")
-    return "{" + items.joined(separator: ", ") + "}\n"
+    items.append(("per_rank", .array(ranks)))
+    return JSONValue.object(items).serialized() + "\n"
   }
 
-  static func number(_ v: Double) -> String { v.isFinite ? "\(v)" : "null" }
   static func seconds(_ v: Double) -> String { String((v * 1e4).rounded() / 1e4) }
 }

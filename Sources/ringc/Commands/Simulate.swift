@@ -70,17 +70,27 @@ enum SimulationText {
   }
 
   static func json(_ r: SimulationReport) -> String {
-    var layers: [(Int, String)] = []
+    var layers: [(Int, JSONValue)] = []
     for p in r.programs {
-      let steps = p.steps.map {
-        "{\"step\": \($0.step), \"ms\": \($0.seconds * 1e3), \"compute_ms\": \($0.compute * 1e3), \"comm_ms\": \($0.communication * 1e3), \"critical\": \"\($0.critical)\"}"
+      let steps = p.steps.map { s -> JSONValue in
+        [
+          "step": JSONValue(s.step), "ms": JSONValue(s.seconds * 1e3), "compute_ms": JSONValue(s.compute * 1e3),
+          "comm_ms": JSONValue(s.communication * 1e3), "critical": JSONValue(s.critical),
+        ]
       }
       for l in p.layers {
-        layers.append((l, "{\"layer\": \(l), \"program\": \(jsonString(p.family)), \"ms\": \(p.seconds * 1e3), \"exposed_ms\": \((p.exposed.max() ?? 0) * 1e3), \"steps\": [\(steps.joined(separator: ", "))]}"))
+        layers.append(
+          (l, [
+            "layer": JSONValue(l), "program": JSONValue(p.family), "ms": JSONValue(p.seconds * 1e3),
+            "exposed_ms": JSONValue((p.exposed.max() ?? 0) * 1e3), "steps": .array(steps),
+          ]))
       }
     }
-    return "{\"profile\": \(jsonString(r.profile)), \"ranks\": \(r.ranks), \"total_ms\": \(r.totalSeconds * 1e3), "
-      + "\"layers\": [\(layers.sorted { $0.0 < $1.0 }.map(\.1).joined(separator: ", "))]}\n"
+    let report: JSONValue = [
+      "profile": JSONValue(r.profile), "ranks": JSONValue(r.ranks), "total_ms": JSONValue(r.totalSeconds * 1e3),
+      "layers": .array(layers.sorted { $0.0 < $1.0 }.map(\.1)),
+    ]
+    return report.serialized() + "\n"
   }
 
 }

@@ -3,6 +3,7 @@ import GraphIR
 import HostIO
 import Passes
 import PlanIR
+import Timeline
 
 struct Stats: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -57,30 +58,37 @@ enum StatsReport {
   }
 
   static func json(_ s: PlanStats) -> String {
-    var layers: [(Int, String)] = []
+    var layers: [(Int, JSONValue)] = []
     for p in s.programs {
       for layer in p.layers {
-        let steps = p.stepFlops.keys.sorted().map { step in
+        let steps = p.stepFlops.keys.sorted().map { step -> JSONValue in
           let sent = (0..<s.sp).map { r in p.messages.filter { $0.step == step && $0.src == r }.reduce(0) { $0 + $1.bytes } }
-          return "{\"step\": \(step), \"flops\": [\(p.stepFlops[step]!.map(String.init).joined(separator: ", "))], "
-            + "\"bytes_sent\": [\(sent.map(String.init).joined(separator: ", "))]}"
+          return [
+            "step": JSONValue(step), "flops": .array(p.stepFlops[step]!.map { JSONValue($0) }),
+            "bytes_sent": .array(sent.map { JSONValue($0) }),
+          ]
         }
-        let ranks = (0..<s.sp).map { r in
-          "{\"rank\": \(r), \"attention_flops\": \(p.stepFlops.values.reduce(0) { $0 + $1[r] }), "
-            + "\"matmul_flops\": \(p.matmulFlops[r]), \"bytes_sent\": \(s.bytesSent(p, rank: r)), "
-            + "\"bytes_received\": \(s.bytesReceived(p, rank: r)), \"peak_bytes\": \(p.peakBytes[r])}"
+        let ranks = (0..<s.sp).map { r -> JSONValue in
+          [
+            "rank": JSONValue(r), "attention_flops": JSONValue(p.stepFlops.values.reduce(0) { $0 + $1[r] }),
+            "matmul_flops": JSONValue(p.matmulFlops[r]), "bytes_sent": JSONValue(s.bytesSent(p, rank: r)),
+            "bytes_received": JSONValue(s.bytesReceived(p, rank: r)), "peak_bytes": JSONValue(p.peakBytes[r]),
+          ]
         }
-        layers.append(
-          (layer, "{\"layer\": \(layer), \"program\": \(jsonString(p.family)), \"steps\": [\(steps.joined(separator: ", "))], "
-            + "\"ranks\": [\(ranks.joined(separator: ", "))]}"))
+        layers.append((layer, ["layer": JSONValue(layer), "program": JSONValue(p.family), "steps": .array(steps), "ranks": .array(ranks)]))
       }
     }
-    let messages = s.allMessages.map { m in
-      "{\"layer\": \(m.layer), \"step\": \(m.step), \"src\": \(m.src), \"dst\": \(m.dst), \"kind\": \(jsonString(m.kind)), \"bytes\": \(m.bytes)}"
+    let messages = s.allMessages.map { m -> JSONValue in
+      [
+        "layer": JSONValue(m.layer), "step": JSONValue(m.step), "src": JSONValue(m.src), "dst": JSONValue(m.dst),
+        "kind": JSONValue(m.kind), "bytes": JSONValue(m.bytes),
+      ]
     }
-    return "{\"sp\": \(s.sp), \"strategy\": \(jsonString(s.strategy)), \"layout\": \(jsonString(s.layout)), \"sequence\": \(s.sequence), "
-      + "\"layers\": [\(layers.sorted { $0.0 < $1.0 }.map(\.1).joined(separator: ", "))], "
-      + "\"messages\": [\(messages.joined(separator: ", "))]}\n"
+    let report: JSONValue = [
+      "sp": JSONValue(s.sp), "strategy": JSONValue(s.strategy), "layout": JSONValue(s.layout), "sequence": JSONValue(s.sequence),
+      "layers": .array(layers.sorted { $0.0 < $1.0 }.map(\.1)), "messages": .array(messages),
+    ]
+    return report.serialized() + "\n"
   }
 
   /// 1.2e12 -> "1.2 TFLOP".
