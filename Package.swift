@@ -40,7 +40,8 @@ let package = Package(
     // MARK: - Tests
     .target(name: "RingcTestSupport", path: "Sources/RingcTestSupport"),
     .testTarget(name: "GraphIRTests", dependencies: ["GraphIR", "RingcTestSupport"]),
-    .testTarget(name: "PassesTests", dependencies: ["Passes", "GraphIR", "RingcTestSupport"], exclude: ["Inputs"]),
+    .testTarget(name: "PassesTests", dependencies: ["Passes", "GraphIR", "RingcTestSupport"]),
+    .testTarget(name: "IRTextTests", dependencies: ["GraphIR", "Passes", "RingcTestSupport"], exclude: ["Inputs"]),
     .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "GraphIR", "Passes"]),
     .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Passes", "GraphIR", "RingcTestSupport"]),
     .testTarget(name: "ringcTests", dependencies: ["ringc", "RingcTestSupport"]),
