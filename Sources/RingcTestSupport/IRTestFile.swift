@@ -32,11 +32,6 @@ public struct IRTestFile: Sendable {
     if cases[0].runs.isEmpty { throw IRTestFileError(line: 1, message: "the file has no RUN line") }
     self.cases = cases
   }
-
-  /// Reads and splits the file at `path`.
-  public init(contentsOf path: String) throws {
-    try self.init(path: path, text: try readText(path))
-  }
 }
 
 /// A malformed directive: where and what.

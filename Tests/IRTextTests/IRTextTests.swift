@@ -6,7 +6,7 @@ let inputs = "Tests/IRTextTests/Inputs"
 
 @Suite struct IRTextTests {
   @Test func theInputsAreFound() {
-    #expect(fileNames(in: repositoryRoot + "/" + inputs, endingWith: ".ir").count >= 11)
+    #expect(fileNames(in: repositoryRoot + "/" + inputs, endingWith: ".ir").count >= 13)
   }
 
   @Test(arguments: fileNames(in: repositoryRoot + "/" + inputs, endingWith: ".ir"))
