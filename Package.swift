@@ -46,7 +46,8 @@ let package = Package(
     // MARK: - Tests
     .target(name: "RingcTestSupport", path: "Sources/RingcTestSupport"),
     .testTarget(name: "GraphIRTests", dependencies: ["GraphIR", "RingcTestSupport"]),
-    .testTarget(name: "PassesTests", dependencies: ["Passes", "PlanIR", "GraphIR", "RingcTestSupport"], exclude: ["Inputs"]),
+    .testTarget(name: "PassesTests", dependencies: ["Passes", "PlanIR", "GraphIR", "RingcTestSupport"]),
+    .testTarget(name: "IRTextTests", dependencies: ["GraphIR", "PlanIR", "Passes", "RingcTestSupport"], exclude: ["Inputs"]),
     .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "GraphIR", "PlanIR", "Passes"]),
     .testTarget(name: "TimelineTests", dependencies: ["Timeline"]),
     .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Passes", "PlanIR", "GraphIR", "RingcTestSupport"]),

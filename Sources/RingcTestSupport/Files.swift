@@ -27,3 +27,15 @@ public func readText(_ path: String) throws -> String {
   }
   return String(decoding: bytes, as: UTF8.self)
 }
+
+/// The names of the files in `directory` that end in `suffix`, sorted.
+public func fileNames(in directory: String, endingWith suffix: String) -> [String] {
+  guard let dir = opendir(directory) else { return [] }
+  defer { closedir(dir) }
+  var names: [String] = []
+  while let entry = readdir(dir) {
+    let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+    if name.hasSuffix(suffix) { names.append(name) }
+  }
+  return names.sorted()
+}

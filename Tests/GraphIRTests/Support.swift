@@ -19,7 +19,7 @@ func errors(in text: String, file: String = "t.ir") -> [Diagnostic] {
 }
 
 
-/// A small valid model the malformed-input cases edit.
+/// A small valid model the renderer test edits.
 let templateModel = """
   module @m {
     dim S = 8 {sequence = true}
