@@ -29,6 +29,8 @@ public struct PassPipeline: Sendable {
         }
       }
       return pass
+    case OverlapSchedulePass.passName:
+      return try OverlapSchedulePass.factory(options)
     case "usp":
       guard let u = options["ulysses"].flatMap(Int.init), let r = options["ring"].flatMap(Int.init),
         let inner = Strategy.Inner(rawValue: options["inner"] ?? "ring"), Set(options.keys).isSubset(of: ["ulysses", "ring", "inner"])
@@ -38,7 +40,7 @@ public struct PassPipeline: Sendable {
       let lowerings: [Strategy] = [.tokenring, .ring, .ringZigzag, .striped(width: nil), .rsa, .ulysses, .allgather]
       guard let strategy = lowerings.first(where: { $0.passName == name }) else {
         throw CompileError(
-          "unknown pass '\(name)'; known passes: \(([ShardSequencePass.passName, "usp"] + lowerings.map(\.passName)).joined(separator: ", "))")
+          "unknown pass '\(name)'; known passes: \(([ShardSequencePass.passName, "usp"] + lowerings.map(\.passName) + [OverlapSchedulePass.passName]).joined(separator: ", "))")
       }
       try noOptions()
       return LowerAttentionPass(strategy)
@@ -47,12 +49,8 @@ public struct PassPipeline: Sendable {
 
   public init(_ passes: [any Pass]) { self.passes = passes }
 
-  /// Passes defined outside this module (the overlap scheduler needs the
-  /// simulator), by name.
-  public typealias Factory = @Sendable ([String: String]) throws(CompileError) -> any Pass
-
   /// Parses `name{key=value,…},name,…`.
-  public init(parsing text: String, extra: [String: Factory] = [:]) throws(CompileError) {
+  public init(parsing text: String) throws(CompileError) {
     var passes: [any Pass] = []
     var rest = Substring(text)
     while !rest.isEmpty {
@@ -72,11 +70,7 @@ public struct PassPipeline: Sendable {
         }
         rest = rest[rest.index(after: close)...]
       }
-      if let factory = extra[name] {
-        passes.append(try factory(options))
-      } else {
-        passes.append(try Self.make(name, options))
-      }
+      passes.append(try Self.make(name, options))
       if rest.first == "," {
         rest = rest.dropFirst()
         if rest.isEmpty { throw CompileError("pipeline '\(text)' ends with ','") }

@@ -1,5 +1,6 @@
 import GraphIR
 import Passes
+import PlanIR
 import Testing
 
 /// TokenRing's fine-grained partitioning as a plan rewrite: split plans stay

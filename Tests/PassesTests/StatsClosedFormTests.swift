@@ -1,5 +1,6 @@
 import GraphIR
 import Passes
+import PlanIR
 import Testing
 
 /// `PlanStats` against the closed forms of the TokenRing paper's schedule

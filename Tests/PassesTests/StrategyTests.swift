@@ -1,5 +1,6 @@
 import GraphIR
 import Passes
+import PlanIR
 import Testing
 
 /// Every strategy: plans verify (pairing, deadlock freedom, coverage) for

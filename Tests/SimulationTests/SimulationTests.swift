@@ -1,5 +1,6 @@
 import GraphIR
 import Passes
+import PlanIR
 import RingcTestSupport
 import Simulation
 import Testing

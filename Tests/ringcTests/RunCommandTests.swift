@@ -28,6 +28,20 @@ struct RunCommandTests {
     #expect((json["layers"] as? [Any])?.count == 2, "both attention layers are compared")
   }
 
+  /// Head width and kv-head count given as named dims (`dim D = 16`,
+  /// `f32[S,KV,D]`): every strategy compiles and matches at P = 2.
+  @Test(arguments: ["tokenring", "ring", "ring-zigzag", "striped", "rsa", "ulysses", "usp:1x2", "usp:2x1:tokenring", "allgather"])
+  func namedDimsCompileAndRunForEveryStrategy(strategy: String) throws {
+    let dir = try temporaryDirectory()
+    let plan = "\(dir)/named.plan"
+    let compiled = try ringc(["compile", "models/tiny-named-dims.ir", "--sp", "2", "--strategy", strategy, "-o", plan])
+    #expect(compiled.status == 0, "\(compiled.stderr)")
+    let r = try mpirun(2, ["run", plan, "--check", "--json"])
+    #expect(r.status == 0, "\(r.stderr)")
+    let json = try #require(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], "\(r.stdout)")
+    #expect(json["passed"] as? Bool == true)
+  }
+
   /// Every strategy, causal GQA (tiny) and non-causal MHA (tiny-dit), P = 2…4
   /// where the strategy allows it, on an uneven length.
   @Test(arguments: ["ring", "ring-zigzag", "striped:2", "rsa", "ulysses", "allgather", "usp:2x2", "usp:2x2:tokenring"], ["tiny.ir", "tiny-dit.ir"])

@@ -49,8 +49,8 @@ public struct OverlapSchedulePass: Pass {
     self.memoryBudget = memoryBudget ?? profile.memoryCapacity
   }
 
-  /// The factory `PassPipeline(parsing:extra:)` takes: `overlap-schedule{profile=NAME[,memory=SIZE]}`.
-  public static let factory: PassPipeline.Factory = { options throws(CompileError) in
+  /// The pass a pipeline names as `overlap-schedule{profile=NAME[,memory=SIZE]}`.
+  static func factory(_ options: [String: String]) throws(CompileError) -> OverlapSchedulePass {
     guard let name = options["profile"], Set(options.keys).isSubset(of: ["profile", "memory"]) else {
       throw CompileError("pass 'overlap-schedule' takes profile=NAME (a name from 'ringc profiles' or an XML file) and optionally memory=SIZE (e.g. 40GiB)")
     }

@@ -102,7 +102,7 @@ struct Compile: ParsableCommand {
     }
     let pipeline: PassPipeline
     do {
-      pipeline = try PassPipeline(parsing: pipelineText, extra: [OverlapSchedulePass.passName: OverlapSchedulePass.factory])
+      pipeline = try PassPipeline(parsing: pipelineText)
     } catch {
       Stderr.write(loaded.renderer.render(error.diagnostics.map { d in var d = d; d.message = "--passes: " + d.message; return d }))
       throw SysExit.usage
