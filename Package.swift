@@ -17,7 +17,7 @@ let package = Package(
     // The compiled plan: header, rank programs, typed op views, verifier, stats.
     .target(name: "PlanIR", dependencies: ["GraphIR"], exclude: ["README.md"]),
     .target(name: "Simulation", dependencies: ["GraphIR", "PlanIR", "Timeline", "CLibXML2"], exclude: ["README.md"]),
-    .target(name: "Passes", dependencies: ["GraphIR", "PlanIR", "Simulation"], exclude: ["README.md"]),
+    .target(name: "Passes", dependencies: ["GraphIR", "PlanIR", "Simulation", "HostIO"], exclude: ["README.md"]),
     .target(name: "Timeline"),
     // Files, standard output and error without Foundation, for every command.
     .target(name: "HostIO"),

@@ -81,35 +81,46 @@ public struct PassPipeline: Sendable {
     self.passes = passes
   }
 
-  /// Runs every pass; `after` sees the module after each one with the time it
-  /// took. With `verifyEach`, the IR verifier runs after every pass and a
-  /// failure is reported as a bug of that pass.
+  /// Runs every pass in order. Each must be given the stage it consumes;
+  /// after each, the invariants of the stage it produced are checked, then
+  /// the IR verifier (with `verifyEach`, a failure is a bug of that pass),
+  /// then the instrumentation prints and dumps what it was asked to.
   public func run(
-    _ module: inout Module, _ context: PassContext, verifyEach: Bool,
-    after: (any Pass, Module, Duration) throws -> Void = { _, _, _ in }
-  ) throws {
+    _ module: inout Module, _ context: PassContext, _ instrumentation: PassInstrumentation = PassInstrumentation()
+  ) throws(CompileError) {
+    try instrumentation.check(self)
+    try instrumentation.started(module)
     let clock = ContinuousClock()
-    for pass in passes {
+    var timings: [(String, Duration)] = []
+    for (index, pass) in passes.enumerated() {
       let stage = Stage(of: module)
       guard stage == pass.consumes else {
         throw CompileError(
           "pass '\(pass.name)' reads a module at stage \(pass.consumes.rawValue), but the pipeline gives it one at stage \(stage.rawValue)",
-          isUsage: true)
+          kind: .usage)
       }
+      let before = module
       let start = clock.now
       try pass.run(&module, context)
+      timings.append((pass.name, clock.now - start))
       let broken = StageInvariants.check(module, after: pass.name)
-      if !broken.isEmpty { throw CompileError(broken) }
-      let elapsed = clock.now - start
-      if verifyEach {
+      if !broken.isEmpty { throw CompileError(broken, kind: .internal) }
+      if instrumentation.verifyEach {
         let errors = Verifier.diagnose(module).filter { $0.severity == .error }
         if !errors.isEmpty {
-          throw CompileError(
-            [.error("internal error: pass '\(pass.name)' produced invalid IR", at: nil)] + errors)
+          throw CompileError([.error("internal error: pass '\(pass.name)' produced invalid IR", at: nil)] + errors, kind: .internal)
         }
       }
-      try after(pass, module, elapsed)
+      try instrumentation.finished(pass, index: index + 1, before: before, after: module)
     }
+    instrumentation.report(timings)
+  }
+
+  /// `run` with only the IR verifier switched on or off.
+  public func run(_ module: inout Module, _ context: PassContext, verifyEach: Bool) throws(CompileError) {
+    var instrumentation = PassInstrumentation()
+    instrumentation.verifyEach = verifyEach
+    try run(&module, context, instrumentation)
   }
 }
 

@@ -43,21 +43,17 @@ func runCommand(_ command: RunCommand, input: String, file: String) throws -> Co
     try options.done()
     return CommandResult(output: Printer().print(module), diagnostics: testDiagnostics(problems))
   case "compile":
-    var plan = module
     let sp = try options.int("sp") ?? 1
     let strategy = try options.value("strategy").map { text in
       guard let s = Strategy(text) else { throw CommandError("unknown --strategy '\(text)'") }
       return s
     } ?? .tokenring
-    let pipeline = options.value("passes") ?? strategy.pipeline
+    let passes = options.value("passes")
     try options.done()
-    do {
-      try PassPipeline(parsing: pipeline).run(&plan, PassContext(sp: sp), verifyEach: true)
-    } catch let error as CompileError {
-      return CommandResult(output: "", diagnostics: testDiagnostics(problems + error.diagnostics))
+    switch compilePlan(module, sp: sp, strategy: strategy, passes: passes) {
+    case .success(let plan): return CommandResult(output: Printer().print(plan), diagnostics: testDiagnostics(problems))
+    case .failure(let error): return CommandResult(output: "", diagnostics: testDiagnostics(problems + error.diagnostics))
     }
-    Plan.stamp(&plan)
-    return CommandResult(output: Printer().print(plan), diagnostics: testDiagnostics(problems + PlanVerifier.verify(plan)))
   case "lower":
     var lowered = module
     let sp = try options.int("sp") ?? 1
@@ -65,7 +61,7 @@ func runCommand(_ command: RunCommand, input: String, file: String) throws -> Co
     try options.done()
     do {
       try PassPipeline(parsing: pipeline).run(&lowered, PassContext(sp: sp), verifyEach: true)
-    } catch let error as CompileError {
+    } catch {
       return CommandResult(output: "", diagnostics: testDiagnostics(problems + error.diagnostics))
     }
     return CommandResult(output: Printer().print(lowered), diagnostics: testDiagnostics(problems))
@@ -94,5 +90,16 @@ private func testDiagnostics(_ diagnostics: [Diagnostic]) -> [TestDiagnostic] {
       case .note: .note
       }
     return TestDiagnostic(severity, line: d.location?.line, column: d.location?.column, d.message)
+  }
+}
+
+/// `Compiler.compile` with the IR verifier after every pass.
+private func compilePlan(_ module: Module, sp: Int, strategy: Strategy, passes: String?) -> Result<Module, CompileError> {
+  var instrumentation = PassInstrumentation()
+  instrumentation.verifyEach = true
+  return Result { () throws(CompileError) -> Module in
+    var pipeline: PassPipeline?
+    if let passes { pipeline = try PassPipeline(parsing: passes) }
+    return try Compiler.compile(module, sp: sp, strategy: strategy, pipeline: pipeline, instrumentation: instrumentation)
   }
 }

@@ -11,12 +11,11 @@ func loadModel(_ name: String, seq: Int64? = nil) throws -> Module {
 }
 
 /// Compiles with a strategy's pipeline (TokenRing by default), verifying
-/// after every pass, and stamps the result as a plan.
+/// after every pass: a verified, stamped plan.
 func compile(_ name: String, sp: Int, seq: Int64? = nil, strategy: Strategy = .tokenring) throws -> Module {
-  var m = try loadModel(name, seq: seq)
-  try PassPipeline(parsing: strategy.pipeline).run(&m, PassContext(sp: sp), verifyEach: true)
-  Plan.stamp(&m)
-  return m
+  var instrumentation = PassInstrumentation()
+  instrumentation.verifyEach = true
+  return try Compiler.compile(try loadModel(name, seq: seq), sp: sp, strategy: strategy, instrumentation: instrumentation)
 }
 
 /// The plan verifier's error messages.

@@ -87,7 +87,7 @@ import Testing
     do {
       try PassPipeline(parsing: Strategy.tokenring.pipeline).run(&m, PassContext(sp: 17), verifyEach: true)
       Issue.record("sp 17 on 32 tokens compiled")
-    } catch let error as CompileError {
+    } catch {
       #expect(error.isUsage)
       #expect(error.diagnostics[0].message.contains("--sp 17 with the zigzag layout needs at least 34 tokens"))
     }
@@ -98,7 +98,7 @@ import Testing
     do {
       try PassPipeline(parsing: "shard-sequence{layout=contiguous},token-ring").run(&m, PassContext(sp: 2), verifyEach: true)
       Issue.record("contiguous causal compiled")
-    } catch let error as CompileError {
+    } catch {
       #expect(error.diagnostics.count == 1)
       #expect(error.diagnostics[0].message.contains("needs the zigzag layout for causal attention"))
       #expect(error.diagnostics[0].location?.line != nil)

@@ -26,9 +26,7 @@ func profile(_ name: String) throws -> DeviceProfile {
 func plan(_ model: String, sp: Int, seq: Int64, strategy: Strategy) throws -> Module {
   var m = try Parser.parse(try readText(repositoryRoot + "/models/" + model), file: model)
   _ = m.setSequenceLength(seq)
-  try PassPipeline(parsing: strategy.pipeline).run(&m, PassContext(sp: sp), verifyEach: false)
-  Plan.stamp(&m)
-  return m
+  return try Compiler.compile(m, sp: sp, strategy: strategy)
 }
 
 /// A two-device full mesh with round numbers: 1 TFLOP/s at efficiency 1,

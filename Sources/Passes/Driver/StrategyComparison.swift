@@ -43,12 +43,8 @@ public struct StrategyComparison: Sendable {
   public init(model: Module, sp: Int, profile: DeviceProfile, strategies: [Strategy]? = nil) {
     rows = (strategies ?? Self.candidates(sp: sp)).map { strategy in
       var row = Row(strategy: strategy)
-      var plan = model
       do {
-        try PassPipeline(parsing: strategy.pipeline).run(&plan, PassContext(sp: sp), verifyEach: false)
-        Plan.stamp(&plan)
-        let problems = PlanVerifier.verify(plan)
-        if let first = problems.first { throw CompileError([first]) }
+        let plan = try Compiler.compile(model, sp: sp, strategy: strategy)
         let report = try Simulator(plan: plan, profile: profile).run()
         let stats = try PlanStats(plan)
         let layer = report.programs.filter { !$0.layers.isEmpty }.max { $0.seconds < $1.seconds } ?? report.programs[0]

@@ -42,6 +42,9 @@ struct Compile: ParsableCommand {
   @Option(help: "Print the module after this pass (repeatable).")
   var printAfter: [String] = []
 
+  @Flag(help: "Print the module after every pass that changed it (to standard error).")
+  var printAfterChange = false
+
   @Flag(help: "Print the time each pass took.")
   var timePasses = false
 
@@ -77,74 +80,56 @@ struct Compile: ParsableCommand {
   func run() throws {
     let loaded: (module: Module, renderer: DiagnosticRenderer)
     do { loaded = try sequence.loader.loadWithSource(model) } catch { throw error.exitCode }
-    var module = loaded.module
-    if strategy == "auto" {
-      let device = try loadProfile(profile!)
-      let comparison = StrategyComparison(model: module, sp: sp, profile: device)
-      guard let winner = comparison.winner, let plan = winner.plan else {
+    let device = try profile.map(loadProfile)
+    let budget = memoryBudget.flatMap(ByteSize.parse)
+    var chosen = strategy
+    var resolved = Strategy(strategy)
+    if strategy == "auto", let device {
+      let comparison = StrategyComparison(model: loaded.module, sp: sp, profile: device)
+      guard let winner = comparison.winner, winner.plan != nil else {
         let reasons = comparison.rows.compactMap { r in r.refusal.map { "\(r.strategy): \($0)" } }
         Stderr.write("error: no strategy can serve \(model) at --sp \(sp):\n  " + reasons.joined(separator: "\n  ") + "\n")
         throw SysExit.dataError
       }
       Stderr.write("auto: \(winner.strategy) on \(device.name) — \(comparison.reason)\n")
-      var scheduled = plan
-      let budget = memoryBudget.flatMap(ByteSize.parse)
-      do { try OverlapSchedulePass(profile: device, memoryBudget: budget).run(&scheduled, PassContext(sp: sp)) } catch {
-        Stderr.write(DiagnosticRenderer().render(error.diagnostics))
-        throw SysExit.dataError
+      resolved = winner.strategy
+      chosen = "auto on \(device.name): \(winner.strategy)"
+    }
+    var pipeline: PassPipeline?
+    if let passes {
+      do {
+        pipeline = try PassPipeline(parsing: passes)
+      } catch {
+        Stderr.write(loaded.renderer.render(error.diagnostics.map { d in var d = d; d.message = "--passes: " + d.message; return d }))
+        throw SysExit.usage
       }
-      try finish(scheduled, chosen: "auto on \(device.name): \(winner.strategy)")
-      return
     }
-    var pipelineText = passes ?? Strategy(strategy)!.pipeline
-    if let profile, passes == nil {
-      pipelineText += ",\(OverlapSchedulePass.passName){profile=\(profile)\(memoryBudget.map { ",memory=\($0)" } ?? "")}"
-    }
-    let pipeline: PassPipeline
+    var instrumentation = PassInstrumentation()
+    instrumentation.verifyEach = verifyEach
+    instrumentation.printAfterAll = printAfterAll
+    instrumentation.printAfter = Set(printAfter)
+    instrumentation.printAfterChange = printAfterChange
+    instrumentation.timePasses = timePasses
+    instrumentation.dumpDirectory = dumpDir
+    instrumentation.log = { Stderr.write($0) }
+    let plan: Module
     do {
-      pipeline = try PassPipeline(parsing: pipelineText)
+      plan = try Compiler.compile(
+        loaded.module, sp: sp, strategy: resolved ?? .tokenring, pipeline: pipeline, profile: device, memoryBudget: budget,
+        instrumentation: instrumentation)
     } catch {
-      Stderr.write(loaded.renderer.render(error.diagnostics.map { d in var d = d; d.message = "--passes: " + d.message; return d }))
-      throw SysExit.usage
-    }
-    if let dumpDir {
-      try makeDirectory(dumpDir)
-      try write(Printer().print(module), to: "\(dumpDir)/00-input.ir")
-    }
-    var timings: [(String, Duration)] = []
-    do {
-      var index = 0
-      try pipeline.run(&module, PassContext(sp: sp), verifyEach: verifyEach) { pass, module, elapsed in
-        index += 1
-        timings.append((pass.name, elapsed))
-        if printAfterAll || printAfter.contains(pass.name) {
-          Stderr.write("// -----// IR Dump After \(pass.name) //----- //\n" + Printer().print(module))
-        }
-        if let dumpDir {
-          let number = index < 10 ? "0\(index)" : "\(index)"
-          try write(Printer().print(module), to: "\(dumpDir)/\(number)-\(pass.name).ir")
-        }
-      }
-    } catch let error as CompileError {
       Stderr.write(loaded.renderer.render(error.diagnostics))
-      throw error.isUsage ? SysExit.usage : SysExit.dataError
-    }
-    if timePasses {
-      var report = "===-------------------------------------------------------------------------===\n"
-      report += "  pass execution timing report\n"
-      for (name, t) in timings { report += "  \(Self.seconds(t)) s  \(name)\n" }
-      Stderr.write(report)
+      switch error.kind {
+      case .usage: throw SysExit.usage
+      case .input: throw SysExit.dataError
+      case .output: throw SysExit.cannotCreate
+      case .internal: throw SysExit.software
+      }
     }
     if ModuleSummary(loaded.module).attentionNodes == 0 {
       Stderr.write("\(model): note: the model has no attention; the plan only splits token-local ops\n")
     }
-    Plan.stamp(&module)
-    let problems = PlanVerifier.verify(module)
-    if !problems.isEmpty {
-      Stderr.write("internal error: the compiled plan fails verification\n" + DiagnosticRenderer().render(problems))
-      throw SysExit.software
-    }
-    try finish(module, chosen: strategy)
+    try finish(plan, chosen: chosen)
   }
 
   /// Writes the verified plan and prints its summary.
@@ -165,12 +150,6 @@ struct Compile: ParsableCommand {
     }
   }
 
-  static func seconds(_ d: Duration) -> String {
-    let s = Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
-    let ms = (s * 1e4).rounded() / 1e4
-    return String(ms)
-  }
-
   static func basename(_ path: String) -> String {
     String(path.split(separator: "/").last ?? Substring(path))
   }
@@ -186,15 +165,6 @@ struct Compile: ParsableCommand {
       try FileIO.write(text, to: path)
     } catch {
       Stderr.write("error: \(error)\n")
-      throw SysExit.cannotCreate
-    }
-  }
-
-  private func makeDirectory(_ path: String) throws {
-    do {
-      try FileIO.makeDirectory(path)
-    } catch {
-      Stderr.write("error: --dump-dir: \(error)\n")
       throw SysExit.cannotCreate
     }
   }

@@ -111,17 +111,7 @@ struct Run: ParsableCommand {
     }
     var source = Plan.sourceModule(plan)
     _ = source.setSequenceLength(seq)
-    do {
-      try PassPipeline(parsing: strategy.pipeline).run(&source, PassContext(sp: p), verifyEach: false)
-    } catch let error as CompileError {
-      throw error
-    } catch {
-      throw CompileError("\(error)")
-    }
-    Plan.stamp(&source)
-    let problems = PlanVerifier.verify(source)
-    if !problems.isEmpty { throw CompileError(problems) }
-    return source
+    return try Compiler.compile(source, sp: p, strategy: strategy)
   }
 }
 

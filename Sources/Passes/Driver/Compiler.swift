@@ -1,0 +1,43 @@
+import GraphIR
+import PlanIR
+import Simulation
+
+/// The one way from a model to a verified plan, for `ringc compile`,
+/// `run --seq`, `compare`, `--strategy auto` and the tests:
+///
+///     model ──strategy's pipeline (or the given one)──▶ scheduled
+///           ──overlap-schedule (with a profile)──▶ stamped ──plan verifier──▶ plan
+///
+/// A pipeline that does not end at stage `scheduled` is a usage error; a
+/// plan the verifier rejects is ringc's bug (`internal`), never written.
+public enum Compiler {
+  public static func compile(
+    _ model: Module, sp: Int, strategy: Strategy, pipeline: PassPipeline? = nil,
+    profile: DeviceProfile? = nil, memoryBudget: Double? = nil,
+    instrumentation: PassInstrumentation = PassInstrumentation()
+  ) throws(CompileError) -> Module {
+    var passes: PassPipeline
+    if let pipeline {
+      passes = pipeline
+    } else {
+      passes = try PassPipeline(parsing: strategy.pipeline)
+    }
+    if let profile, pipeline == nil {
+      passes.passes.append(OverlapSchedulePass(profile: profile, memoryBudget: memoryBudget))
+    }
+    var module = model
+    try passes.run(&module, PassContext(sp: sp), instrumentation)
+    let stage = Stage(of: module)
+    guard stage == .scheduled else {
+      throw CompileError(
+        "the pipeline ends at stage \(stage.rawValue); a plan is scheduled, so end it with a lowering pass (\(Strategy.tokenring.passName), ring, …)",
+        kind: .usage)
+    }
+    Plan.stamp(&module)
+    let problems = PlanVerifier.verify(module)
+    if !problems.isEmpty {
+      throw CompileError([.error("internal error: the compiled plan fails verification", at: nil)] + problems, kind: .internal)
+    }
+    return module
+  }
+}
