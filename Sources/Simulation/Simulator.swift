@@ -149,6 +149,8 @@ private struct Engine {
   var jobs: [Int: Job] = [:]
   var nextJob = 0
   var messages: [MessageKey: Message] = [:]
+  /// Who posted what: for the deadlock report when no event is left.
+  var rendezvous = Rendezvous(ranks: 0)
   var buffers: [[String: MessageKey]] = []
   var collectives: [CollectiveKey: (arrived: [Int: Double], flows: [Int]?)] = [:]
 
@@ -157,6 +159,7 @@ private struct Engine {
     let lastTagged = graphs.map { g in g.ops.lastIndex { $0.attributes["step"] != nil } ?? -1 }
     var states = graphs.indices.map { r in RankState(trace: Trace(rank: r, origin: 0)) }
     buffers = Array(repeating: [:], count: graphs.count)
+    rendezvous = Rendezvous(ranks: graphs.count)
     while true {
       // Ranks go as far as they can at this instant.
       var moved = true
@@ -188,8 +191,9 @@ private struct Engine {
         if f.remaining <= 0, f.activeAt <= now { next = now }
       }
       guard next.isFinite else {
-        let stuck = graphs.indices.filter { states[$0].pc < graphs[$0].ops.count }
-        throw Simulator.Failure(description: "the simulation is stuck: ranks \(stuck) wait for each other (is the plan verified?)")
+        let report = rendezvous.deadlock(graphs, pcs: states.map(\.pc))
+        let at = report?.location.map { "\($0): " } ?? ""
+        throw Simulator.Failure(description: "\(at)\(report?.message ?? "deadlock") (the plan verifier rejects such a plan)")
       }
       let dt = next - now
       for id in jobs.keys { jobs[id]!.remaining -= jobs[id]!.rate * dt }
@@ -260,6 +264,7 @@ private struct Engine {
   }
 
   private mutating func begin(_ op: Op, rank r: Int, state: inout RankState, types: [String: TensorType]) throws {
+    rendezvous.record(op, rank: r)
     switch op.opcode {
     case .sendStart, .recvStart:
       let sending = op.opcode == .sendStart

@@ -160,3 +160,30 @@ extension Module {
     return m
   }
 }
+
+/// An unverified plan that deadlocks gets the plan verifier's report from
+/// the simulator: the ranks, the ops they wait in and the peers, located.
+@Suite struct SimulatorDeadlockTests {
+  @Test func bothRanksWaitingFirstIsReportedLikeTheVerifier() throws {
+    var m = try plan("tiny.ir", sp: 2, seq: 32, strategy: .tokenring)
+    // Each rank's first send moves after its first wait for the peer's.
+    for r in 0..<2 {
+      let gi = try #require(m.graphs.firstIndex { $0.name == "layer.r\(r)" })
+      var ops = m.graphs[gi].ops
+      let send = ops.remove(at: try #require(ops.firstIndex { $0.opcode == .sendStart }))
+      let key = try #require(MessageKey(send, rank: r))
+      let done = ops.remove(at: try #require(ops.firstIndex { $0.opcode == .sendDone && MessageKey($0, rank: r) == key }))
+      let wait = try #require(ops.firstIndex { $0.opcode == .recvDone })
+      ops.insert(contentsOf: [send, done], at: wait + 1)
+      m.graphs[gi].ops = ops
+    }
+    let verifier = PlanVerifier.verify(m).map(\.message)
+    #expect(verifier.contains { $0.hasPrefix("deadlock: rank 0 waits in recv.done for rank 1") }, "\(verifier)")
+    #expect(throws: Simulator.Failure.self) { try Simulator(plan: m, profile: try profile("h100-sxm-8")).run() }
+    do {
+      _ = try Simulator(plan: m, profile: try profile("h100-sxm-8")).run()
+    } catch let failure as Simulator.Failure {
+      #expect(failure.description.contains("deadlock: rank 0 waits in recv.done for rank 1"), "\(failure)")
+    }
+  }
+}

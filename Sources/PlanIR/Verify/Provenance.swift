@@ -1,176 +1,9 @@
 import GraphIR
 
-/// Checks a compiled plan across all its ranks, beyond what the IR verifier
-/// checks per graph:
-///
-/// 1. **Pairing**: every `send.start` has exactly one `recv.start` on its peer
-///    with the same channel and step, and the same tensor types (so the same
-///    bytes), and vice versa; every start has its done.
-/// 2. **Deadlock freedom**: all ranks' programs, executed together with
-///    blocking semantics (a `recv.done` waits for the peer's `send.start`, a
-///    `send.done` for the peer's `recv.start`), run to the end.
-/// 3. **Coverage**: following which global tokens every tensor's rows hold,
-///    each rank's attention output merges, exactly once, the partial of every
-///    (query, key) block the mask allows, and no block the mask hides
-///    entirely is computed.
-///
-/// Each error names the rank, the op (its line in the plan) and the peer.
-/// Graphs of one family (`@layer.r0 … @layer.r{P−1}`) are checked together;
-/// families are closed (their messages stay inside one call), so one
-/// iteration of a repeated layer stands for all of them.
-public struct PlanVerifier {
-  let module: Module
-  let ranks: Int
-  let tokens: [TokenRanges]
-  let sequence: Int64
-  private(set) var diagnostics: [Diagnostic] = []
-  /// Errors reported at most, so a badly broken plan gives a readable list.
-  static let errorLimit = 20
-
-  public static func verify(_ module: Module) -> [Diagnostic] {
-    do {
-      let ranks = try Plan.check(module)
-      var v = PlanVerifier(module: module, ranks: ranks, tokens: try Plan.tokens(module), sequence: module.sequenceDim!.value)
-      v.run()
-      return v.diagnostics
-    } catch {
-      return error.diagnostics
-    }
-  }
-
-  private mutating func error(_ rank: Int, _ message: String, at loc: SourceLocation?) {
-    if diagnostics.count < Self.errorLimit {
-      diagnostics.append(.error("rank \(rank): \(message)", at: loc))
-    }
-  }
-
-  mutating func run() {
-    let families = Plan.families(module)
-    for (name, graphs) in families {
-      if graphs.count != ranks || graphs.enumerated().contains(where: { Plan.family(of: $0.element.name)?.rank != $0.offset }) {
-        diagnostics.append(.error("graph family @\(name) must have one graph per rank, @\(name).r0 … @\(name).r\(ranks - 1)", at: graphs.first?.location))
-        continue
-      }
-      checkCalls(name, graphs)
-      if checkPairing(graphs) { simulate(graphs) }
-    }
-  }
-
-  /// Every rank must call the same families the same number of times.
-  private mutating func checkCalls(_ family: String, _ graphs: [Graph]) {
-    func calls(_ g: Graph) -> [String] {
-      g.ops.compactMap { op in
-        guard op.opcode == .repeat, case .symbol(let callee) = op.operands[0] else { return nil }
-        return "\(Plan.family(of: callee)?.name ?? callee)×\(op.attributes["count"] ?? .int(0))"
-      }
-    }
-    let reference = calls(graphs[0])
-    for (r, g) in graphs.enumerated() where calls(g) != reference {
-      error(r, "@\(g.name) calls \(calls(g)), but rank 0 calls \(reference)", at: g.location)
-    }
-    for (r, g) in graphs.enumerated() {
-      for op in g.ops where op.opcode == .repeat {
-        if case .symbol(let callee) = op.operands[0], Plan.family(of: callee)?.rank != r {
-          error(r, "@\(g.name) calls @\(callee) of another rank", at: op.location)
-        }
-      }
-    }
-  }
-
-  // MARK: - Pairing
-
-  /// Static pairing of sends and receives; true if clean.
-  private mutating func checkPairing(_ graphs: [Graph]) -> Bool {
-    let before = diagnostics.count
-    let expected = graphs.reduce(0) { $0 + $1.ops.count } / 2
-    var collectives: [CollectiveKey: [(rank: Int, group: [Int64], location: SourceLocation?)]] = [:]
-    var sends: [MessageKey: (rank: Int, types: [TensorType], location: SourceLocation?)] = .init(minimumCapacity: expected)
-    var recvs: [MessageKey: (rank: Int, types: [TensorType], location: SourceLocation?)] = .init(minimumCapacity: expected)
-    for (r, g) in graphs.enumerated() {
-      let types = Plan.valueTypes(of: g)
-      var openSends: [MessageKey: Op] = [:]
-      var openRecvs: [String: Op] = [:]
-      for op in g.ops {
-        switch op.opcode {
-        case .attention:
-          error(r, "attention is still collective in a scheduled plan; lower it with a strategy pass", at: op.location)
-        case .sendStart, .recvStart:
-          let sending = op.opcode == .sendStart
-          guard let key = MessageKey(op, rank: r) else { continue }
-          if (sending ? key.dst : key.src) >= ranks || (sending ? key.dst : key.src) == r {
-            error(r, "\(op.opcode.rawValue) names peer \(sending ? key.dst : key.src), which is not another rank of \(ranks)", at: op.location)
-            continue
-          }
-          let payload = sending ? op.operands.compactMap { operand -> TensorType? in
-            if case .value(let v) = operand { return types[v] } else { return nil }
-          } : op.resultTypes
-          if sending {
-            if sends[key] != nil { error(r, "sends twice to rank \(key.dst) on \(key)", at: op.location) }
-            sends[key] = (r, payload, op.location)
-            openSends[key] = op
-          } else {
-            if recvs[key] != nil { error(r, "receives twice from rank \(key.src) on \(key)", at: op.location) }
-            recvs[key] = (r, payload, op.location)
-            for name in op.results { openRecvs[name] = op }
-          }
-        case .allGather, .allToAll:
-          guard case .ints(let group)? = op.attributes["group"], let key = Collective(op)?.key else { continue }
-          if !group.contains(Int64(r)) {
-            error(r, "\(op.opcode.rawValue) on \(key) has a group \(group) without this rank", at: op.location)
-          } else if let bad = group.first(where: { $0 >= Int64(ranks) }) {
-            error(r, "\(op.opcode.rawValue) on \(key) names rank \(bad), which is not one of \(ranks)", at: op.location)
-          }
-          collectives[key, default: []].append((r, group, op.location))
-        case .sendDone:
-          if let key = MessageKey(op, rank: r), openSends.removeValue(forKey: key) == nil {
-            error(r, "send.done to rank \(key.dst) on \(key) has no earlier send.start", at: op.location)
-          }
-        case .recvDone:
-          for case .value(let name) in op.operands where openRecvs.removeValue(forKey: name) == nil {
-            error(r, "recv.done %\(name) is not a pending receive buffer", at: op.location)
-          }
-        default: break
-        }
-      }
-      for (key, op) in openSends.sorted(by: { $0.value.location?.offset ?? 0 < $1.value.location?.offset ?? 0 }) {
-        error(r, "send.start to rank \(key.dst) on \(key) has no send.done", at: op.location)
-      }
-      for (name, op) in openRecvs.sorted(by: { $0.key < $1.key }) {
-        error(r, "recv.start of %\(name) has no recv.done", at: op.location)
-      }
-    }
-    for (key, s) in sends.sorted(by: { ($0.key.src, $0.key.step, $0.key.chan) < ($1.key.src, $1.key.step, $1.key.chan) }) {
-      guard let r = recvs[key] else {
-        error(s.rank, "send.start to rank \(key.dst) (\(key)) has no matching recv.start on rank \(key.dst)", at: s.location)
-        continue
-      }
-      if r.types.map(\.description) != s.types.map(\.description) {
-        error(
-          key.dst, "recv.start from rank \(key.src) (\(key)) expects \(r.types.map(\.description).joined(separator: ", ")) but rank \(key.src) sends \(s.types.map(\.description).joined(separator: ", "))",
-          at: r.location)
-      }
-    }
-    for (key, r) in recvs.sorted(by: { ($0.key.dst, $0.key.step, $0.key.chan) < ($1.key.dst, $1.key.step, $1.key.chan) }) where sends[key] == nil {
-      error(r.rank, "recv.start from rank \(key.src) (\(key)) has no matching send.start on rank \(key.src)", at: r.location)
-    }
-    for (key, calls) in collectives.sorted(by: { $0.key < $1.key }) {
-      let group = calls[0].group
-      let callers = calls.map(\.rank)
-      for c in calls where c.group != group {
-        error(c.rank, "collective \(key) has group \(c.group), but rank \(calls[0].rank) uses \(group)", at: c.location)
-      }
-      for missing in group where !callers.contains(Int(missing)) {
-        error(calls[0].rank, "collective \(key) of group \(group) is never reached by rank \(missing)", at: calls[0].location)
-      }
-      if Set(callers).count != callers.count {
-        error(calls[0].rank, "collective \(key) is called twice by one rank", at: calls[0].location)
-      }
-    }
-    return diagnostics.count == before
-  }
-
-  // MARK: - Execution with token provenance
-
+/// Lockstep execution with token provenance: which global tokens every
+/// value's rows hold, which (query, key) blocks every partial merges; a
+/// finished attention output must cover each visible pair exactly once.
+extension PlanVerifier {
   /// A (query tokens, key tokens) block folded into a partial result.
   struct Contribution {
     var q: TokenRanges
@@ -215,17 +48,17 @@ public struct PlanVerifier {
     var finished = false
   }
 
-  private mutating func simulate(_ graphs: [Graph]) {
+  /// Runs every rank's program together, as far as each can go, carrying
+  /// token facts through messages and collectives (blocking semantics of
+  /// `Rendezvous`); ranks left waiting are a deadlock.
+  mutating func simulate(_ graphs: [Graph]) {
     var states = graphs.indices.map { r in
       var s = RankState()
       for a in graphs[r].arguments { s.facts[a.name] = Fact(rows: tokens[r]) }
       return s
     }
-    var posted: Set<MessageKey> = []  // send.start executed
-    var receiving: Set<MessageKey> = []  // recv.start executed
+    var rendezvous = Rendezvous(ranks: graphs.count)
     var payloads: [MessageKey: [Fact]] = [:]
-    /// Receive buffer → (its message, its index among the message's tensors).
-    var recvKeys: [[String: (key: MessageKey, index: Int)]] = Array(repeating: [:], count: ranks)
     var checked: [Set<String>] = Array(repeating: [], count: ranks)
     /// Collective → the facts of the operands of the ranks that reached it.
     var arrivals: [CollectiveKey: [Int: Fact]] = [:]
@@ -236,44 +69,34 @@ public struct PlanVerifier {
         let g = graphs[r]
         while states[r].pc < g.ops.count {
           let op = g.ops[states[r].pc]
-          // Blocking points.
-          if op.opcode == .recvDone {
-            let buffers = op.operands.compactMap { o -> (key: MessageKey, index: Int)? in
-              if case .value(let v) = o { return recvKeys[r][v] } else { return nil }
+          if let c = Collective(op) {
+            if arrivals[c.key]?[r] == nil {
+              if case .value(let v) = op.operands[0] { arrivals[c.key, default: [:]][r] = states[r].facts[v] ?? Fact() }
+              rendezvous.record(op, rank: r)
             }
-            if buffers.contains(where: { !posted.contains($0.key) }) { break }
-            for case .value(let v) in op.operands {
-              guard let (key, index) = recvKeys[r][v], let facts = payloads[key], index < facts.count else { continue }
-              states[r].facts[v] = facts[index]
-            }
-          } else if op.opcode == .sendDone, let key = MessageKey(op, rank: r), !receiving.contains(key) {
-            break
-          } else if op.opcode.isCollective, let key = Collective(op)?.key, case .ints(let group)? = op.attributes["group"] {
-            if case .value(let v) = op.operands[0] { arrivals[key, default: [:]][r] = states[r].facts[v] ?? Fact() }
-            if arrivals[key]!.count < group.count { break }
-            collective(op, rank: r, group: group.map(Int.init), facts: arrivals[key]!, state: &states[r])
+            guard rendezvous.canComplete(op, rank: r) else { break }
+            collective(op, rank: r, group: c.group, facts: arrivals[c.key]!, state: &states[r])
             states[r].pc += 1
             progress = true
             continue
           }
+          guard rendezvous.canComplete(op, rank: r) else { break }
+          if op.opcode == .recvDone {
+            for case .value(let v) in op.operands {
+              guard let (key, index) = rendezvous.buffers[r][v], let facts = payloads[key], index < facts.count else { continue }
+              states[r].facts[v] = facts[index]
+            }
+          }
           execute(op, rank: r, state: &states[r], checked: &checked[r])
-          switch op.opcode {
-          case .sendStart:
-            if let key = MessageKey(op, rank: r) {
-              posted.insert(key)
-              payloads[key] = op.operands.map { o in
+          rendezvous.record(op, rank: r)
+          if let t = Transfer(op, rank: r) {
+            if t.kind == .sendStart {
+              payloads[t.key] = op.operands.map { o in
                 if case .value(let v) = o { return states[r].facts[v] ?? Fact() } else { return Fact() }
               }
+            } else if t.kind == .recvStart {
+              for name in op.results { states[r].facts[name] = Fact(ready: false) }
             }
-          case .recvStart:
-            if let key = MessageKey(op, rank: r) {
-              receiving.insert(key)
-              for (index, name) in op.results.enumerated() {
-                recvKeys[r][name] = (key, index)
-                states[r].facts[name] = Fact(ready: false)
-              }
-            }
-          default: break
           }
           states[r].pc += 1
           progress = true
@@ -281,32 +104,11 @@ public struct PlanVerifier {
         if states[r].pc == g.ops.count { states[r].finished = true }
       }
     }
-    let blocked = graphs.indices.filter { !states[$0].finished }
-    if !blocked.isEmpty {
-      var parts: [String] = []
-      for r in blocked {
-        let op = graphs[r].ops[states[r].pc]
-        let peer = op.attributes["peer"].map { "\($0)" }
-          ?? op.operands.compactMap { o -> String? in
-            if case .value(let v) = o, let k = recvKeys[r][v] { return "\(k.key.src)" } else { return nil }
-          }.first ?? "?"
-        if op.opcode.isCollective, case .ints(let group)? = op.attributes["group"], let key = Collective(op)?.key {
-          let absent = group.filter { arrivals[key]?[Int($0)] == nil }.map(String.init).joined(separator: ", ")
-          parts.append("rank \(r) waits in \(op.opcode.rawValue) for rank \(absent)")
-          continue
-        }
-        parts.append("rank \(r) waits in \(op.opcode.rawValue) for rank \(peer)")
-      }
-      let first = blocked[0]
-      diagnostics.append(
-        .error(
-          "deadlock: \(parts.prefix(8).joined(separator: "; "))\(parts.count > 8 ? "; …" : "")",
-          at: graphs[first].ops[states[first].pc].location))
-    }
+    if let report = rendezvous.deadlock(graphs, pcs: states.map(\.pc)) { diagnostics.append(report) }
   }
 
   /// Executes one op abstractly: propagates token facts and checks them.
-  private mutating func execute(_ op: Op, rank r: Int, state: inout RankState, checked: inout Set<String>) {
+  mutating func execute(_ op: Op, rank r: Int, state: inout RankState, checked: inout Set<String>) {
     func fact(_ i: Int) -> Fact? {
       guard i < op.operands.count, case .value(let v) = op.operands[i] else { return nil }
       return state.facts[v]
@@ -444,7 +246,7 @@ public struct PlanVerifier {
   static let attentionOps: Set<Opcode> = [.attnMerge, .sendStart, .sendDone, .recvDone, .attnBlock, .allToAll, .concat, .attnApply]
 
   /// A collective every member reached: its result's token facts.
-  private mutating func collective(_ op: Op, rank r: Int, group: [Int], facts: [Int: Fact], state: inout RankState) {
+  mutating func collective(_ op: Op, rank r: Int, group: [Int], facts: [Int: Fact], state: inout RankState) {
     guard let result = op.results.first else { return }
     let members = group.map { facts[$0] ?? Fact() }
     let me = group.firstIndex(of: r) ?? 0
@@ -474,7 +276,7 @@ public struct PlanVerifier {
 
   /// The partial `f` is a finished attention output: its blocks must cover
   /// every visible (query, key) pair of its rows exactly once.
-  private mutating func checkCoverage(_ value: String, _ f: Fact, rank r: Int, at loc: SourceLocation?) {
+  mutating func checkCoverage(_ value: String, _ f: Fact, rank r: Int, at loc: SourceLocation?) {
     guard let rows = f.rows, let parts = f.partial?.all else { return }
     // Elementary segments: every range boundary of the rows and blocks.
     var cuts: Set<Int64> = [0, sequence]
