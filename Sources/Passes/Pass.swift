@@ -7,6 +7,9 @@ import PlanIR
 public struct PassContext: Sendable {
   /// Ranks in the sequence-parallel group.
   public var sp: Int
+  /// Why a pass chose as it did (the scheduler's dropped candidates); shown
+  /// with --time-passes, dropped otherwise.
+  public var remark: @Sendable (String) -> Void = { _ in }
 
   public init(sp: Int) { self.sp = sp }
 }

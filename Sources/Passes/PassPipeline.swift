@@ -92,6 +92,11 @@ public struct PassPipeline: Sendable {
     try instrumentation.started(module)
     let clock = ContinuousClock()
     var timings: [(String, Duration)] = []
+    var context = context
+    if instrumentation.timePasses {
+      let log = instrumentation.log
+      context.remark = { log("remark: " + $0 + "\n") }
+    }
     for (index, pass) in passes.enumerated() {
       let stage = Stage(of: module)
       guard stage == pass.consumes else {

@@ -66,6 +66,9 @@ import Testing
     (["--sp", "3", "--strategy", "usp:2x2"], "--strategy usp:2x2 needs --sp 4 (ulysses 2 × ring 2), found --sp 3"),
     (["--sp", "2", "--passes", "token-ring{x=1}"], "--passes: pass 'token-ring' takes no option 'x'"),
     (["--sp", "2", "--seq=-5"], "--seq must be a positive number of tokens, found -5"),
+    (["--sp", "2", "--print-after", "bogus"], "--print-after bogus: the pipeline has no such pass (it runs shard-sequence, token-ring)"),
+    (["--sp", "2", "--passes", "shard-sequence"], "the pipeline ends at stage partitioned; a plan is scheduled"),
+    (["--sp", "2", "--passes", "token-ring"], "pass 'token-ring' reads a module at stage partitioned, but the pipeline gives it one at stage graph"),
   ])
   func badFlagsAreOneLineUsageErrors(flags: [String], message: String) throws {
     let dir = try temporaryDirectory()
@@ -73,6 +76,19 @@ import Testing
     #expect(r.status == 64, "\(r.stderr)")
     #expect(r.stderr.contains(message), "\(r.stderr)")
     #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty, "nothing is written")
+  }
+
+  /// Every candidate order the scheduler weighs is kept or dropped with its reason.
+  @Test func timePassesShowsWhyTheSchedulerDroppedEachCandidate() throws {
+    let dir = try temporaryDirectory()
+    let r = try ringc([
+      "compile", "models/llama2-7b-attention.ir", "--sp", "4", "--seq", "24000", "--profile", "a10-pcie-4", "--time-passes",
+      "-o", dir + "/p",
+    ])
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stderr.contains("remark: overlap-schedule: late dones dropped: predicted "), "\(r.stderr)")
+    #expect(r.stderr.contains("remark: overlap-schedule: 4 partials in 2 pieces, as written kept: predicted "), "\(r.stderr)")
+    #expect(r.stderr.contains("s  overlap-schedule"))
   }
 
   @Test func aStrategyThatCannotServeTheModelSaysWhy() throws {

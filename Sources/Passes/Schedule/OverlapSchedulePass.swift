@@ -77,20 +77,37 @@ public struct OverlapSchedulePass: Pass {
   static let receiveDepth = 2
 
   public func run(_ module: inout Module, _ context: PassContext) throws(CompileError) {
-    guard Stage(of: module) == .scheduled else {
-      throw CompileError("overlap-schedule expects a scheduled module (after a strategy pass), found \(Stage(of: module))")
-    }
     var chosen = module
     var best = try predict(module)
-    /// Keeps `candidate` if it is predicted faster by at least `gain`, verifies and fits.
-    func consider(_ candidate: Module, gain: Double) {
-      guard let after = try? predict(candidate), after.seconds < best.seconds * (1 - gain),
-        PlanVerifier.verify(stamped(candidate)).isEmpty, fits(candidate)
-      else { return }
+    /// Keeps `candidate` if it is predicted faster by at least `gain`, verifies
+    /// and fits; says why not as a remark.
+    func consider(_ candidate: Module, _ label: String, gain: Double) {
+      let after: (seconds: Double, times: [String: [(start: Double, end: Double)]])
+      do {
+        after = try predict(candidate)
+      } catch {
+        context.remark("overlap-schedule: \(label) dropped: \(error.diagnostics.first?.message ?? "cannot simulate")")
+        return
+      }
+      guard after.seconds < best.seconds * (1 - gain) else {
+        context.remark("overlap-schedule: \(label) dropped: predicted \(Self.ms(after.seconds)) ms, needs under \(Self.ms(best.seconds * (1 - gain))) ms to replace \(Self.ms(best.seconds)) ms")
+        return
+      }
+      if let problem = PlanVerifier.verify(stamped(candidate)).first {
+        context.remark("overlap-schedule: \(label) dropped: fails the plan verifier: \(problem.message)")
+        return
+      }
+      if let held = overBudget(candidate) {
+        context.remark("overlap-schedule: \(label) dropped: a rank holds \(held) bytes, over the budget of \(Int64(memoryBudget))")
+        return
+      }
+      context.remark("overlap-schedule: \(label) kept: predicted \(Self.ms(after.seconds)) ms")
       chosen = candidate
       best = after
     }
-    for hoist in [false, true] { consider(Self.reordered(module, hoistStarts: hoist), gain: 1e-6) }
+    for hoist in [false, true] {
+      consider(Self.reordered(module, hoistStarts: hoist), hoist ? "late dones, early starts" : "late dones", gain: 1e-6)
+    }
     // The partials split (see the doc comment), in each order.
     let messages = PartialSplit.candidates(module)
     if !messages.isEmpty {
@@ -102,7 +119,10 @@ public struct OverlapSchedulePass: Pass {
           let split = PartialSplit.apply(module, to: scope, pieces: pieces)
           // Pieces arrive in turns, so each order may suit them differently.
           for order in [nil, false, true] {
-            consider(order.map { Self.reordered(split, hoistStarts: $0) } ?? split, gain: Self.splitGain)
+            let orderName = order.map { $0 ? "late dones, early starts" : "late dones" } ?? "as written"
+            consider(
+              order.map { Self.reordered(split, hoistStarts: $0) } ?? split,
+              "\(scope.count) partials in \(pieces) pieces, \(orderName)", gain: Self.splitGain)
           }
         }
       }
@@ -148,9 +168,18 @@ public struct OverlapSchedulePass: Pass {
     }
   }
 
-  private func fits(_ m: Module) -> Bool {
-    guard let stats = try? PlanStats(stamped(m)) else { return false }
-    return stats.programs.allSatisfy { Double($0.peakBytes.max() ?? 0) <= memoryBudget }
+  /// Seconds as milliseconds to two decimals, for remarks.
+  static func ms(_ seconds: Double) -> String { String((seconds * 1e5).rounded() / 100) }
+
+  /// The most bytes a rank of `m` holds at once, if over the budget.
+  private func overBudget(_ m: Module) -> Int64? {
+    let peak: Int64
+    do {
+      peak = try PlanStats(stamped(m)).programs.compactMap { $0.peakBytes.max() }.max() ?? 0
+    } catch {
+      return .max
+    }
+    return Double(peak) > memoryBudget ? peak : nil
   }
 
   /// Dones as late as dependencies allow, and with `hoistStarts` starts as
