@@ -1,6 +1,5 @@
 import GraphIR
 import PlanIR
-import Simulation
 
 /// TokenRing's fine-grained partitioning, as a rewrite of a plan: a block
 /// whose partial result goes to another rank is computed in `pieces` slices
@@ -108,9 +107,9 @@ public enum PartialSplit {
     MessageKey(op, rank: src).map { Message(family: family, key: $0) }
   }
 
-  private static func matches(_ op: Op, _ m: Message, peer: Int) -> Bool {
-    op.attributes["chan"] == .string(m.chan) && op.attributes["step"] == .int(m.step)
-      && op.attributes["peer"] == .int(Int64(peer))
+  /// Whether `op` of rank `rank` is a send or receive of `m`.
+  private static func matches(_ op: Op, _ m: Message, rank: Int) -> Bool {
+    MessageKey(op, rank: rank) == m.key
   }
 
   /// Readers of each value, by op index.
@@ -131,12 +130,12 @@ public enum PartialSplit {
 
   private static func senderSide(_ g: Graph, _ m: Message) -> SenderSide? {
     let ops = g.ops
-    guard let start = ops.firstIndex(where: { $0.opcode == .sendStart && matches($0, m, peer: m.dst) }),
-      let done = ops.firstIndex(where: { $0.opcode == .sendDone && matches($0, m, peer: m.dst) }),
+    guard let start = ops.firstIndex(where: { $0.opcode == .sendStart && matches($0, m, rank: m.src) }),
+      let done = ops.firstIndex(where: { $0.opcode == .sendDone && matches($0, m, rank: m.src) }),
       ops[start].operands.count == 2, case .value(let o) = ops[start].operands[0],
       case .value(let l) = ops[start].operands[1],
       let block = ops.firstIndex(where: { $0.opcode == .attnBlock && $0.results == [o, l] }),
-      case .value = ops[block].operands[0], TokenRanges(attribute: ops[block].attributes["q_tokens"]) != nil,
+      AttnBlock(ops[block]) != nil,
       case .literal(let rows)? = ops[block].resultTypes.first?.dims.first
     else { return nil }
     let uses = readers(ops)
@@ -152,7 +151,7 @@ public enum PartialSplit {
 
   private static func receiverSide(_ g: Graph, _ m: Message) -> ReceiverSide? {
     let ops = g.ops
-    guard let start = ops.firstIndex(where: { $0.opcode == .recvStart && matches($0, m, peer: m.src) }),
+    guard let start = ops.firstIndex(where: { $0.opcode == .recvStart && matches($0, m, rank: m.dst) }),
       ops[start].results.count == 2
     else { return nil }
     let (o, l) = (ops[start].results[0], ops[start].results[1])
@@ -177,9 +176,8 @@ public enum PartialSplit {
     let block = ops[s.block]
     let send = ops[s.start]
     let (o, l) = (block.results[0], block.results[1])
-    guard case .value(let q) = block.operands[0], let qTokens = TokenRanges(attribute: block.attributes["q_tokens"]),
-      let qType = Plan.valueTypes(of: g)[q]
-    else { return ops }
+    guard let view = AttnBlock(block), let qType = Plan.valueTypes(of: g)[view.query] else { return ops }
+    let (q, qTokens) = (view.query, view.queryTokens)
     var pieces: [Op] = []
     var dones: [Op] = []
     for (p, r) in rows.enumerated() {

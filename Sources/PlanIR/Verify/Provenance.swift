@@ -137,35 +137,24 @@ extension PlanVerifier {
       {
         state.facts[op.results[0]] = Fact(rows: rows.rows(start, len))
       }
-    case .attnBlock:
-      let q = TokenRanges(attribute: op.attributes["q_tokens"])
-      let k = TokenRanges(attribute: op.attributes["k_tokens"])
-      let mask = Mask(op.attributes)
-      for (i, claimed, label) in [(0, q, "query"), (1, k, "key"), (2, k, "value")] {
+    case .attnBlock, .attnScores:
+      // One view of both: attn.scores reads no values.
+      guard let block = AttnBlock(op) else {
+        error(r, "'\(op.opcode.rawValue)' has token ranges or a scale that cannot be read", at: op.location)
+        return
+      }
+      let (q, k, mask) = (block.queryTokens, block.keyTokens, block.mask)
+      let operands = op.opcode == .attnBlock ? [(0, q, "query"), (1, k, "key"), (2, k, "value")] : [(0, q, "query"), (1, k, "key")]
+      for (i, claimed, label) in operands {
         if let actual = fact(i)?.rows, actual != claimed {
-          error(r, "attn.block claims \(label) tokens \(claimed.map(\.description) ?? "?") but its \(label) rows hold \(actual)", at: op.location(ofOperand: i))
+          error(r, "\(op.opcode.rawValue) claims \(label) tokens \(claimed) but its \(label) rows hold \(actual)", at: op.location(ofOperand: i))
         }
       }
-      guard let q, let k else { return }
       if !mask.anyVisible(q, k) {
-        error(r, "attn.block computes queries \(q) against keys \(k), a block the mask hides entirely", at: op.location)
+        error(r, "\(op.opcode.rawValue) computes queries \(q) against keys \(k), a block the mask hides entirely", at: op.location)
       }
-      let partial = Fact(rows: q, partial: .block(Contribution(q: q, k: k)), mask: mask)
+      let partial = Fact(rows: q, partial: .block(Contribution(q: q, k: k)), columns: op.opcode == .attnScores ? k : nil, mask: mask)
       for name in op.results { state.facts[name] = partial }
-    case .attnScores:
-      let q = TokenRanges(attribute: op.attributes["q_tokens"])
-      let k = TokenRanges(attribute: op.attributes["k_tokens"])
-      for (i, claimed, label) in [(0, q, "query"), (1, k, "key")] {
-        if let actual = fact(i)?.rows, actual != claimed {
-          error(r, "attn.scores claims \(label) tokens \(claimed.map(\.description) ?? "?") but its \(label) rows hold \(actual)", at: op.location(ofOperand: i))
-        }
-      }
-      guard let q, let k else { return }
-      let mask = Mask(op.attributes)
-      if !mask.anyVisible(q, k) {
-        error(r, "attn.scores computes queries \(q) against keys \(k), a block the mask hides entirely", at: op.location)
-      }
-      state.facts[op.results[0]] = Fact(rows: q, partial: .block(Contribution(q: q, k: k)), columns: k, mask: mask)
     case .concat:
       let facts = op.operands.indices.compactMap(fact)
       guard facts.count == op.operands.count, let first = facts.first else { return }
