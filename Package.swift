@@ -39,7 +39,6 @@ let package = Package(
         "Runtime",
         "Simulation",
         "Timeline",
-        "CHost",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 

@@ -84,9 +84,7 @@ public struct ShardSequencePass: Pass {
       }
     }
     module.graphs = graphs
-    module.attributes["stage"] = .string(Stage.partitioned.rawValue)
-    module.attributes["sp"] = .int(Int64(p))
-    module.attributes["layout"] = .string(layout.description)
+    PlanHeader(stage: .partitioned, sp: p, layout: layout).write(to: &module)
   }
 
   /// Stripes per rank at most: every attention block lists its stripes.

@@ -30,15 +30,17 @@ public enum Plan {
   public static func sourceModule(_ plan: Module) -> Module {
     var m = plan
     m.graphs = plan.graphs.filter { family(of: $0.name) == nil }
-    m.attributes = plan.attributes.filter { !["stage", "sp", "layout", "strategy", "plan_version"].contains($0.key) }
+    m.attributes = plan.attributes.filter { !PlanHeader.attributeNames.contains($0.key) }
     return m
   }
 
   /// The per-rank token layout of a plan or partitioned module.
   public static func tokens(_ module: Module) throws(CompileError) -> [TokenRanges] {
-    guard let p = module.ranks, case .string(let name)? = module.attributes["layout"],
-      let layout = TokenLayout(name), let seq = module.sequenceDim
-    else { throw CompileError("module @\(module.name) has no sp, layout or sequence dimension", at: module.location) }
+    let header = try PlanHeader(module)
+    let (p, layout) = (header.sp, header.layout)
+    guard let seq = module.sequenceDim else {
+      throw CompileError("module @\(module.name) has no sequence dimension", at: module.location)
+    }
     if seq.value < layout.minimumSequence(ranks: p) || p % layout.groupSize != 0 {
       throw CompileError("sequence \(seq.value) and sp \(p) do not fit the \(layout) layout", at: module.location)
     }

@@ -46,8 +46,9 @@ public struct PlanStats: Sendable {
   /// callers that only want FLOPs and messages.
   public init(_ module: Module, memory: Bool = true) throws(CompileError) {
     sp = try Plan.check(module)
-    if case .string(let s)? = module.attributes["strategy"] { strategy = s } else { strategy = "none" }
-    if case .string(let l)? = module.attributes["layout"] { layout = l } else { layout = "none" }
+    let header = try PlanHeader(module)
+    strategy = header.strategy?.description ?? "none"
+    layout = header.layout.description
     sequence = module.sequenceDim?.value ?? 0
     let bindings = module.bindings
     let families = Plan.families(module)

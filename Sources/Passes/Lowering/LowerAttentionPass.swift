@@ -41,13 +41,10 @@ public struct LowerAttentionPass: Pass {
   public init(_ strategy: Strategy) { self.strategy = strategy }
 
   public func run(_ module: inout Module, _ context: PassContext) throws(CompileError) {
-    guard Stage(of: module) == .partitioned, let p = module.ranks else {
-      throw CompileError("\(name) expects a partitioned module (run shard-sequence first), found \(Stage(of: module))")
-    }
+    var header = try PlanHeader(module)
+    let (p, layout) = (header.sp, header.layout)
     let tokens = try Plan.tokens(module)
-    guard case .string(let layoutName)? = module.attributes["layout"], let layout = TokenLayout(layoutName),
-      let seq = module.sequenceDim
-    else { throw CompileError("partitioned module @\(module.name) has no valid layout") }
+    guard let seq = module.sequenceDim else { throw CompileError("partitioned module @\(module.name) has no sequence dimension") }
     try checkDegrees(p, layout)
     var errors: [Diagnostic] = []
     for gi in module.graphs.indices {
@@ -76,8 +73,9 @@ public struct LowerAttentionPass: Pass {
       var seen: Set<String> = []
       throw CompileError(errors.filter { seen.insert("\($0.location?.offset ?? -1)\($0.message)").inserted })
     }
-    module.attributes["stage"] = .string(Stage.scheduled.rawValue)
-    module.attributes["strategy"] = .string(strategy.description)
+    header.stage = .scheduled
+    header.strategy = strategy
+    header.write(to: &module)
   }
 
   private func checkDegrees(_ p: Int, _ layout: TokenLayout) throws(CompileError) {

@@ -1,5 +1,4 @@
 import ArgumentParser
-import CHost
 import GraphIR
 import PlanIR
 import HostIO
@@ -79,11 +78,11 @@ struct Calibrate: ParsableCommand {
   static func sharingEfficiency(_ comm: MPICommunicator, quick: Bool) throws -> Double {
     let (block, heads) = quick ? (128, 2) : (1024, 32)
     let alone = KernelBenchmark.attention(block: block, heads: heads, headDim: 128, threads: 1).gflops
-    let pinned = ringc_pin_to_cpu(0) == 0
+    let pinned = ThreadPinning.pin(toCPU: 0)
     try comm.barrier()
     let shared = KernelBenchmark.attention(block: block, heads: heads, headDim: 128, threads: 1).gflops
     try comm.barrier()
-    _ = ringc_unpin()
+    ThreadPinning.unpin()
     // Where pinning is refused, time-sharing could not be measured: assume none lost.
     guard pinned else { return 1 }
     return min(1, 2 * shared / alone)

@@ -106,12 +106,13 @@ struct Run: ParsableCommand {
   }
 
   static func recompile(_ plan: Module, seq: Int64) throws(CompileError) -> Module {
-    guard case .string(let name)? = plan.attributes["strategy"], let strategy = Strategy(name), let p = plan.ranks else {
+    let header = try PlanHeader(plan)
+    guard let strategy = header.strategy else {
       throw CompileError("the plan does not name a strategy ringc can recompile for --seq")
     }
     var source = Plan.sourceModule(plan)
     _ = source.setSequenceLength(seq)
-    return try Compiler.compile(source, sp: p, strategy: strategy)
+    return try Compiler.compile(source, sp: header.sp, strategy: strategy)
   }
 }
 
