@@ -30,17 +30,17 @@ public struct ModuleSummary: Sendable, Equatable {
       }
     }
     func attention(_ g: Graph) -> Int64 {
-      let nodes = g.ops.filter { $0.opcode == .attention || $0.opcode == .linearAttention }.count
-      // A lowered attention layer ends in the merge that defines its output.
-      let lowered = Set(g.ops.filter { $0.opcode == .attnBlock }.compactMap { $0.results.first?.split(separator: ".").first })
-      return Int64(nodes + lowered.count)
+      Int64(g.ops.filter { $0.opcode == .attention || $0.opcode == .linearAttention }.count)
     }
     layers = 0
     parameters = 0
     attentionNodes = 0
     sequence = module.sequenceDim.map { ($0.name, $0.value) }
-    // A plan's ranks run the same layers; rank 0's program stands for all.
-    guard let entry = module.entryGraphNames.first, let main = symbols.graphs[entry] else { return }
+    // A partitioned module or plan keeps its whole-sequence source graphs
+    // (for the dense reference): they describe the model; only without them
+    // does rank 0's program stand for all.
+    guard let main = symbols.graphs[Module.entryGraphName] ?? module.entryGraphNames.first.flatMap({ symbols.graphs[$0] })
+    else { return }
     parameters = params(main)
     attentionNodes = attention(main)
     for op in main.ops where op.opcode == .repeat {
