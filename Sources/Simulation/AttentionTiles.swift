@@ -1,5 +1,4 @@
 import GraphIR
-import PlanIR
 
 /// The work a tiled attention kernel does on one masked block. Kernels
 /// (FlashAttention's CTAs, the runtime's `BlockAttention`) walk tiles of

@@ -1,5 +1,4 @@
 import GraphIR
-import PlanIR
 
 #if canImport(Glibc)
   import Glibc

@@ -1,6 +1,5 @@
 import CLibXML2
 import GraphIR
-import PlanIR
 
 /// Reads a device profile: libxml2 parses it, validates it against
 /// `device-profile.xsd` (errors come back as `FILE:LINE: error: …`), and the

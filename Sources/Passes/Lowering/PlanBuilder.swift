@@ -1,5 +1,4 @@
 import GraphIR
-import PlanIR
 
 /// The operands of one attention computation as a lowering sees them: value
 /// names and types of q `[n, H, D]`, k `[m, KVH, D]`, v `[m, KVH, Dv]`, and the

@@ -1,5 +1,4 @@
 import GraphIR
-import PlanIR
 
 /// Ring Self-Attention (Li et al. 2021, "Sequence Parallelism: Long Sequence
 /// Training from System Perspective"): two ring passes without online

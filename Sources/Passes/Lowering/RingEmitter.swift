@@ -1,5 +1,4 @@
 import GraphIR
-import PlanIR
 
 /// Ring Attention on one ring group (Liu et al.; zhuzilin's
 /// `ring_flash_attn` and `zigzag_ring_flash_attn`): queries stay, K and V move

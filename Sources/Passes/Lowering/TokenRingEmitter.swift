@@ -1,5 +1,4 @@
 import GraphIR
-import PlanIR
 
 /// TokenRing on one ring group (every rank for plain TokenRing, the ring
 /// part of USP): K and V stay; queries travel one hop per step; partials go

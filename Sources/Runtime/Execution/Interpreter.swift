@@ -1,6 +1,5 @@
 import GraphIR
 import PlanIR
-import PlanIR
 import Timeline
 
 /// Executes graphs of a module op by op, in the printed order (a scheduled

@@ -1,7 +1,6 @@
 import HostIO
 import GraphIR
 import PlanIR
-import PlanIR
 import Timeline
 
 /// Runs a plan on this MPI rank: generates the rank's inputs and weights,

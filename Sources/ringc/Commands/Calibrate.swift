@@ -1,6 +1,5 @@
 import ArgumentParser
 import GraphIR
-import PlanIR
 import HostIO
 import Runtime
 import Simulation

@@ -1,7 +1,6 @@
 import ArgumentParser
 import GraphIR
 import Passes
-import PlanIR
 import HostIO
 import Simulation
 import Timeline

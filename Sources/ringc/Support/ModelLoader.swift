@@ -1,6 +1,5 @@
 import ArgumentParser
 import GraphIR
-import PlanIR
 import HostIO
 
 /// Reads, parses and verifies a model file, printing located diagnostics on
