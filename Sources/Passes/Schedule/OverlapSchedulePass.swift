@@ -1,5 +1,4 @@
 import GraphIR
-import Passes
 import PlanIR
 import Simulation
 

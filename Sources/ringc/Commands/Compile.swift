@@ -84,6 +84,8 @@ struct Compile: ParsableCommand {
     let budget = memoryBudget.flatMap(ByteSize.parse)
     var chosen = strategy
     var resolved = Strategy(strategy)
+    var input = loaded.module
+    var pipeline: PassPipeline?
     if strategy == "auto", let device {
       let comparison = StrategyComparison(model: loaded.module, sp: sp, profile: device)
       guard let winner = comparison.winner, winner.plan != nil else {
@@ -94,8 +96,10 @@ struct Compile: ParsableCommand {
       Stderr.write("auto: \(winner.strategy) on \(device.name) — \(comparison.reason)\n")
       resolved = winner.strategy
       chosen = "auto on \(device.name): \(winner.strategy)"
+      // The comparison compiled the winner already: only schedule it.
+      input = winner.plan!
+      pipeline = PassPipeline([OverlapSchedulePass(profile: device, memoryBudget: budget)])
     }
-    var pipeline: PassPipeline?
     if let passes {
       do {
         pipeline = try PassPipeline(parsing: passes)
@@ -115,7 +119,7 @@ struct Compile: ParsableCommand {
     let plan: Module
     do {
       plan = try Compiler.compile(
-        loaded.module, sp: sp, strategy: resolved ?? .tokenring, pipeline: pipeline, profile: device, memoryBudget: budget,
+        input, sp: sp, strategy: resolved ?? .tokenring, pipeline: pipeline, profile: device, memoryBudget: budget,
         instrumentation: instrumentation)
     } catch {
       Stderr.write(loaded.renderer.render(error.diagnostics))
