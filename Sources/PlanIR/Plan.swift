@@ -11,18 +11,19 @@ public enum Plan {
     module.attributes["plan_version"] = .int(version)
   }
 
-  /// Checks that `module` is a plan ringc can read; returns its rank count.
-  public static func check(_ module: Module) throws(CompileError) -> Int {
+  /// Checks that `module` is a plan ringc can read; returns its header.
+  @discardableResult
+  public static func check(_ module: Module) throws(CompileError) -> PlanHeader {
     guard case .int(let v)? = module.attributes["plan_version"] else {
       throw CompileError("module @\(module.name) is not a plan (no plan_version); compile it with 'ringc compile'", at: module.location)
     }
     guard v == version else {
       throw CompileError("plan version \(v) is not supported; this ringc reads version \(version)", at: module.location)
     }
-    guard Stage(of: module) == .scheduled, let p = module.ranks else {
+    guard Stage(of: module) == .scheduled, module.ranks != nil else {
       throw CompileError("plan @\(module.name) must be stage \"scheduled\" with an sp attribute", at: module.location)
     }
-    return p
+    return try PlanHeader(module)
   }
 
   /// The whole-sequence model a plan was compiled from: its source graphs

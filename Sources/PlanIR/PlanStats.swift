@@ -45,8 +45,8 @@ public struct PlanStats: Sendable {
   /// `memory: false` skips the liveness analysis (peak bytes read 0), for
   /// callers that only want FLOPs and messages.
   public init(_ module: Module, memory: Bool = true) throws(CompileError) {
-    sp = try Plan.check(module)
-    let header = try PlanHeader(module)
+    let header = try Plan.check(module)
+    sp = header.sp
     strategy = header.strategy?.description ?? "none"
     layout = header.layout.description
     sequence = module.sequenceDim?.value ?? 0

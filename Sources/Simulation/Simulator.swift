@@ -57,7 +57,7 @@ public struct Simulator {
   }
 
   public func run() throws -> SimulationReport {
-    let ranks = try Plan.check(plan)
+    let ranks = try Plan.check(plan).sp
     guard ranks <= profile.devices else {
       throw Failure(description: "the plan has \(ranks) ranks but profile \(profile.name) has \(profile.devices) devices")
     }
@@ -149,16 +149,15 @@ private struct Engine {
   var jobs: [Int: Job] = [:]
   var nextJob = 0
   var messages: [MessageKey: Message] = [:]
-  /// Who posted what: for the deadlock report when no event is left.
+  /// Who posted what: the message behind each receive buffer, and the
+  /// deadlock report when no event is left.
   var rendezvous = Rendezvous(ranks: 0)
-  var buffers: [[String: MessageKey]] = []
   var collectives: [CollectiveKey: (arrived: [Int: Double], flows: [Int]?)] = [:]
 
   mutating func run() throws -> SimulationReport.Program {
     let types = graphs.map(Plan.valueTypes(of:))
     let lastTagged = graphs.map { g in g.ops.lastIndex { $0.attributes["step"] != nil } ?? -1 }
     var states = graphs.indices.map { r in RankState(trace: Trace(rank: r, origin: 0)) }
-    buffers = Array(repeating: [:], count: graphs.count)
     rendezvous = Rendezvous(ranks: graphs.count)
     while true {
       // Ranks go as far as they can at this instant.
@@ -169,7 +168,7 @@ private struct Engine {
           if resume(&states[r]) { moved = true }
           while states[r].wait == nil, states[r].pc < graphs[r].ops.count {
             let op = graphs[r].ops[states[r].pc]
-            if let s = Self.step(op, buffers[r]) {
+            if let s = Self.step(op, rendezvous.buffers[r]) {
               states[r].step = s
             } else if states[r].pc > lastTagged[r], lastTagged[r] >= 0 {
               states[r].step = nil
@@ -218,9 +217,9 @@ private struct Engine {
   }
 
   /// The step an op belongs to: its attribute, or its message's.
-  static func step(_ op: Op, _ buffers: [String: MessageKey]) -> Int? {
+  static func step(_ op: Op, _ buffers: [String: (key: MessageKey, index: Int)]) -> Int? {
     if case .int(let s)? = op.attributes["step"] { return Int(s) }
-    if op.opcode == .recvDone, case .value(let v)? = op.operands.first, let key = buffers[v] { return Int(key.step) }
+    if op.opcode == .recvDone, case .value(let v)? = op.operands.first, let key = buffers[v]?.key { return Int(key.step) }
     return nil
   }
 
@@ -278,18 +277,14 @@ private struct Engine {
         }
       } else {
         m.receiverAt = now
-        for name in op.results { buffers[r][name] = key }
       }
       if let s = m.senderAt, let t = m.receiverAt, m.flow == nil {
         m.flow = startFlow(key.src, key.dst, bytes: m.bytes, step: Int(key.step), at: max(s, t))
       }
       messages[key] = m
     case .sendDone, .recvDone:
-      var keys: [MessageKey] = []
-      if op.opcode == .sendDone, let key = MessageKey(op, rank: r) { keys = [key] }
-      for case .value(let v) in op.operands where op.opcode == .recvDone {
-        if let key = buffers[r][v], !keys.contains(key) { keys.append(key) }
-      }
+      let keys = op.opcode == .sendDone
+        ? MessageKey(op, rank: r).map { [$0] } ?? [] : rendezvous.messages(awaitedBy: op, rank: r)
       let done = keys.allSatisfy { key in messages[key]?.flow.map { flows[$0].finishedAt != nil } ?? false }
       if !done { block(&state, .messages(keys)) }
     case .allGather, .allToAll:

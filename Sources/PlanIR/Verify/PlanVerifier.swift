@@ -29,7 +29,7 @@ public struct PlanVerifier {
 
   public static func verify(_ module: Module) -> [Diagnostic] {
     do {
-      let ranks = try Plan.check(module)
+      let ranks = try Plan.check(module).sp
       var v = PlanVerifier(module: module, ranks: ranks, tokens: try Plan.tokens(module), sequence: module.sequenceDim!.value)
       v.run()
       return v.diagnostics

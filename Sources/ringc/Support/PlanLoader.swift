@@ -8,7 +8,7 @@ enum PlanLoader {
   static func load(_ path: String) throws(ModelLoader.Failed) -> (module: Module, renderer: DiagnosticRenderer) {
     let loaded = try ModelLoader().loadWithSource(path)
     do {
-      _ = try Plan.check(loaded.module)
+      try Plan.check(loaded.module)
     } catch {
       Stderr.write(loaded.renderer.render(error.diagnostics))
       throw ModelLoader.Failed(exitCode: SysExit.dataError)
@@ -22,7 +22,7 @@ enum PlanLoader {
     loader.quiet = true
     let loaded = try loader.loadWithSource(path)
     do {
-      _ = try Plan.check(loaded.module)
+      try Plan.check(loaded.module)
     } catch {
       throw ModelLoader.Failed(exitCode: SysExit.dataError)
     }
