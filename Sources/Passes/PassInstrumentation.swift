@@ -40,8 +40,9 @@ public struct PassInstrumentation: Sendable {
     try dump(module, as: "00-input.ir")
   }
 
-  func finished(_ pass: any Pass, index: Int, before: Module, after: Module) throws(CompileError) {
-    if printAfterAll || printAfter.contains(pass.name) || (printAfterChange && before != after) {
+  /// `before` is the module the pass was given, when `printAfterChange` needs it.
+  func finished(_ pass: any Pass, index: Int, before: Module?, after: Module) throws(CompileError) {
+    if printAfterAll || printAfter.contains(pass.name) || (before.map { $0 != after } ?? false) {
       log("// -----// IR Dump After \(pass.name) //----- //\n" + Printer().print(after))
     }
     if dumpDirectory != nil {

@@ -104,7 +104,8 @@ public struct PassPipeline: Sendable {
           "pass '\(pass.name)' reads a module at stage \(pass.consumes.rawValue), but the pipeline gives it one at stage \(stage.rawValue)",
           kind: .usage)
       }
-      let before = module
+      // Kept only to tell whether the pass changed the module.
+      let before = instrumentation.printAfterChange ? module : nil
       let start = clock.now
       try pass.run(&module, context)
       timings.append((pass.name, clock.now - start))
