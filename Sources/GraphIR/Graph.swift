@@ -23,21 +23,24 @@ public struct Graph: Sendable, Equatable {
   public var arguments: [GraphArgument]
   public var resultTypes: [TensorType]
   public var ops: [Op]
+  /// Set on the rank programs of a partitioned or scheduled module.
+  public var rankProgram: RankProgram?
   public var location: SourceLocation?
 
   public init(
     name: String, arguments: [GraphArgument], resultTypes: [TensorType], ops: [Op],
-    location: SourceLocation? = nil
+    rankProgram: RankProgram? = nil, location: SourceLocation? = nil
   ) {
     self.name = name
     self.arguments = arguments
     self.resultTypes = resultTypes
     self.ops = ops
+    self.rankProgram = rankProgram
     self.location = location
   }
 
   public static func == (a: Graph, b: Graph) -> Bool {
     a.name == b.name && a.arguments == b.arguments && a.resultTypes == b.resultTypes
-      && a.ops == b.ops
+      && a.ops == b.ops && a.rankProgram == b.rankProgram
   }
 }

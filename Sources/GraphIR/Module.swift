@@ -44,32 +44,37 @@ public struct WeightDecl: Sendable, Equatable {
   }
 }
 
-/// A whole model or plan: `module @name {attrs} { dims, weights, graphs }`.
+/// A whole model or plan:
+/// `module @name {attrs} { dims, weights, channels, graphs }`.
 ///
-/// The entry point is the graph `@main`.
+/// The entry point is the graph `@main`; in a module split over P ranks, rank
+/// r runs the rank program whose `RankProgram` is (`main`, r).
 public struct Module: Sendable, Equatable {
   public var name: String
   public var attributes: Attributes
   public var dims: [DimDecl]
   public var weights: [WeightDecl]
+  public var channels: [ChannelDecl]
   public var graphs: [Graph]
   public var location: SourceLocation?
 
   public init(
     name: String, attributes: Attributes = [:], dims: [DimDecl] = [],
-    weights: [WeightDecl] = [], graphs: [Graph] = [], location: SourceLocation? = nil
+    weights: [WeightDecl] = [], channels: [ChannelDecl] = [], graphs: [Graph] = [],
+    location: SourceLocation? = nil
   ) {
     self.name = name
     self.attributes = attributes
     self.dims = dims
     self.weights = weights
+    self.channels = channels
     self.graphs = graphs
     self.location = location
   }
 
   public static func == (a: Module, b: Module) -> Bool {
     a.name == b.name && a.attributes == b.attributes && a.dims == b.dims
-      && a.weights == b.weights && a.graphs == b.graphs
+      && a.weights == b.weights && a.channels == b.channels && a.graphs == b.graphs
   }
 
   public static let entryGraphName = "main"
@@ -81,11 +86,15 @@ public struct Module: Sendable, Equatable {
     return nil
   }
 
-  /// `@main`, or `@main.r0 … @main.r{P−1}` for a module split over P ranks.
-  public var entryGraphNames: [String] {
-    guard let p = ranks else { return [Self.entryGraphName] }
-    return (0..<p).map { "\(Self.entryGraphName).r\($0)" }
+  /// Rank `rank`'s program of graph `source`, if the module has one.
+  public func rankProgram(of source: String, rank: Int) -> Graph? {
+    graphs.first { $0.rankProgram == RankProgram(source: source, rank: rank) }
   }
+
+  /// The graphs that are no rank's program: the whole model.
+  public var sourceGraphs: [Graph] { graphs.filter { $0.rankProgram == nil } }
+
+  public func channel(named name: String) -> ChannelDecl? { channels.first { $0.name == name } }
 
   public var bindings: DimBindings {
     DimBindings(Dictionary(dims.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a }))

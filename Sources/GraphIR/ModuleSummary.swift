@@ -39,7 +39,7 @@ public struct ModuleSummary: Sendable, Equatable {
     // A partitioned module or plan keeps its whole-sequence source graphs
     // (for the dense reference): they describe the model; only without them
     // does rank 0's program stand for all.
-    guard let main = symbols.graphs[Module.entryGraphName] ?? module.entryGraphNames.first.flatMap({ symbols.graphs[$0] })
+    guard let main = symbols.graphs[Module.entryGraphName] ?? module.rankProgram(of: Module.entryGraphName, rank: 0)
     else { return }
     parameters = params(main)
     attentionNodes = attention(main)

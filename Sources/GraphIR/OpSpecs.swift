@@ -48,7 +48,7 @@ public struct OpSpec: Sendable {
 }
 
 extension Opcode {
-  static let channelAttributes: [String: AttributeKind] = ["chan": .string, "peer": .int, "step": .int]
+  static let channelAttributes: [String: AttributeKind] = ["chan": .symbol, "peer": .int, "step": .int]
 
   /// Ops that move data between ranks.
   public var isCommunication: Bool {
@@ -90,11 +90,11 @@ extension Opcode {
     case .recvStart: OpSpec(operands: 0...0, results: 1...Int.max, required: Self.channelAttributes)
     case .recvDone: OpSpec(operands: 1...Int.max, results: 0...0)
     case .allGather:
-      OpSpec(operands: 1...1, required: ["group": .ints, "chan": .string, "step": .int])
+      OpSpec(operands: 1...1, required: ["group": .ints, "chan": .symbol, "step": .int])
     case .allToAll:
       OpSpec(
         operands: 1...1,
-        required: ["group": .ints, "split_axis": .int, "concat_axis": .int, "chan": .string, "step": .int],
+        required: ["group": .ints, "split_axis": .int, "concat_axis": .int, "chan": .symbol, "step": .int],
         optional: ["split_sizes": .ints])
     case .repeatKV: OpSpec(operands: 1...1, required: ["factor": .int])
     case .attnScores:

@@ -3,8 +3,9 @@ import PlanIR
 
 /// `shard-sequence{layout=zigzag|contiguous, group=U}`: stage graph → partitioned.
 ///
-/// Gives every rank its own copy of every graph, `@g` → `@g.r0 … @g.r{P−1}`
-/// (the source graphs are kept beside them),
+/// Gives every rank its own copy of every graph, `@g` → `@g.r0 … @g.r{P−1}`,
+/// each marked `attributes {rank = r, source = @g}` (the source graphs are
+/// kept beside them),
 /// in which the sequence dimension S becomes the rank's token count and
 /// `positions` lists the rank's global token positions:
 ///
@@ -136,6 +137,7 @@ public struct ShardSequencePass: Pass {
     }
     var out = g
     out.name = Plan.rankGraphName(g.name, rank: rank)
+    out.rankProgram = RankProgram(source: g.name, rank: rank)
     out.arguments = g.arguments.map { GraphArgument($0.name, localType($0.type), location: $0.location) }
     out.resultTypes = g.resultTypes.map(localType)
     out.ops = g.ops.map { op in

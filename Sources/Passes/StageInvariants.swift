@@ -15,7 +15,7 @@ enum StageInvariants {
   /// Every dim of every rank program is a literal: lowerings size blocks,
   /// heads and messages from them.
   static func concreteDims(_ module: Module, after pass: String) -> [Diagnostic] {
-    for g in module.graphs where Plan.family(of: g.name) != nil {
+    for g in module.graphs where g.rankProgram != nil {
       for a in g.arguments where a.type.dims.contains(where: \.isNamed) {
         return [.error("internal error: pass '\(pass)' left argument %\(a.name) of @\(g.name) with a named dim: \(a.type)", at: a.location)]
       }

@@ -31,7 +31,7 @@ public enum Liveness {
   /// The most bytes rank `rank` holds at once in any of its programs'
   /// attention regions, at `elementBytes` per element.
   public static func rankPeak(_ plan: Module, rank: Int, elementBytes: Int64) -> Int64 {
-    plan.graphs.filter { Plan.family(of: $0.name)?.rank == rank }.map { g in
+    plan.graphs.filter { $0.rankProgram?.rank == rank }.map { g in
       attentionPeak(g, types: Plan.valueTypes(of: g), bindings: plan.bindings, elementBytes: elementBytes)
     }.max() ?? 0
   }

@@ -16,7 +16,7 @@ public struct MessageKey: Hashable, Sendable, CustomStringConvertible {
     self.step = step
   }
 
-  public var description: String { "chan \"\(chan)\", step \(step)" }
+  public var description: String { "chan @\(chan), step \(step)" }
 
   /// The message a `send.start`/`send.done` or `recv.start` of rank `rank`
   /// refers to; nil for other ops or when its attributes are missing.
@@ -33,7 +33,7 @@ public struct CollectiveKey: Hashable, Sendable, Comparable, CustomStringConvert
   public var step: Int64
   public var group: [Int64]
 
-  public var description: String { "chan \"\(chan)\", step \(step), group \(group)" }
+  public var description: String { "chan @\(chan), step \(step), group \(group)" }
 
   public static func < (a: CollectiveKey, b: CollectiveKey) -> Bool { a.description < b.description }
 }

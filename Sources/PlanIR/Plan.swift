@@ -1,10 +1,11 @@
 import GraphIR
 
-/// A compiled plan: a scheduled module split over `sp` ranks, with the rank
-/// programs `@g.rR` and the version of the plan format.
+/// A compiled plan: a scheduled module split over `sp` ranks, with its
+/// channels, the rank programs of each source graph and the version of the
+/// plan format.
 public enum Plan {
   /// Bumped whenever the meaning of a plan changes.
-  public static let version: Int64 = 1
+  public static let version: Int64 = 2
 
   /// Stamps `module` as a plan of this version.
   public static func stamp(_ module: inout Module) {
@@ -27,10 +28,11 @@ public enum Plan {
   }
 
   /// The whole-sequence model a plan was compiled from: its source graphs
-  /// (those without a rank suffix), dims and weights, at stage graph.
+  /// (those that are no rank's program), dims and weights, at stage graph.
   public static func sourceModule(_ plan: Module) -> Module {
     var m = plan
-    m.graphs = plan.graphs.filter { family(of: $0.name) == nil }
+    m.graphs = plan.sourceGraphs
+    m.channels = []
     m.attributes = plan.attributes.filter { !PlanHeader.attributeNames.contains($0.key) }
     return m
   }
@@ -48,26 +50,18 @@ public enum Plan {
     return layout.tokens(sequence: seq.value, ranks: p)
   }
 
-  /// The name of rank `rank`'s copy of graph `name`: `layer.r3`.
+  /// The name given to rank `rank`'s program of graph `name`: `layer.r3`.
+  /// Only a name: tools find rank programs by their `RankProgram`.
   public static func rankGraphName(_ name: String, rank: Int) -> String { "\(name).r\(rank)" }
 
-  /// Splits `layer.r3` into ("layer", 3).
-  public static func family(of graphName: String) -> (name: String, rank: Int)? {
-    guard let dot = graphName.lastIndex(of: "."),
-      graphName[graphName.index(after: dot)...].first == "r",
-      let rank = Int(graphName[graphName.index(dot, offsetBy: 2)...])
-    else { return nil }
-    return (String(graphName[..<dot]), rank)
-  }
-
-  /// Graph families: base name → each rank's graph, in rank order.
+  /// Rank programs by source graph, each family's programs in rank order.
   public static func families(_ module: Module) -> [(name: String, graphs: [Graph])] {
     var order: [String] = []
     var byName: [String: [Int: Graph]] = [:]
     for g in module.graphs {
-      guard let (name, rank) = family(of: g.name) else { continue }
-      if byName[name] == nil { order.append(name) }
-      byName[name, default: [:]][rank] = g
+      guard let p = g.rankProgram else { continue }
+      if byName[p.source] == nil { order.append(p.source) }
+      byName[p.source, default: [:]][p.rank] = g
     }
     return order.map { name in
       (name, byName[name]!.keys.sorted().map { byName[name]![$0]! })

@@ -3,7 +3,7 @@ import GraphIR
 /// What a partitioned or scheduled module says of itself, as typed fields:
 /// printed as the module's attributes
 ///
-///     module @m {layout = "zigzag", plan_version = 1, sp = 2, stage = "scheduled", strategy = "tokenring"} {
+///     module @m {layout = "zigzag", plan_version = 2, sp = 2, stage = "scheduled", strategy = "tokenring"} {
 ///
 /// and read back, validated, in one place.
 public struct PlanHeader: Sendable, Equatable {

@@ -13,8 +13,8 @@ public struct PlanStats: Sendable {
     public var step: Int
     public var src: Int
     public var dst: Int
-    /// What the tensor is: the channel's last name part (`q`, `out`, `kv`),
-    /// or `lse` for the second tensor of an `out` message.
+    /// What the tensor is: what its channel carries (`query`, `partial`,
+    /// `kv`, …), or `lse` for the second tensor of a partial.
     public var kind: String
     public var bytes: Int64
   }
@@ -58,7 +58,7 @@ public struct PlanStats: Sendable {
     var next = 0
     if let main = families.first(where: { $0.name == Module.entryGraphName })?.graphs.first {
       for op in main.ops where op.opcode == .repeat {
-        guard case .symbol(let callee) = op.operands[0], let family = Plan.family(of: callee)?.name,
+        guard case .symbol(let callee) = op.operands[0], let family = module.graph(named: callee)?.rankProgram?.source,
           case .int(let count)? = op.attributes["count"]
         else { continue }
         let range = next..<(next + Int(count))
@@ -67,7 +67,7 @@ public struct PlanStats: Sendable {
       }
     }
     let mainHasAttention = module.graphs.contains { g in
-      Plan.family(of: g.name)?.name == Module.entryGraphName
+      g.rankProgram?.source == Module.entryGraphName
         && g.ops.contains { $0.opcode == .attnBlock || $0.opcode == .attnScores }
     }
     if mainHasAttention {
@@ -89,8 +89,8 @@ public struct PlanStats: Sendable {
         }
         for op in g.ops {
           let kind: String = {
-            guard case .string(let chan)? = op.attributes["chan"] else { return "" }
-            return chan.split(separator: ".").last.map(String.init) ?? chan
+            guard case .symbol(let chan)? = op.attributes["chan"] else { return "" }
+            return module.channel(named: chan)?.carries.rawValue ?? chan
           }()
           switch op.opcode {
           case .attnBlock:
@@ -138,7 +138,7 @@ public struct PlanStats: Sendable {
               messages.append(
                 Message(
                   layer: layers.first ?? 0, step: Int(key.step), src: r, dst: key.dst,
-                  kind: kind == "out" && i == 1 ? "lse" : kind, bytes: bytes))
+                  kind: kind == ChannelKind.partial.rawValue && i == 1 ? "lse" : kind, bytes: bytes))
             }
           default: break
           }

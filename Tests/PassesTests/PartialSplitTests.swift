@@ -13,8 +13,8 @@ import Testing
   }
 
   @Test func aPieceHasItsOwnChannelOfTheSameKind() {
-    #expect(PartialSplit.channel("a.out", piece: 0) == "a.p0.out")
-    #expect(PartialSplit.channel("blk.3.attn.out", piece: 2) == "blk.3.attn.p2.out")
+    #expect(PartialSplit.channel("a.out", piece: 0) == "a.out.p0")
+    #expect(PartialSplit.channel("blk.3.attn.out", piece: 2) == "blk.3.attn.out.p2")
   }
 
   @Test(arguments: ["tiny.ir", "tiny-dit.ir"], [2, 3, 4])

@@ -20,12 +20,12 @@ import Testing
     var out: [String: Int64] = [:]
     for r in 0..<p {
       for step in 0..<(p - 1) {
-        out["\(step) \(r) \(mod(r + 1, p)) q"] = c[mod(r - step, p)] * h * d * e
+        out["\(step) \(r) \(mod(r + 1, p)) query"] = c[mod(r - step, p)] * h * d * e
       }
       for step in 2..<(p + 1) where p >= 2 {
         // The partial of step−1 (owner r−step+1) goes home; the tail (step P) goes to r+1.
         let owner = mod(r - step + 1, p)
-        out["\(step) \(r) \(owner) out"] = c[owner] * h * d * e
+        out["\(step) \(r) \(owner) partial"] = c[owner] * h * d * e
         out["\(step) \(r) \(owner) lse"] = c[owner] * h * 4
       }
     }
@@ -43,12 +43,12 @@ import Testing
         // The receiver r−1 needs the full Q only if the owner comes after it:
         // rank 0's receiver is P−1 (always after), and past the wrap the owner is before.
         let rows = r >= 1 && r + step < p ? front(owner) + back(owner) : back(owner)
-        out["\(step) \(r) \(mod(r - 1, p)) q"] = rows * h * d * e
+        out["\(step) \(r) \(mod(r - 1, p)) query"] = rows * h * d * e
       }
       for step in 2..<(p + 1) where p >= 2 {
         let owner = mod(r + step - 1, p)
         let rows = owner > r ? front(owner) + back(owner) : back(owner)
-        out["\(step) \(r) \(owner) out"] = rows * h * d * e
+        out["\(step) \(r) \(owner) partial"] = rows * h * d * e
         out["\(step) \(r) \(owner) lse"] = rows * h * 4
       }
     }

@@ -114,8 +114,8 @@ import Testing
     for r in 0..<sp {
       for m in 0..<sp where m != r {
         // q, k, v: my tokens × (heads / P) × 8 × 4 B each, then the output back.
-        for step in 0..<3 { expected["\(step) \(r) \(m) a2a"] = c * Int64(4 / sp) * 8 * 4 }
-        expected["3 \(r) \(m) a2a"] = c * Int64(4 / sp) * 8 * 4
+        for step in 0..<3 { expected["\(step) \(r) \(m) heads"] = c * Int64(4 / sp) * 8 * 4 }
+        expected["3 \(r) \(m) heads"] = c * Int64(4 / sp) * 8 * 4
       }
     }
     #expect(Self.bytes(stats) == expected)
@@ -127,8 +127,8 @@ import Testing
     var expected: [String: Int64] = [:]
     for r in 0..<3 {
       for m in 0..<3 where m != r {
-        expected["0 \(r) \(m) k"] = tokens[r].count * 2 * 16 * 4
-        expected["0 \(r) \(m) v"] = tokens[r].count * 2 * 16 * 4
+        expected["0 \(r) \(m) key"] = tokens[r].count * 2 * 16 * 4
+        expected["0 \(r) \(m) value"] = tokens[r].count * 2 * 16 * 4
       }
     }
     #expect(Self.bytes(stats) == expected)

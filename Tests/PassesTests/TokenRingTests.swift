@@ -42,7 +42,7 @@ import Testing
     }
     // No message carries keys or values.
     let stats = try PlanStats(plan)
-    #expect(Set(stats.allMessages.map(\.kind)) == ["q", "out", "lse"])
+    #expect(Set(stats.allMessages.map(\.kind)) == ["query", "partial", "lse"])
   }
 
   @Test func noFullyMaskedBlockIsComputedOrSent() throws {

@@ -16,7 +16,7 @@ import Testing
     for model in ["tiny.ir", "tiny-dit.ir"] {
       var m = try plan(model, sp: 4, seq: 29, strategy: strategy)
       var changed = false
-      for i in m.graphs.indices where Plan.family(of: m.graphs[i].name) != nil {
+      for i in m.graphs.indices where m.graphs[i].rankProgram != nil {
         let reordered = OverlapSchedulePass.reorder(m.graphs[i], hoistStarts: hoist)
         #expect(reordered.count == m.graphs[i].ops.count)
         changed = changed || reordered != m.graphs[i].ops
@@ -37,7 +37,7 @@ import Testing
       let after = try Simulator(plan: m, profile: device).run().totalSeconds
       #expect(after <= before * (1 + 1e-9))
       #expect(PlanVerifier.verify(m).isEmpty)
-      for g in m.graphs where Plan.family(of: g.name) != nil {
+      for g in m.graphs where g.rankProgram != nil {
         for op in g.ops {
           guard case .ints(let t)? = op.attributes[OpSpec.predicted], t.count == 2 else {
             Issue.record("\(g.name): \(op.opcode.rawValue) has no predicted interval")
@@ -54,7 +54,7 @@ import Testing
   static let slowMesh = fullMeshProfile(name: "slow-mesh", peak: "1\" unit=\"GFLOP/s", link: "50\" unit=\"MB/s", latency: "1")
 
   func splitPieces(_ m: Module) -> Int {
-    m.graphs.reduce(0) { n, g in n + g.ops.filter { $0.opcode == .sendStart && $0.attributes["chan"] == .string("a.p1.out") }.count }
+    m.graphs.reduce(0) { n, g in n + g.ops.filter { $0.opcode == .sendStart && $0.attributes["chan"] == .symbol("a.out.p1") }.count }
   }
 
   @Test func communicationBoundStepsAreSplitWhenItPays() throws {

@@ -9,7 +9,7 @@ import Testing
     #expect(compiled.status == 0, "\(compiled.stderr)")
     #expect(compiled.stdout.hasPrefix("\(plan): tokenring, sp 3, zigzag layout, sequence 32, 2 layers"))
     let text = try String(contentsOfFile: plan, encoding: .utf8)
-    #expect(text.hasPrefix("// ringc plan v1: tiny.ir compiled with --sp 3 --strategy tokenring\n"))
+    #expect(text.hasPrefix("// ringc plan v2: tiny.ir compiled with --sp 3 --strategy tokenring\n"))
 
     let verified = try ringc(["verify", plan])
     #expect(verified.status == 0)
@@ -21,7 +21,7 @@ import Testing
     #expect(json["sp"] as? Int == 3)
     #expect(json["strategy"] as? String == "tokenring")
     let messages = try #require(json["messages"] as? [[String: Any]])
-    #expect(Set(messages.compactMap { $0["kind"] as? String }) == ["q", "out", "lse"])
+    #expect(Set(messages.compactMap { $0["kind"] as? String }) == ["query", "partial", "lse"])
     #expect((json["layers"] as? [Any])?.count == 2)
 
     let dot = try ringc(["dump", plan, "--format", "dot", "--layer", "1"])
@@ -126,7 +126,7 @@ import Testing
     var text = try String(contentsOfFile: plan, encoding: .utf8)
     let r1 = try #require(text.range(of: "graph @layer.r1"))
     let fixed = text[r1.lowerBound...].replacingOccurrences(
-      of: "send.start %qr {chan = \"a.q\", peer = 0, step = 0}", with: "send.start %qr {chan = \"a.q\", peer = 7, step = 0}")
+      of: "send.start %qr {chan = @a.q, peer = 0, step = 0}", with: "send.start %qr {chan = @a.q, peer = 7, step = 0}")
     text = String(text[..<r1.lowerBound]) + fixed
     try text.write(toFile: plan, atomically: true, encoding: .utf8)
     let r = try ringc(["verify", plan])

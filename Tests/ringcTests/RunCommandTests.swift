@@ -113,7 +113,7 @@ struct RunCommandTests {
     var text = try String(contentsOfFile: plan, encoding: .utf8)
     let r1 = try #require(text.range(of: "graph @layer.r1"))
     var tail = String(text[r1.lowerBound...])
-    for line in ["    send.start %qr {chan = \"a.q\", peer = 0, step = 0}\n", "    send.done %qr {chan = \"a.q\", peer = 0, step = 0}\n"] {
+    for line in ["    send.start %qr {chan = @a.q, peer = 0, step = 0}\n", "    send.done %qr {chan = @a.q, peer = 0, step = 0}\n"] {
       tail = tail.replacingOccurrences(of: line, with: "")
     }
     text = String(text[..<r1.lowerBound]) + tail
@@ -125,7 +125,7 @@ struct RunCommandTests {
     #expect(r.stderr.contains("in @layer.r"), "\(r.stderr)")
     #expect(
       r.stderr.contains("recv.done (line") && r.stderr.contains(": timed out after 2.0 s receiving from rank ")
-        && r.stderr.contains("(chan \"a."), "\(r.stderr)")
+        && r.stderr.contains("(chan @a."), "\(r.stderr)")
     #expect(Date().timeIntervalSince(start) < 30)
   }
 

@@ -3,7 +3,8 @@
 ///     module   := 'module' SYMBOL attrs? '{' item* '}'
 ///     item     := 'dim' IDENT '=' INT attrs?
 ///               | 'weight' SYMBOL ':' type
-///               | 'graph' SYMBOL '(' args? ')' '->' results '{' op* '}'
+///               | 'channel' SYMBOL attrs
+///               | 'graph' SYMBOL '(' args? ')' '->' results ('attributes' attrs)? '{' op* '}'
 ///     op       := (VALUE (',' VALUE)* '=')? IDENT operands? attrs? (':' type (',' type)*)?
 ///     type     := DTYPE '[' (dim (',' dim)*)? ']'        dim := INT | IDENT
 ///     attrs    := '{' (IDENT '=' attr (',' IDENT '=' attr)*)? '}'
@@ -79,7 +80,7 @@ public struct Parser {
   private var tooManyErrors: Bool { diagnostics.count >= Self.errorLimit }
 
   /// Skips to the next line that starts a module item (`dim`, `weight`,
-  /// `graph`) or closes the module, stepping over whole `{ … }` bodies.
+  /// `channel`, `graph`) or closes the module, stepping over whole `{ … }` bodies.
   private mutating func syncModuleItem(from start: Int) {
     var depth = 0
     if peek().location.offset == start, peek().kind != .eof { take() }
@@ -87,7 +88,7 @@ public struct Parser {
       let t = peek()
       if depth == 0, t.startsLine,
         t.kind == .punct(UInt8(ascii: "}"))
-          || (t.kind == .identifier && ["dim", "weight", "graph"].contains(t.text))
+          || (t.kind == .identifier && ["dim", "weight", "channel", "graph"].contains(t.text))
       {
         return
       }
@@ -139,12 +140,13 @@ public struct Parser {
           break
         }
         if peek().kind == .eof { throw unexpected("'}' to close the module") }
-        guard peek().kind == .identifier else { throw unexpected("'dim', 'weight' or 'graph'") }
+        guard peek().kind == .identifier else { throw unexpected("'dim', 'weight', 'channel' or 'graph'") }
         switch peek().text {
         case "dim": module.dims.append(try dimDecl())
         case "weight": module.weights.append(try weightDecl())
+        case "channel": module.channels.append(try channelDecl())
         case "graph": module.graphs.append(try graph())
-        default: throw unexpected("'dim', 'weight' or 'graph'")
+        default: throw unexpected("'dim', 'weight', 'channel' or 'graph'")
         }
       } catch {
         record(error)
@@ -178,6 +180,36 @@ public struct Parser {
     return WeightDecl(name.text, try type(), location: name.location)
   }
 
+  /// `channel @a.q {carries = "query"}`
+  private mutating func channelDecl() throws(Diagnostic) -> ChannelDecl {
+    take()
+    let name = try expect(.symbol, "a channel name such as '@a.q'")
+    let brace = peek()
+    let attrs = try attributes()
+    let kinds = ChannelKind.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
+    guard attrs.count == 1, case .string(let text)? = attrs["carries"] else {
+      throw Diagnostic.error("channel @\(name.text) needs exactly {carries = K}, K one of \(kinds)", at: brace.location)
+    }
+    guard let kind = ChannelKind(rawValue: text) else {
+      throw Diagnostic.error("channel @\(name.text) carries \"\(text)\"; expected one of \(kinds)", at: brace.location)
+    }
+    return ChannelDecl(name.text, carries: kind, location: name.location)
+  }
+
+  /// `attributes {rank = R, source = @g}` after a graph's result types.
+  private mutating func rankProgram(of graph: String) throws(Diagnostic) -> RankProgram {
+    let keyword = take()
+    let attrs = try attributes()
+    guard attrs.count == 2, case .int(let rank)? = attrs["rank"], case .symbol(let source)? = attrs["source"] else {
+      throw Diagnostic.error(
+        "graph @\(graph) attributes must be exactly {rank = R, source = @graph}", at: keyword.location)
+    }
+    guard rank >= 0, rank < 1 << 20 else {
+      throw Diagnostic.error("graph @\(graph) has rank \(rank); ranks are 0 ..< 2^20", at: keyword.location)
+    }
+    return RankProgram(source: source, rank: Int(rank))
+  }
+
   private mutating func graph() throws(Diagnostic) -> Graph {
     take()
     let name = try expect(.symbol, "a graph name such as '@main'")
@@ -202,6 +234,7 @@ public struct Parser {
     } else {
       results.append(try type())
     }
+    let rankProgram = isKeyword("attributes") ? try rankProgram(of: name.text) : nil
     _ = try expectPunct("{", "to open the graph body")
     var ops: [Op] = []
     while !tooManyErrors {
@@ -219,7 +252,8 @@ public struct Parser {
       }
     }
     return Graph(
-      name: name.text, arguments: args, resultTypes: results, ops: ops, location: name.location)
+      name: name.text, arguments: args, resultTypes: results, ops: ops, rankProgram: rankProgram,
+      location: name.location)
   }
 
   private mutating func consumeComma() throws(Diagnostic) -> Bool {

@@ -14,6 +14,10 @@ public struct Printer {
     if !module.weights.isEmpty {
       sections.append(module.weights.map { "  weight @\($0.name) : \($0.type)\n" }.joined())
     }
+    if !module.channels.isEmpty {
+      sections.append(
+        module.channels.map { "  channel @\($0.name) {carries = \"\($0.carries.rawValue)\"}\n" }.joined())
+    }
     for g in module.graphs { sections.append(print(g)) }
     out += sections.joined(separator: "\n")
     out += "}\n"
@@ -26,7 +30,9 @@ public struct Printer {
       graph.resultTypes.count == 1
       ? graph.resultTypes[0].description
       : "(" + graph.resultTypes.map(\.description).joined(separator: ", ") + ")"
-    var out = "  graph @\(graph.name)(\(args)) -> \(results) {\n"
+    var out = "  graph @\(graph.name)(\(args)) -> \(results)"
+    if let p = graph.rankProgram { out += " attributes {rank = \(p.rank), source = @\(p.source)}" }
+    out += " {\n"
     for op in graph.ops { out += "    " + print(op) + "\n" }
     return out + "  }\n"
   }

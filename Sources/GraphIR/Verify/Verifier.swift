@@ -4,12 +4,16 @@
 /// - named dimensions are declared once, positive, and at most one is the
 ///   sequence; every type uses declared dimensions and has fewer than 2⁶³
 ///   elements and bytes;
-/// - symbols (dims, weights, graphs) are unique, `@main` exists;
+/// - symbols (dims, weights, channels, graphs) are unique; `@main` exists,
+///   or in a module split over ranks, a program of it for every rank, and
+///   each rank program names a whole-sequence source graph;
 /// - in each graph, values are defined once and before use, each op matches
 ///   its `OpSpec` (operand count, attributes) and its type rule, and the
 ///   annotated result types equal the inferred ones; the graph ends with one
 ///   `return` whose operands match the signature;
-/// - `repeat` calls a graph of type `(T) -> T` that repeats nothing itself.
+/// - `repeat` calls a graph of type `(T) -> T` that repeats nothing itself,
+///   of the same rank as the caller;
+/// - every `chan` names a declared channel.
 ///
 /// A failing op poisons its results, so one mistake gives one error, not a
 /// cascade.
@@ -60,12 +64,54 @@ public struct Verifier {
       declare(w.name, w.location, &self)
       checkType(w.type, at: w.location)
     }
+    for c in module.channels { declare(c.name, c.location, &self) }
     for g in module.graphs { declare(g.name, g.location, &self) }
-    for entry in module.entryGraphNames where symbols.graphs[entry] == nil {
-      error("module @\(module.name) has no graph @\(entry)", at: module.location)
-    }
+    checkRankPrograms()
     for g in module.graphs { checkGraph(g) }
     warnUnusedWeights()
+  }
+
+  /// Rank programs: only in a module split over ranks, each rank's copy of a
+  /// whole-sequence graph at most once, and every rank has its `@main`.
+  private mutating func checkRankPrograms() {
+    let ranks = module.ranks
+    var seen: [RankProgram: SourceLocation?] = [:]
+    for g in module.graphs {
+      guard let p = g.rankProgram else { continue }
+      guard let ranks else {
+        error("graph @\(g.name) is a rank program, but module @\(module.name) has no sp attribute", at: g.location)
+        continue
+      }
+      if p.rank >= ranks {
+        error("graph @\(g.name) is rank \(p.rank)'s program, but the module has \(ranks) ranks", at: g.location)
+      }
+      if let source = symbols.graphs[p.source] {
+        if source.rankProgram != nil {
+          error("graph @\(g.name)'s source @\(p.source) is itself a rank program", at: g.location)
+        }
+      } else {
+        error("graph @\(g.name)'s source @\(p.source) is not defined", at: g.location)
+      }
+      if let previous = seen[p] {
+        error(
+          "graph @\(g.name) is a second program of @\(p.source) for rank \(p.rank)", at: g.location,
+          notes: [.note("the first is here", at: previous)])
+      }
+      seen[p] = g.location
+    }
+    guard let ranks else {
+      if symbols.graphs[Module.entryGraphName] == nil {
+        error("module @\(module.name) has no graph @\(Module.entryGraphName)", at: module.location)
+      }
+      return
+    }
+    let missing = (0..<ranks).filter { seen[RankProgram(source: Module.entryGraphName, rank: $0)] == nil }
+    if let first = missing.first {
+      let more = missing.count > 1 ? " (and \(missing.count - 1) more ranks)" : ""
+      error(
+        "module @\(module.name) has no program of @\(Module.entryGraphName) for rank \(first)\(more)",
+        at: module.location)
+    }
   }
 
   private mutating func checkDims() {
@@ -241,12 +287,16 @@ public struct Verifier {
         ok = false
       }
     }
+    if case .symbol(let chan)? = op.attributes["chan"], module.channel(named: chan) == nil {
+      error("channel @\(chan) is not declared; declare it with 'channel @\(chan) {carries = K}'", at: op.location)
+      ok = false
+    }
     for t in op.resultTypes where !checkType(t, at: op.location) { ok = false }
     guard ok, operandsOK else { return nil }
     let types = operandTypes.map { $0 }
     switch op.opcode {
     case .return: return checkReturn(op, g, types)
-    case .repeat: return checkRepeat(op, types)
+    case .repeat: return checkRepeat(op, in: g, types)
     case .recvStart: return op.resultTypes
     case .sendStart, .sendDone, .recvDone: return []
     default: break
@@ -294,7 +344,7 @@ public struct Verifier {
     return []
   }
 
-  private mutating func checkRepeat(_ op: Op, _ types: [TensorType?]) -> [TensorType]? {
+  private mutating func checkRepeat(_ op: Op, in caller: Graph, _ types: [TensorType?]) -> [TensorType]? {
     guard case .symbol(let callee) = op.operands[0], let g = symbols.graphs[callee] else {
       error("'repeat' needs a graph symbol as its first operand", at: op.location(ofOperand: 0))
       return nil
@@ -307,8 +357,15 @@ public struct Verifier {
       error("repeat count must be at least 1, found \(n)", at: op.location)
       return nil
     }
-    if module.entryGraphNames.contains(callee) {
+    if callee == Module.entryGraphName || g.rankProgram?.source == Module.entryGraphName {
       error("'repeat' cannot call the entry graph @\(callee)", at: op.location(ofOperand: 0))
+      return nil
+    }
+    if g.rankProgram?.rank != caller.rankProgram?.rank {
+      let whose = { (p: RankProgram?) in p.map { "rank \($0.rank)'s program" } ?? "a whole-sequence graph" }
+      error(
+        "'repeat' in @\(caller.name), \(whose(caller.rankProgram)), calls @\(callee), \(whose(g.rankProgram))",
+        at: op.location(ofOperand: 0))
       return nil
     }
     let calleeNote = [Diagnostic.note("@\(callee) is defined here", at: g.location)]

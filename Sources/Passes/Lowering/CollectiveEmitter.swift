@@ -23,12 +23,12 @@ import PlanIR
 /// kv head 0, and the last `all_to_all` gives its tokens back all 4 heads
 /// (`allgather` is in `LowerAttentionPass`'s doc comment):
 ///
-///     %a.uq = all_to_all %qr {chan = "a.a2a", concat_axis = 0, group = [0, 1], split_axis = 1, step = 0} : f32[32,2,16]
-///     %a.uk = all_to_all %kr {chan = "a.a2a", concat_axis = 0, group = [0, 1], split_axis = 1, step = 1} : f32[32,1,16]
-///     %a.uv = all_to_all %vh {chan = "a.a2a", concat_axis = 0, group = [0, 1], split_axis = 1, step = 2} : f32[32,1,16]
+///     %a.uq = all_to_all %qr {chan = @a.a2a, concat_axis = 0, group = [0, 1], split_axis = 1, step = 0} : f32[32,2,16]
+///     %a.uk = all_to_all %kr {chan = @a.a2a, concat_axis = 0, group = [0, 1], split_axis = 1, step = 1} : f32[32,1,16]
+///     %a.uv = all_to_all %vh {chan = @a.a2a, concat_axis = 0, group = [0, 1], split_axis = 1, step = 2} : f32[32,1,16]
 ///     %a.uo, %a.ul = attn.block %a.uq, %a.uk, %a.uv {causal = true,
 ///       k_tokens = [0, 32], q_tokens = [0, 32], scale = 0.25, step = 0} : f32[32,2,16], f32[2,32]
-///     %a = all_to_all %a.uo {chan = "a.a2a", concat_axis = 1, group = [0, 1], split_axis = 0,
+///     %a = all_to_all %a.uo {chan = @a.a2a, concat_axis = 1, group = [0, 1], split_axis = 0,
 ///       split_sizes = [16, 16], step = 3} : f32[16,4,16]
 ///
 /// USP needs four ranks for both levels; with `usp:2x2:ring`, rank 0 runs the
@@ -51,16 +51,16 @@ struct CollectiveEmitter {
 
   private func rows(_ t: TensorType, _ n: Int64) -> TensorType { PlanBuilder.rows(t, n) }
 
-  mutating func allGather() -> [Op] {
+  mutating func allGather() -> Lowering {
     let group = Array(0..<site.ranks)
     let all = TokenRanges(site.tokens.flatMap(\.ranges))
     let (kg, vg) = (b.name + ".kg", b.name + ".vg")
-    b.allGather(kg, x.k, group: group, chan: b.channel("k"), step: 0, type: rows(x.keyType, all.count))
-    b.allGather(vg, x.v, group: group, chan: b.channel("v"), step: 0, type: rows(x.valueType, all.count))
+    b.allGather(kg, x.k, group: group, chan: b.channel(.key), step: 0, type: rows(x.keyType, all.count))
+    b.allGather(vg, x.v, group: group, chan: b.channel(.value), step: 0, type: rows(x.valueType, all.count))
     b.block(
       (x.out, x.out + ".lse"), q: x.q, k: kg, v: vg, qTokens: site.tokens[site.rank], kTokens: all, step: 0,
       outType: x.outType)
-    return b.ops
+    return b.lowering
   }
 
   private func heads(_ t: TensorType) -> Int64 {
@@ -74,7 +74,7 @@ struct CollectiveEmitter {
 
   /// Ulysses over groups of `degree` consecutive ranks; with `inner`, a ring
   /// over the groups (USP).
-  mutating func ulysses(degree u: Int, inner: Strategy.Inner?) throws(CompileError) -> [Op] {
+  mutating func ulysses(degree u: Int, inner: Strategy.Inner?) throws(CompileError) -> Lowering {
     let (h, kvh) = (heads(x.queryType), heads(x.keyType))
     let name = inner == nil ? "ulysses" : "usp"
     if h % Int64(u) != 0 {
@@ -91,7 +91,7 @@ struct CollectiveEmitter {
     let members = Array((groupIndex * u)..<(groupIndex * u + u))
     let groupTokens = TokenRanges(members.flatMap { site.tokens[$0].ranges })
     let n = groupTokens.count
-    let channel = b.channel("a2a")
+    let channel = b.channel(.heads)
     var (k, v, kvHeads) = (x.k, x.v, kvh)
     if factor > 1 {
       (k, v, kvHeads) = (b.name + ".krep", b.name + ".vrep", kvh * factor)
@@ -131,6 +131,6 @@ struct CollectiveEmitter {
     b.allToAll(
       x.out, uo, group: members, split: 0, concat: 1, sizes: members.map { site.tokens[$0].count }, chan: channel,
       step: 3, type: x.outType)
-    return b.ops
+    return b.lowering
   }
 }

@@ -18,8 +18,8 @@ import PlanIR
 /// After `allgather`, the shortest of the programs (each emitter's doc
 /// comment shows its own for the same attention):
 ///
-///     %a.kg = all_gather %kr {chan = "a.k", group = [0, 1], step = 0} : f32[32,2,16]
-///     %a.vg = all_gather %vh {chan = "a.v", group = [0, 1], step = 0} : f32[32,2,16]
+///     %a.kg = all_gather %kr {chan = @a.k, group = [0, 1], step = 0} : f32[32,2,16]
+///     %a.vg = all_gather %vh {chan = @a.v, group = [0, 1], step = 0} : f32[32,2,16]
 ///     %a, %a.lse = attn.block %qr, %a.kg, %a.vg {causal = true,
 ///       k_tokens = [0, 8, 24, 8, 8, 16], q_tokens = [0, 8, 24, 8], scale = 0.25, step = 0} : f32[16,4,16], f32[4,16]
 ///
@@ -47,8 +47,9 @@ public struct LowerAttentionPass: Pass {
     guard let seq = module.sequenceDim else { throw CompileError("partitioned module @\(module.name) has no sequence dimension") }
     try checkDegrees(p, layout)
     var errors: [Diagnostic] = []
+    var channels: [String: ChannelDecl] = [:]
     for gi in module.graphs.indices {
-      guard let rank = Plan.family(of: module.graphs[gi].name)?.rank else { continue }
+      guard let rank = module.graphs[gi].rankProgram?.rank else { continue }
       var types = Dictionary(module.graphs[gi].arguments.map { ($0.name, $0.type) }, uniquingKeysWith: { a, _ in a })
       var ops: [Op] = []
       for op in module.graphs[gi].ops {
@@ -61,7 +62,9 @@ public struct LowerAttentionPass: Pass {
           op: op, rank: rank, ranks: p, layout: layout, tokens: tokens, sequence: seq.value,
           types: op.operands.map { o -> TensorType? in if case .value(let v) = o { types[v] } else { nil } })
         do {
-          ops += try site.lower(strategy)
+          let lowered = try site.lower(strategy)
+          ops += lowered.ops
+          for c in lowered.channels { channels[c.name] = c }
         } catch {
           errors += error.diagnostics
         }
@@ -73,6 +76,12 @@ public struct LowerAttentionPass: Pass {
       var seen: Set<String> = []
       throw CompileError(errors.filter { seen.insert("\($0.location?.offset ?? -1)\($0.message)").inserted })
     }
+    // Every rank declares the same channels; keep those some op uses.
+    var used: Set<String> = []
+    for g in module.graphs {
+      for op in g.ops { if case .symbol(let c)? = op.attributes["chan"] { used.insert(c) } }
+    }
+    module.channels += channels.values.filter { used.contains($0.name) }.sorted { $0.name < $1.name }
     header.stage = .scheduled
     header.strategy = strategy
     header.write(to: &module)
@@ -112,7 +121,7 @@ struct AttentionSite {
     return e
   }
 
-  func lower(_ strategy: Strategy) throws(CompileError) -> [Op] {
+  func lower(_ strategy: Strategy) throws(CompileError) -> Lowering {
     guard let qt = types[0], let kt = types[1], let vt = types[2] else {
       throw fail("\(strategy) needs attention operands that are per-token values, not weights")
     }

@@ -34,6 +34,12 @@ struct RingGroup {
 
 /// Emits the ops of a lowered attention with consistent names and types.
 /// Names derive from the attention result `%a`: `%a.<what>.s<step>`.
+/// The ops an emitter put in place of one attention, and the channels they use.
+struct Lowering {
+  var ops: [Op]
+  var channels: [ChannelDecl]
+}
+
 struct PlanBuilder {
   let name: String
   let location: SourceLocation?
@@ -41,6 +47,8 @@ struct PlanBuilder {
   let mask: Attributes
   let scale: Attribute
   private(set) var ops: [Op] = []
+  /// The channels the emitted ops use, in order of first use.
+  private(set) var channels: [ChannelDecl] = []
 
   init(attention: Op, keyType: TensorType) {
     name = attention.results[0]
@@ -58,7 +66,25 @@ struct PlanBuilder {
   }
 
   func n(_ base: String, _ step: Int) -> String { "\(name).\(base).s\(step)" }
-  func channel(_ kind: String) -> String { "\(name).\(kind)" }
+  /// Declares the channel of this attention that carries `kind` (named
+  /// `a.q`, `a.kv`, `a.k`, `a.v`, `a.out`, `a.a2a`) and returns its name.
+  mutating func channel(_ kind: ChannelKind) -> String {
+    let suffix = switch kind {
+    case .query: "q"
+    case .kv: "kv"
+    case .key: "k"
+    case .value: "v"
+    case .partial: "out"
+    case .heads: "a2a"
+    }
+    let chan = "\(name).\(suffix)"
+    if !channels.contains(where: { $0.name == chan }) { channels.append(ChannelDecl(chan, carries: kind)) }
+    return chan
+  }
+
+  /// What the emitter produced: the ops replacing the attention and the
+  /// channels they use.
+  var lowering: Lowering { Lowering(ops: ops, channels: channels) }
 
   static func rows(_ t: TensorType, _ rows: Int64) -> TensorType {
     TensorType(t.dtype, [.literal(rows)] + t.dims.dropFirst())
@@ -73,7 +99,7 @@ struct PlanBuilder {
   }
 
   private func comm(_ chan: String, _ peer: Int, _ step: Int) -> Attributes {
-    ["chan": .string(chan), "peer": .int(Int64(peer)), "step": .int(Int64(step))]
+    ["chan": .symbol(chan), "peer": .int(Int64(peer)), "step": .int(Int64(step))]
   }
 
   mutating func sendStart(_ values: [String], _ chan: String, to peer: Int, step: Int) {
@@ -138,7 +164,7 @@ struct PlanBuilder {
     emit(
       Op(
         results: [result], .allGather, [.value(x)],
-        attributes: ["group": .ints(group.map(Int64.init)), "chan": .string(chan), "step": .int(Int64(step))],
+        attributes: ["group": .ints(group.map(Int64.init)), "chan": .symbol(chan), "step": .int(Int64(step))],
         types: [type]))
   }
 
@@ -148,7 +174,7 @@ struct PlanBuilder {
   ) {
     var attributes: Attributes = [
       "group": .ints(group.map(Int64.init)), "split_axis": .int(Int64(split)), "concat_axis": .int(Int64(concat)),
-      "chan": .string(chan), "step": .int(Int64(step)),
+      "chan": .symbol(chan), "step": .int(Int64(step)),
     ]
     if let sizes { attributes["split_sizes"] = .ints(sizes) }
     emit(Op(results: [result], .allToAll, [.value(x)], attributes: attributes, types: [type]))

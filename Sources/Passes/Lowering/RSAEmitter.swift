@@ -16,17 +16,17 @@ import GraphIR
 /// After `rsa`: keys pass in steps 0..<P, values in steps P..<2P; rank 1's
 /// block lies in rank 0's future, so only the local one is computed:
 ///
-///     send.start %kr {chan = "a.k", peer = 1, step = 0}
-///     %a.k.s1 = recv.start {chan = "a.k", peer = 1, step = 0} : f32[16,2,16]
+///     send.start %kr {chan = @a.k, peer = 1, step = 0}
+///     %a.k.s1 = recv.start {chan = @a.k, peer = 1, step = 0} : f32[16,2,16]
 ///     %a.sc.s0 = attn.scores %qr, %kr {causal = true, k_tokens = [0, 16], q_tokens = [0, 16], scale = 0.25, step = 0} : f32[4,16,16]
 ///     recv.done %a.k.s1
-///     send.done %kr {chan = "a.k", peer = 1, step = 0}
+///     send.done %kr {chan = @a.k, peer = 1, step = 0}
 ///     %a.p = softmax %a.sc.s0 : f32[4,16,16]
-///     send.start %vh {chan = "a.v", peer = 1, step = 2}
-///     %a.v.s1 = recv.start {chan = "a.v", peer = 1, step = 2} : f32[16,2,16]
+///     send.start %vh {chan = @a.v, peer = 1, step = 2}
+///     %a.v.s1 = recv.start {chan = @a.v, peer = 1, step = 2} : f32[16,2,16]
 ///     %a = attn.apply %a.p, %vh {col_start = 0, k_tokens = [0, 16], q_tokens = [0, 16], step = 2} : f32[16,4,16]
 ///     recv.done %a.v.s1
-///     send.done %vh {chan = "a.v", peer = 1, step = 2}
+///     send.done %vh {chan = @a.v, peer = 1, step = 2}
 ///
 /// Invariant: the softmax runs only once a rank holds every visible score
 /// column of its queries, and each `attn.apply` reads the probability columns
@@ -44,7 +44,7 @@ struct RSAEmitter {
     self.causal = causal
   }
 
-  mutating func emit() -> [Op] {
+  mutating func emit() -> Lowering {
     let group = self.group
     let p = group.size
     let me = group.index
@@ -59,7 +59,7 @@ struct RSAEmitter {
     let x = self.x
     var b = self.b
     defer { self.b = b }
-    Self.circulate(&b, group, x.k, type: x.keyType, kind: "k", firstStep: 0) { b, s, k in
+    Self.circulate(&b, group, x.k, type: x.keyType, kind: .key, base: "k", firstStep: 0) { b, s, k in
       guard visible[s] else { return }
       let scores = b.n("sc", s)
       b.scores(scores, q: x.q, k: k, qTokens: own, kTokens: group.tokens[owners[s]], step: s, heads: heads)
@@ -78,7 +78,7 @@ struct RSAEmitter {
     // Pass 2: values travel; each block applies its columns of the probabilities.
     var sum: String?
     let lastStep = blocks.last?.step ?? 0
-    Self.circulate(&b, group, x.v, type: x.valueType, kind: "v", firstStep: p) { b, s, v in
+    Self.circulate(&b, group, x.v, type: x.valueType, kind: .value, base: "v", firstStep: p) { b, s, v in
       guard let block = blocks.first(where: { $0.step == s }) else { return }
       let part = s == lastStep && sum == nil ? x.out : b.n("o", s)
       b.apply(
@@ -92,20 +92,20 @@ struct RSAEmitter {
         sum = part
       }
     }
-    return b.ops
+    return b.lowering
   }
 
   /// Sends `start` around the ring, P−1 hops, calling `body(s, name)` with the
   /// block held at each step while the next one is in flight.
   private static func circulate(
-    _ b: inout PlanBuilder, _ group: RingGroup, _ start: String, type: TensorType, kind: String, firstStep: Int,
+    _ b: inout PlanBuilder, _ group: RingGroup, _ start: String, type: TensorType, kind: ChannelKind, base: String, firstStep: Int,
     _ body: (inout PlanBuilder, Int, String) -> Void
   ) {
     let p = group.size
     let channel = b.channel(kind)
     var current = start
     for s in 0..<p {
-      let next = b.n(kind, s + 1)
+      let next = b.n(base, s + 1)
       if s < p - 1 {
         b.sendStart([current], channel, to: group.peer(1), step: firstStep + s)
         let rows = group.tokens[group.mod(group.index - s - 1)].count

@@ -22,12 +22,12 @@ import GraphIR
 /// After `ring-zigzag`: K/V go to rank 1 while the local block runs; rank 1's
 /// keys (8..<24) are visible to the back chunk only:
 ///
-///     send.start %kr, %vh {chan = "a.kv", peer = 1, step = 0}
-///     %a.k.s1, %a.v.s1 = recv.start {chan = "a.kv", peer = 1, step = 0} : f32[16,2,16], f32[16,2,16]
+///     send.start %kr, %vh {chan = @a.kv, peer = 1, step = 0}
+///     %a.k.s1, %a.v.s1 = recv.start {chan = @a.kv, peer = 1, step = 0} : f32[16,2,16], f32[16,2,16]
 ///     %a.acc.s0, %a.lacc.s0 = attn.block %qr, %kr, %vh {causal = true,
 ///       k_tokens = [0, 8, 24, 8], q_tokens = [0, 8, 24, 8], scale = 0.25, step = 0} : f32[16,4,16], f32[4,16]
 ///     recv.done %a.k.s1, %a.v.s1
-///     send.done %kr, %vh {chan = "a.kv", peer = 1, step = 0}
+///     send.done %kr, %vh {chan = @a.kv, peer = 1, step = 0}
 ///     %a.qb = slice %qr {len = 8, start = 8} : f32[8,4,16]
 ///     %a.o.s1, %a.l.s1 = attn.block %a.qb, %a.k.s1, %a.v.s1 {…, k_tokens = [8, 16], q_tokens = [24, 8], …, step = 1} : …
 ///     %a, %a.lse = attn.merge %a.acc.s0, %a.lacc.s0, %a.o.s1, %a.l.s1 {offset = 8} : f32[16,4,16], f32[4,16]
@@ -80,11 +80,11 @@ struct RingEmitter {
     return Work(qTokens: TokenRanges([group.back(me)]), qOffset: Int64(group.front(me).count), kRows: nil, kTokens: theirs)
   }
 
-  mutating func emit() -> [Op] {
+  mutating func emit() -> Lowering {
     let p = group.size
     let steps = (0..<p).map(work)
     let last = steps.lastIndex { $0 != nil } ?? 0
-    let channel = b.channel("kv")
+    let channel = b.channel(.kv)
     var k = x.k
     var v = x.v
     var acc: (String, String)?
@@ -133,6 +133,6 @@ struct RingEmitter {
       }
       (k, v) = (nextK, nextV)
     }
-    return b.ops
+    return b.lowering
   }
 }

@@ -14,20 +14,20 @@ import GraphIR
 /// comes back into its back rows (`offset = 8`):
 ///
 ///     %a.qb.s0 = slice %qr {len = 8, start = 8} : f32[8,4,16]
-///     send.start %a.qb.s0 {chan = "a.q", peer = 1, step = 0}
-///     %a.q.s1 = recv.start {chan = "a.q", peer = 1, step = 0} : f32[16,4,16]
+///     send.start %a.qb.s0 {chan = @a.q, peer = 1, step = 0}
+///     %a.q.s1 = recv.start {chan = @a.q, peer = 1, step = 0} : f32[16,4,16]
 ///     %a.acc.s0, %a.lacc.s0 = attn.block %qr, %kr, %vh {causal = true,
 ///       k_tokens = [0, 8, 24, 8], q_tokens = [0, 8, 24, 8], scale = 0.25, step = 0} : f32[16,4,16], f32[4,16]
 ///     recv.done %a.q.s1
-///     send.done %a.qb.s0 {chan = "a.q", peer = 1, step = 0}
+///     send.done %a.qb.s0 {chan = @a.q, peer = 1, step = 0}
 ///     %a.kf = slice %kr {len = 8, start = 0} : f32[8,2,16]
 ///     %a.vf = slice %vh {len = 8, start = 0} : f32[8,2,16]
 ///     %a.o.s1, %a.l.s1 = attn.block %a.q.s1, %a.kf, %a.vf {…, k_tokens = [0, 8], q_tokens = [8, 16], …, step = 1} : …
-///     send.start %a.o.s1, %a.l.s1 {chan = "a.out", peer = 1, step = 2}
-///     %a.in.s2, %a.inl.s2 = recv.start {chan = "a.out", peer = 1, step = 2} : f32[8,4,16], f32[4,8]
+///     send.start %a.o.s1, %a.l.s1 {chan = @a.out, peer = 1, step = 2}
+///     %a.in.s2, %a.inl.s2 = recv.start {chan = @a.out, peer = 1, step = 2} : f32[8,4,16], f32[4,8]
 ///     recv.done %a.in.s2, %a.inl.s2
 ///     %a, %a.lse = attn.merge %a.acc.s0, %a.lacc.s0, %a.in.s2, %a.inl.s2 {offset = 8} : f32[16,4,16], f32[4,16]
-///     send.done %a.o.s1, %a.l.s1 {chan = "a.out", peer = 1, step = 2}
+///     send.done %a.o.s1, %a.l.s1 {chan = @a.out, peer = 1, step = 2}
 ///
 /// Invariant: K and V never leave their rank; each query block visits every
 /// rank whose keys it can see, and each partial merges into its owner's
@@ -36,9 +36,13 @@ struct TokenRingEmitter {
   var b: PlanBuilder
   let group: RingGroup
   let x: AttentionOperands
+  let qChannel: String
+  let outChannel: String
 
   init(_ builder: PlanBuilder, group: RingGroup, operands: AttentionOperands) {
     b = builder
+    qChannel = b.channel(.query)
+    outChannel = b.channel(.partial)
     self.group = group
     x = operands
   }
@@ -49,18 +53,16 @@ struct TokenRingEmitter {
   private func qType(_ rows: Int64) -> TensorType { PlanBuilder.rows(x.queryType, rows) }
   private func oType(_ rows: Int64) -> TensorType { PlanBuilder.rows(x.outType, rows) }
   private func lseType(_ rows: Int64) -> TensorType { PlanBuilder.lse(heads: x.outType.dims[1], rows: rows) }
-  private var qChannel: String { b.channel("q") }
-  private var outChannel: String { b.channel("out") }
-
+  
   // MARK: - Non-causal: Q moves forward, partials go back s−1 hops
 
-  mutating func nonCausal() -> [Op] {
+  mutating func nonCausal() -> Lowering {
     let p = group.size
     var qCur = x.q
     var acc = (n("acc", 0), n("lacc", 0))
     if p == 1 {
       b.block((x.out, x.out + ".lse"), q: x.q, k: x.k, v: x.v, qTokens: own, kTokens: own, step: 0, outType: x.outType)
-      return b.ops
+      return b.lowering
     }
     for s in 0..<p {
       let owner = group.mod(me - s)
@@ -95,7 +97,7 @@ struct TokenRingEmitter {
     b.recvDone([n("in", s), n("inl", s)])
     b.merge((x.out, x.out + ".lse"), acc: acc, part: (n("in", s), n("inl", s)), offset: 0, outType: x.outType)
     b.sendDone([n("o", s - 1), n("l", s - 1)], outChannel, to: group.peer(1), step: s)
-    return b.ops
+    return b.lowering
   }
 
   // MARK: - Causal zigzag: Q moves backward, partials go forward s−1 hops
@@ -103,13 +105,13 @@ struct TokenRingEmitter {
   /// Whether member `holder` holds (or is sent) the full Q of `owner`, or only its back chunk.
   private func full(_ owner: Int, at holder: Int) -> Bool { owner >= holder }
 
-  mutating func causalZigzag() -> [Op] {
+  mutating func causalZigzag() -> Lowering {
     let p = group.size
     let frontRows = Int64(group.front(me).count)
     var acc = (n("acc", 0), n("lacc", 0))
     if p == 1 {
       b.block((x.out, x.out + ".lse"), q: x.q, k: x.k, v: x.v, qTokens: own, kTokens: own, step: 0, outType: x.outType)
-      return b.ops
+      return b.lowering
     }
     var qCur = x.q
     var kFront: (String, String)?
@@ -167,7 +169,7 @@ struct TokenRingEmitter {
       (x.out, x.out + ".lse"), acc: acc, part: (n("in", s), n("inl", s)),
       offset: rows == own.count ? 0 : frontRows, outType: x.outType)
     b.sendDone([n("o", s - 1), n("l", s - 1)], outChannel, to: lastOwner, step: s)
-    return b.ops
+    return b.lowering
   }
 
   /// Step s ≥ 2: send the partial of step s−1 home to r+s−1; receive ours from r−s+1.

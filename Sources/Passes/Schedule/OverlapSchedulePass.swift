@@ -81,7 +81,7 @@ public struct OverlapSchedulePass: Pass {
     /// Keeps `candidate` if it is predicted faster by at least `gain`, verifies
     /// and fits; says why not as a remark.
     func consider(_ candidate: Module, _ label: String, gain: Double) {
-      let after: (seconds: Double, times: [String: [(start: Double, end: Double)]])
+      let after: (seconds: Double, times: [RankProgram: [(start: Double, end: Double)]])
       do {
         after = try predict(candidate)
       } catch {
@@ -128,7 +128,7 @@ public struct OverlapSchedulePass: Pass {
     }
     let times = best.times
     for i in chosen.graphs.indices {
-      guard let opTimes = times[chosen.graphs[i].name] else { continue }
+      guard let program = chosen.graphs[i].rankProgram, let opTimes = times[program] else { continue }
       for (j, t) in opTimes.enumerated() where j < chosen.graphs[i].ops.count {
         chosen.graphs[i].ops[j].attributes[OpSpec.predicted] = .ints([Int64(t.start * 1e9), Int64(t.end * 1e9)])
       }
@@ -139,7 +139,7 @@ public struct OverlapSchedulePass: Pass {
   /// Every rank program of `m` reordered.
   static func reordered(_ m: Module, hoistStarts: Bool) -> Module {
     var m = m
-    for i in m.graphs.indices where Plan.family(of: m.graphs[i].name) != nil {
+    for i in m.graphs.indices where m.graphs[i].rankProgram != nil {
       m.graphs[i].ops = reorder(m.graphs[i], hoistStarts: hoistStarts)
     }
     return m
@@ -152,12 +152,12 @@ public struct OverlapSchedulePass: Pass {
   }
 
   /// Predicted forward-pass seconds and every rank graph's op intervals.
-  private func predict(_ m: Module) throws(CompileError) -> (seconds: Double, times: [String: [(start: Double, end: Double)]]) {
+  private func predict(_ m: Module) throws(CompileError) -> (seconds: Double, times: [RankProgram: [(start: Double, end: Double)]]) {
     do {
       let report = try Simulator(plan: stamped(m), profile: profile).run()
-      var times: [String: [(start: Double, end: Double)]] = [:]
+      var times: [RankProgram: [(start: Double, end: Double)]] = [:]
       for p in report.programs {
-        for (rank, t) in p.opTimes.enumerated() { times[Plan.rankGraphName(p.family, rank: rank)] = t }
+        for (rank, t) in p.opTimes.enumerated() { times[RankProgram(source: p.family, rank: rank)] = t }
       }
       return (report.totalSeconds, times)
     } catch let e as CompileError {
@@ -194,7 +194,7 @@ public struct OverlapSchedulePass: Pass {
     var startOf: [String: Int] = [:]
     for (i, op) in ops.enumerated() {
       if op.opcode == .recvDone { for case .value(let v) in op.operands { doneFor[v] = i } }
-      if op.opcode == .recvStart, case .string(let c)? = op.attributes["chan"] {
+      if op.opcode == .recvStart, case .symbol(let c)? = op.attributes["chan"] {
         channelOf[i] = c
         for r in op.results { startOf[r] = i }
       }

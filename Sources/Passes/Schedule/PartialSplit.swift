@@ -11,13 +11,13 @@ import PlanIR
 ///
 ///     %a.o.s1, %a.l.s1 = attn.block %q, %k, %v {q_tokens = [12, 10], …}
 ///     …
-///     send.start %a.o.s1, %a.l.s1 {chan = "a.out", peer = 2, step = 2}
+///     send.start %a.o.s1, %a.l.s1 {chan = @a.out, peer = 2, step = 2}
 ///
 /// becomes
 ///
 ///     %a.o.s1.q0 = slice %q {len = 5, start = 0}
 ///     %a.o.s1.p0, %a.l.s1.p0 = attn.block %a.o.s1.q0, %k, %v {q_tokens = [12, 5], …}
-///     send.start %a.o.s1.p0, %a.l.s1.p0 {chan = "a.p0.out", peer = 2, step = 2}
+///     send.start %a.o.s1.p0, %a.l.s1.p0 {chan = @a.out.p0, peer = 2, step = 2}
 ///     %a.o.s1.q1 = slice %q {len = 5, start = 5}
 ///     …
 ///
@@ -38,16 +38,18 @@ public enum PartialSplit {
     public var step: Int64 { key.step }
   }
 
-  /// Every partial result whose rewrite applies: the send carries exactly the
-  /// two results of one `attn.block` that nothing else reads, and the
-  /// receiver only waits for the buffers and folds them in with one merge.
+  /// Every partial result whose rewrite applies: the send, on a channel that
+  /// carries partials, holds exactly the two results of one `attn.block` that
+  /// nothing else reads, and the receiver only waits for the buffers and folds
+  /// them in with one merge.
   public static func candidates(_ module: Module) -> [Message] {
     var out: [Message] = []
     for g in module.graphs {
-      guard let (family, src) = Plan.family(of: g.name) else { continue }
+      guard let program = g.rankProgram else { continue }
       for op in g.ops where op.opcode == .sendStart {
-        guard let m = message(op, family: family, src: src),
-          let receiver = module.graph(named: Plan.rankGraphName(family, rank: m.dst)),
+        guard let m = message(op, family: program.source, src: program.rank),
+          module.channel(named: m.chan)?.carries == .partial,
+          let receiver = module.rankProgram(of: program.source, rank: m.dst),
           senderSide(g, m) != nil, receiverSide(receiver, m) != nil
         else { continue }
         out.append(m)
@@ -61,33 +63,33 @@ public enum PartialSplit {
   public static func apply(_ module: Module, to messages: [Message], pieces: Int) -> Module {
     var m = module
     for message in messages where pieces > 1 {
-      let senderName = Plan.rankGraphName(message.family, rank: message.src)
-      let receiverName = Plan.rankGraphName(message.family, rank: message.dst)
-      guard let si = m.graphs.firstIndex(where: { $0.name == senderName }),
-        let ri = m.graphs.firstIndex(where: { $0.name == receiverName }),
+      let sender = RankProgram(source: message.family, rank: message.src)
+      let receiver = RankProgram(source: message.family, rank: message.dst)
+      guard let si = m.graphs.firstIndex(where: { $0.rankProgram == sender }),
+        let ri = m.graphs.firstIndex(where: { $0.rankProgram == receiver }),
         let send = senderSide(m.graphs[si], message), let receive = receiverSide(m.graphs[ri], message),
         send.rows >= Int64(pieces)
       else { continue }
       let rows = split(send.rows, pieces)
-      let sender = splitSender(m.graphs[si], send, rows, message)
-      let receiver = splitReceiver(m.graphs[ri].ops, receive, rows, message)
+      let senderOps = splitSender(m.graphs[si], send, rows, message)
+      let receiverOps = splitReceiver(m.graphs[ri].ops, receive, rows, message)
       // New names must not shadow values the graphs already have.
       func fresh(_ ops: [Op]) -> Bool {
         let names = ops.flatMap(\.results)
         return Set(names).count == names.count
       }
-      guard fresh(sender), fresh(receiver) else { continue }
-      m.graphs[si].ops = sender
-      m.graphs[ri].ops = receiver
+      guard fresh(senderOps), fresh(receiverOps) else { continue }
+      m.graphs[si].ops = senderOps
+      m.graphs[ri].ops = receiverOps
+      for p in 0..<pieces where m.channel(named: channel(message.chan, piece: p)) == nil {
+        m.channels.append(ChannelDecl(channel(message.chan, piece: p), carries: .partial))
+      }
     }
     return m
   }
 
-  /// The channel of piece `p`: `a.out` → `a.p0.out` (the kind stays last).
-  public static func channel(_ chan: String, piece p: Int) -> String {
-    guard let dot = chan.lastIndex(of: ".") else { return "p\(p).\(chan)" }
-    return "\(chan[..<dot]).p\(p)\(chan[dot...])"
-  }
+  /// The channel of piece `p` of a partial sent on `chan`: `a.out.p0`.
+  public static func channel(_ chan: String, piece p: Int) -> String { "\(chan).p\(p)" }
 
   /// `(first row, rows)` of each piece; the first `n mod k` get a row more.
   public static func split(_ n: Int64, _ k: Int) -> [(start: Int64, count: Int64)] {
@@ -194,7 +196,7 @@ public enum PartialSplit {
           results: results, .attnBlock, [.value(qp)] + block.operands.dropFirst(), attributes: attributes,
           types: pieceTypes(block.resultTypes, r.count), location: block.location))
       var sendAttributes = send.attributes
-      sendAttributes["chan"] = .string(channel(m.chan, piece: p))
+      sendAttributes["chan"] = .symbol(channel(m.chan, piece: p))
       pieces.append(Op(.sendStart, results.map { .value($0) }, attributes: sendAttributes, location: send.location))
       dones.append(Op(.sendDone, results.map { .value($0) }, attributes: sendAttributes, location: ops[s.done].location))
     }
@@ -212,7 +214,7 @@ public enum PartialSplit {
     for (p, piece) in rows.enumerated() {
       let buffers = start.results.map { "\($0).p\(p)" }
       var attributes = start.attributes
-      attributes["chan"] = .string(channel(m.chan, piece: p))
+      attributes["chan"] = .symbol(channel(m.chan, piece: p))
       starts.append(
         Op(
           results: buffers, .recvStart, attributes: attributes, types: pieceTypes(start.resultTypes, piece.count),

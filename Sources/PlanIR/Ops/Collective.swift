@@ -2,8 +2,8 @@ import GraphIR
 
 /// A typed view of `all_gather` and `all_to_all`:
 ///
-///     %kf = all_gather %k {axis = 0, chan = "a.k", group = [0, 1], step = 0} : f32[8,2,16]
-///     %qh = all_to_all %q {chan = "a.q", concat_axis = 0, group = [0, 1], split_axis = 1, step = 0} : f32[8,2,16]
+///     %kf = all_gather %k {axis = 0, chan = @a.k, group = [0, 1], step = 0} : f32[8,2,16]
+///     %qh = all_to_all %q {chan = @a.q, concat_axis = 0, group = [0, 1], split_axis = 1, step = 0} : f32[8,2,16]
 ///
 /// Members pair by `key`; `split_sizes` (all_to_all) gives each member's part
 /// of the split axis when the parts are unequal.
@@ -23,7 +23,7 @@ public struct Collective: Sendable {
     case .allToAll: kind = .allToAll
     default: return nil
     }
-    guard case .string(let chan)? = op.attributes["chan"], case .int(let step)? = op.attributes["step"],
+    guard case .symbol(let chan)? = op.attributes["chan"], case .int(let step)? = op.attributes["step"],
       case .ints(let group)? = op.attributes["group"]
     else { return nil }
     key = CollectiveKey(chan: chan, step: step, group: group)

@@ -3,8 +3,8 @@ import GraphIR
 /// A typed view of `send.start`, `send.done` and `recv.start`: the channel,
 /// the peer and the step, read once from an op the IR verifier accepted.
 ///
-///     send.start %a.q.s1 {chan = "a.q", peer = 0, step = 1}
-///     %a.q.s2 = recv.start {chan = "a.q", peer = 2, step = 1} : f32[8,4,16]
+///     send.start %a.q.s1 {chan = @a.q, peer = 0, step = 1}
+///     %a.q.s2 = recv.start {chan = @a.q, peer = 2, step = 1} : f32[8,4,16]
 ///
 /// `recv.done` names its buffers instead; the message behind a buffer is the
 /// one its `recv.start` received.
@@ -28,7 +28,7 @@ public struct Transfer: Sendable {
     case .recvStart: kind = .recvStart
     default: return nil
     }
-    guard case .string(let chan)? = op.attributes["chan"], case .int(let peer)? = op.attributes["peer"],
+    guard case .symbol(let chan)? = op.attributes["chan"], case .int(let peer)? = op.attributes["peer"],
       case .int(let step)? = op.attributes["step"], peer >= 0, peer < Int64(Int32.max)
     else { return nil }
     self.chan = chan

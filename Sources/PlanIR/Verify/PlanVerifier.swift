@@ -15,7 +15,7 @@ import GraphIR
 ///    entirely is computed.
 ///
 /// Each error names the rank, the op (its line in the plan) and the peer.
-/// Graphs of one family (`@layer.r0 … @layer.r{P−1}`) are checked together;
+/// The rank programs of one source graph (`@layer.r0 … @layer.r{P−1}`) are checked together;
 /// families are closed (their messages stay inside one call), so one
 /// iteration of a repeated layer stands for all of them.
 public struct PlanVerifier {
@@ -47,8 +47,8 @@ public struct PlanVerifier {
   mutating func run() {
     let families = Plan.families(module)
     for (name, graphs) in families {
-      if graphs.count != ranks || graphs.enumerated().contains(where: { Plan.family(of: $0.element.name)?.rank != $0.offset }) {
-        diagnostics.append(.error("graph family @\(name) must have one graph per rank, @\(name).r0 … @\(name).r\(ranks - 1)", at: graphs.first?.location))
+      if graphs.count != ranks || graphs.enumerated().contains(where: { $0.element.rankProgram?.rank != $0.offset }) {
+        diagnostics.append(.error("@\(name) must have one rank program for each of ranks 0 ..< \(ranks)", at: graphs.first?.location))
         continue
       }
       checkCalls(name, graphs)
@@ -61,19 +61,13 @@ public struct PlanVerifier {
     func calls(_ g: Graph) -> [String] {
       g.ops.compactMap { op in
         guard op.opcode == .repeat, case .symbol(let callee) = op.operands[0] else { return nil }
-        return "\(Plan.family(of: callee)?.name ?? callee)×\(op.attributes["count"] ?? .int(0))"
+        let source = module.graph(named: callee)?.rankProgram?.source ?? callee
+        return "\(source)×\(op.attributes["count"] ?? .int(0))"
       }
     }
     let reference = calls(graphs[0])
     for (r, g) in graphs.enumerated() where calls(g) != reference {
       error(r, "@\(g.name) calls \(calls(g)), but rank 0 calls \(reference)", at: g.location)
-    }
-    for (r, g) in graphs.enumerated() {
-      for op in g.ops where op.opcode == .repeat {
-        if case .symbol(let callee) = op.operands[0], Plan.family(of: callee)?.rank != r {
-          error(r, "@\(g.name) calls @\(callee) of another rank", at: op.location)
-        }
-      }
     }
   }
 }

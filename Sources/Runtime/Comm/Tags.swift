@@ -3,7 +3,7 @@ import GraphIR
 /// MPI tags from (layer, channel, step, tensor index), so no two messages in
 /// flight between a pair of ranks share a tag:
 /// `tag = (((layer mod W)·C + channel)·(steps) + step)·4 + tensor`, with C the
-/// module's channels (sorted by name, so every rank numbers them alike) and W
+/// module's declared channels (sorted by name, so every rank numbers them alike) and W
 /// as many layers as fit under MPI_TAG_UB. Messages of layers W apart cannot
 /// meet: a rank finishes every transfer of a layer before it leaves it, and
 /// MPI keeps messages between two ranks with one tag in order.
@@ -13,15 +13,14 @@ public struct Tags: Sendable {
   let layerWindow: Int
 
   public init(_ module: Module, limit: Int32) throws {
-    var names: Set<String> = []
     var maxStep: Int64 = 0
     for g in module.graphs {
       for op in g.ops where op.opcode.isCommunication {
-        if case .string(let c)? = op.attributes["chan"] { names.insert(c) }
         if case .int(let s)? = op.attributes["step"] { maxStep = max(maxStep, s) }
       }
     }
-    channels = Dictionary(uniqueKeysWithValues: names.sorted().enumerated().map { ($1, $0) })
+    let names = Set(module.channels.map(\.name)).sorted()
+    channels = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
     steps = Int(maxStep) + 1
     let perLayer = max(1, channels.count) * steps * 4
     guard perLayer <= Int(limit) else {

@@ -41,7 +41,7 @@ public final class Interpreter {
     self.communicator = communicator
     self.tags = tags
     self.options = options
-    let entry = symbols.graphs[module.entryGraphNames.first ?? Module.entryGraphName]
+    let entry = module.rankProgram(of: Module.entryGraphName, rank: 0) ?? symbols.graphs[Module.entryGraphName]
     entryLayer = entry?.ops.reduce(0) { sum, op in
       if op.opcode == .repeat, case .int(let n)? = op.attributes["count"] { return sum + Int(n) }
       return sum
@@ -280,11 +280,11 @@ public final class Interpreter {
   }
 
   private func label(_ op: Op) throws -> String {
-    "chan \(op.attributes["chan"] ?? .string("?")), step \(try int(op, "step"))"
+    "chan \(op.attributes["chan"] ?? .symbol("?")), step \(try int(op, "step"))"
   }
 
   private func tag(_ op: Op, _ tags: Tags, _ layer: Int?, _ index: Int) throws -> Int32 {
-    guard case .string(let chan)? = op.attributes["chan"] else { throw RuntimeError("missing chan") }
+    guard case .symbol(let chan)? = op.attributes["chan"] else { throw RuntimeError("missing chan") }
     return tags.tag(layer: layer ?? entryLayer, channel: chan, step: try int(op, "step"), tensor: index)
   }
 

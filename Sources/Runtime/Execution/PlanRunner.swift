@@ -82,8 +82,9 @@ public struct PlanRunner {
     let interpreter = Interpreter(
       module: plan, weights: weights, communicator: communicator,
       tags: try Tags(plan, limit: communicator.tagLimit), options: interpreterOptions)
-    let entry = Plan.rankGraphName(Module.entryGraphName, rank: rank)
-    guard let main = plan.graph(named: entry) else { throw RuntimeError("the plan has no @\(entry)") }
+    guard let main = plan.rankProgram(of: Module.entryGraphName, rank: rank) else {
+      throw RuntimeError("the plan has no program of @\(Module.entryGraphName) for rank \(rank)")
+    }
     let inputs = try main.arguments.map { a in
       Initializer(seed: options.seed).input(a.name, shape: try interpreter.shape(a.type), tokens: tokens[rank].positions)
     }
@@ -96,7 +97,7 @@ public struct PlanRunner {
     let origin = Clock.now
     // Always traced: the per-rank compute, communication and exposed times come from it.
     interpreter.trace = Trace(rank: rank, origin: origin)
-    let outputs = try interpreter.run(entry, inputs)
+    let outputs = try interpreter.run(main.name, inputs)
     let elapsed = Clock.now - origin
     let seconds = try communicator.maximum(elapsed)
 
