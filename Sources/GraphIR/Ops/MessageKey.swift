@@ -1,4 +1,3 @@
-import GraphIR
 
 /// Identifies one point-to-point message of a plan: who sends to whom, on
 /// which channel, at which step. The verifier, the simulator, the scheduler's

@@ -1,4 +1,21 @@
-import GraphIR
+/// Point-to-point transfers: `send.start`/`send.done` and
+/// `recv.start`/`recv.done`, each naming a declared channel, the peer and the
+/// step. Their types are the buffers themselves, so the verifier checks them.
+enum TransferOps: OpFamily {
+  static let attributes: [String: AttributeKind] = ["chan": .symbol, "peer": .int, "step": .int]
+
+  static func spec(_ opcode: Opcode) -> OpSpec {
+    switch opcode {
+    case .sendStart, .sendDone: OpSpec(operands: 1...Int.max, results: 0...0, required: attributes)
+    case .recvStart: OpSpec(operands: 0...0, results: 1...Int.max, required: attributes)
+    default: OpSpec(operands: 1...Int.max, results: 0...0)
+    }
+  }
+
+  static func infer(_ op: Op, _ t: [TensorType], _ r: TypeRules) throws(TypeRuleError) -> [TensorType] {
+    preconditionFailure("\(op.opcode) is checked by the verifier")
+  }
+}
 
 /// A typed view of `send.start`, `send.done` and `recv.start`: the channel,
 /// the peer and the step, read once from an op the IR verifier accepted.

@@ -1,0 +1,51 @@
+/// `attention %q, %k, %v {causal, scale, window}` and `linear_attention`:
+/// `q: [S, H, D]`, `k: [S, KVH, D]`, `v: [S, KVH, Dv]` give `[S, H, Dv]`.
+enum AttentionOps: OpFamily {
+  static func spec(_ opcode: Opcode) -> OpSpec {
+    opcode == .attention
+      ? OpSpec(operands: 3...3, optional: ["causal": .bool, "scale": .float, "window": .int])
+      : OpSpec(operands: 3...3, optional: ["causal": .bool])
+  }
+
+  static func infer(_ op: Op, _ t: [TensorType], _ r: TypeRules) throws(TypeRuleError) -> [TensorType] {
+    [try output(t, op, r)]
+  }
+
+  /// The output type, after checking heads, widths, dtypes, mask and scale;
+  /// the plan's block ops check their operands with it too.
+  static func output(_ t: [TensorType], _ op: Op, _ r: TypeRules) throws(TypeRuleError) -> TensorType {
+    let (q, k, v) = (t[0], t[1], t[2])
+    let name = op.opcode.rawValue
+    for (i, x) in t.enumerated() where x.rank != 3 || !x.dtype.isFloat {
+      throw TypeRuleError("\(name) operands must be [tokens, heads, head_dim] floats, found \(x)", operand: i)
+    }
+    if q.dtype != k.dtype || k.dtype != v.dtype {
+      throw TypeRuleError("\(name) operands must share a dtype, found \(q), \(k), \(v)", operand: 1)
+    }
+    if !r.eq(q.dims[2], k.dims[2]) {
+      throw TypeRuleError("query head_dim (\(q.dims[2])) differs from key head_dim (\(k.dims[2]))", operand: 1)
+    }
+    if !r.eq(k.dims[0], v.dims[0]) || !r.eq(k.dims[1], v.dims[1]) {
+      throw TypeRuleError("keys \(k) and values \(v) must have the same tokens and heads", operand: 2)
+    }
+    let h = r.bindings.value(of: q.dims[1]) ?? 0
+    let kvh = r.bindings.value(of: k.dims[1]) ?? 0
+    if kvh == 0 || h % kvh != 0 {
+      throw TypeRuleError("query heads (\(h)) must be a multiple of kv heads (\(kvh))", operand: 1)
+    }
+    if op.opcode == .attention, op.attributes["causal"] == .bool(true), !r.eq(q.dims[0], k.dims[0]) {
+      throw TypeRuleError(
+        "causal \(name) needs as many keys as queries, found \(q.dims[0]) and \(k.dims[0])", operand: 1)
+    }
+    if case .int(let w)? = op.attributes["window"], w <= 0 {
+      throw TypeRuleError("attention window must be positive, found \(w)")
+    }
+    if let s = op.attributes["scale"] {
+      let value: Double? = switch s { case .float(let f): f; case .int(let i): Double(i); default: nil }
+      if let value, !(value > 0) || !value.isFinite {
+        throw TypeRuleError("attention scale must be a positive finite number, found \(s)")
+      }
+    }
+    return TensorType(q.dtype, [q.dims[0], q.dims[1], v.dims[2]])
+  }
+}
