@@ -56,15 +56,15 @@ public struct ShardSequencePass: Pass {
     var layout = TokenLayout(self.layout ?? (Self.hasCausalAttention(module) ? .zigzag : .contiguous), groupSize: groupSize)
     if layout.kind == .striped {
       layout = stripeWidth.map { TokenLayout(.striped, stripeWidth: $0) } ?? .striped(sequence: seqDim.value, ranks: p)
-      let stripes = (seqDim.value + layout.stripeWidth - 1) / layout.stripeWidth
+      let stripes = layout.stripeCount(sequence: seqDim.value)
       if stripes < Int64(p) {
         throw CompileError(
-          "--sp \(p) with stripes of \(layout.stripeWidth) tokens needs at least \(Int64(p) * layout.stripeWidth) tokens; the sequence \(seqDim.name) has \(seqDim.value)",
+          "--sp \(p) with stripes of \(layout.stripeWidth) tokens needs \(p) stripes; the sequence \(seqDim.name) has \(seqDim.value) tokens, \(stripes) stripe(s)",
           isUsage: true)
       }
-      if stripes / Int64(p) > Self.stripeLimit {
+      if stripes / Int64(p) > TokenLayout.stripeLimit {
         throw CompileError(
-          "stripes of \(layout.stripeWidth) tokens give each of the \(p) ranks \(stripes / Int64(p)) stripes; the plan lists every stripe, so at most \(Self.stripeLimit) are allowed (use a wider stripe)",
+          "stripes of \(layout.stripeWidth) tokens give each of the \(p) ranks \(stripes / Int64(p)) stripes; the plan lists every stripe, so at most \(TokenLayout.stripeLimit) are allowed (use a wider stripe)",
           isUsage: true)
       }
     }
@@ -87,9 +87,6 @@ public struct ShardSequencePass: Pass {
     module.graphs = graphs
     PlanHeader(stage: .partitioned, sp: p, layout: layout).write(to: &module)
   }
-
-  /// Stripes per rank at most: every attention block lists its stripes.
-  static let stripeLimit: Int64 = 4096
 
   static func hasCausalAttention(_ module: Module) -> Bool {
     module.graphs.contains { g in
@@ -118,6 +115,17 @@ public struct ShardSequencePass: Pass {
         }
         for t in op.resultTypes where t.dims.dropFirst().contains(s) {
           errors.append(.error("'\(op.opcode.rawValue)' puts the sequence dimension \(seq) off axis 0 (\(t)); only attention may mix tokens", at: op.location))
+        }
+        if op.opcode == .attention {
+          // Every strategy splits queries and keys by the same layout, so
+          // all three must run over the sequence; keys of another length
+          // (cross-attention) would be taken for a rank's share of tokens.
+          for (i, role) in ["queries", "keys", "values"].enumerated() {
+            guard case .value(let v) = op.operands[i], let t = types[v], t.dims.first != s else { continue }
+            errors.append(.error(
+              "attention's \(role) %\(v) are \(t), not over the sequence \(seq) on axis 0; sequence-parallel attention splits queries, keys and values alike, so cross-attention (keys of another length) is not supported",
+              at: op.location(ofOperand: i)))
+          }
         }
         if op.opcode == .matmul, case .value(let rhs) = op.operands[1], types[rhs]?.dims.contains(s) == true {
           errors.append(.error("matmul's right operand %\(rhs) spans the sequence \(seq); only attention may mix tokens", at: op.location(ofOperand: 1)))

@@ -44,7 +44,10 @@ public enum Plan {
     guard let seq = module.sequenceDim else {
       throw CompileError("module @\(module.name) has no sequence dimension", at: module.location)
     }
-    if seq.value < layout.minimumSequence(ranks: p) || p % layout.groupSize != 0 {
+    let stripes = layout.stripeCount(sequence: seq.value)
+    if p % layout.groupSize != 0 || seq.value < layout.minimumSequence(ranks: p)
+      || (layout.kind == .striped && (stripes < Int64(p) || stripes / Int64(p) > TokenLayout.stripeLimit))
+    {
       throw CompileError("sequence \(seq.value) and sp \(p) do not fit the \(layout) layout", at: module.location)
     }
     return layout.tokens(sequence: seq.value, ranks: p)

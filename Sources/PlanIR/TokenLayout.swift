@@ -41,7 +41,11 @@ public struct TokenLayout: Hashable, Sendable, CustomStringConvertible {
   public static let contiguous = TokenLayout(.contiguous)
   public static let zigzag = TokenLayout(.zigzag)
 
-  /// Parses `contiguous`, `zigzag`, `zigzag/2`, `striped:64`.
+  /// The most ranks a group may have: no plan has more ranks than this.
+  public static let maxGroupSize = 1 << 20
+
+  /// Parses `contiguous`, `zigzag`, `zigzag/2`, `striped:64`; a stripe is at
+  /// least one token and a group at most `maxGroupSize` ranks.
   public init?(_ text: String) {
     if text.hasPrefix("striped:") {
       guard let w = Int64(text.dropFirst("striped:".count)), w >= 1 else { return nil }
@@ -52,7 +56,7 @@ public struct TokenLayout: Hashable, Sendable, CustomStringConvertible {
     guard let kind = Kind(rawValue: String(parts[0])), kind != .striped, parts.count <= 2 else { return nil }
     var group = 1
     if parts.count == 2 {
-      guard let g = Int(parts[1]), g >= 1 else { return nil }
+      guard let g = Int(parts[1]), g >= 1, g <= Self.maxGroupSize else { return nil }
       group = g
     }
     self.init(kind, groupSize: group)
@@ -62,6 +66,15 @@ public struct TokenLayout: Hashable, Sendable, CustomStringConvertible {
     if kind == .striped { return "striped:\(stripeWidth)" }
     return groupSize == 1 ? kind.rawValue : "\(kind.rawValue)/\(groupSize)"
   }
+
+  /// Stripes of the striped layout over `sequence` tokens (0 for the others).
+  public func stripeCount(sequence: Int64) -> Int64 {
+    kind == .striped ? sequence / stripeWidth + (sequence % stripeWidth == 0 ? 0 : 1) : 0
+  }
+
+  /// The most stripes one rank may hold: every stripe is a range in the
+  /// plan's attributes, so more would make plans (and their checks) huge.
+  public static let stripeLimit: Int64 = 4096
 
   /// Chunks the sequence is cut into for `groups` groups.
   public func chunkCount(groups: Int) -> Int {
@@ -104,7 +117,7 @@ public struct TokenLayout: Hashable, Sendable, CustomStringConvertible {
       var start: Int64 = 0
       var i = 0
       while start < sequence {
-        let end = min(sequence, start + stripeWidth)
+        let end = start + min(stripeWidth, sequence - start)
         stripes[i % groups].append(start..<end)
         start = end
         i += 1

@@ -24,6 +24,8 @@ public struct Verifier {
   private(set) var diagnostics: [Diagnostic] = []
   /// Warnings of one kind reported at most.
   static let warningLimit = 10
+  /// The largest `step` an op may carry (plans use a few per attention).
+  public static let maxStep: Int64 = 1 << 20
 
   public init(_ module: Module) {
     self.module = module
@@ -31,11 +33,22 @@ public struct Verifier {
     self.symbols = SymbolTable(module)
   }
 
-  /// All diagnostics (errors and warnings) for `module`.
+  /// All diagnostics (errors and warnings) for `module`, with at most
+  /// `Parser.errorLimit` errors and a last one counting the rest, so one
+  /// broken attribute of a large plan gives a readable report.
   public static func diagnose(_ module: Module) -> [Diagnostic] {
     var v = Verifier(module)
     v.run()
-    return v.diagnostics
+    let errors = v.diagnostics.filter { $0.severity == .error }
+    guard errors.count > Parser.errorLimit else { return v.diagnostics }
+    var kept = 0
+    var out = v.diagnostics.filter { d in
+      guard d.severity == .error else { return true }
+      kept += 1
+      return kept <= Parser.errorLimit
+    }
+    out.append(.error("\(errors.count - Parser.errorLimit) more errors not shown", at: module.location))
+    return out
   }
 
   /// Throws the errors for `module`, if any.
@@ -289,6 +302,15 @@ public struct Verifier {
     }
     if case .symbol(let chan)? = op.attributes["chan"], module.channel(named: chan) == nil {
       error("channel @\(chan) is not declared; declare it with 'channel @\(chan) {carries = K}'", at: op.location)
+      ok = false
+    }
+    // Steps and peers become MPI tags and ranks: keep them in range here.
+    if case .int(let step)? = op.attributes["step"], step < 0 || step > Self.maxStep {
+      error("'\(name)' step \(step) is outside 0 ... \(Self.maxStep)", at: op.location)
+      ok = false
+    }
+    if case .int(let peer)? = op.attributes["peer"], peer < 0 || peer >= 1 << 20 {
+      error("'\(name)' peer \(peer) is not a rank index", at: op.location)
       ok = false
     }
     for t in op.resultTypes where !checkType(t, at: op.location) { ok = false }

@@ -3,6 +3,8 @@ import GraphIR
 /// Checks a compiled plan across all its ranks, beyond what the IR verifier
 /// checks per graph:
 ///
+/// 0. **Shapes**: each rank program's signature and positions are its
+///    source graph's under the layout's share of tokens for that rank.
 /// 1. **Pairing**: every `send.start` has exactly one `recv.start` on its peer
 ///    with the same channel and step, and the same tensor types (so the same
 ///    bytes), and vice versa; every start has its done.
@@ -45,6 +47,7 @@ public struct PlanVerifier {
   }
 
   mutating func run() {
+    guard checkShapes() else { return }
     let families = Plan.families(module)
     for (name, graphs) in families {
       if graphs.count != ranks || graphs.enumerated().contains(where: { $0.element.rankProgram?.rank != $0.offset }) {

@@ -24,6 +24,12 @@ public struct PlanRunner {
     public var name: String
     public var maxAbsoluteError: Double
     public var maxRelativeError: Double
+    /// The first NaN or infinity in the output or the reference: "output
+    /// element [3, 1, 7] is nan". Such a comparison never passes, whatever
+    /// the errors say (an infinite reference makes every relative error 0).
+    public var nonFinite: String?
+
+    public func passes(_ tolerance: Double) -> Bool { nonFinite == nil && maxRelativeError <= tolerance }
   }
 
   public struct RankTimes: Sendable {
@@ -39,7 +45,9 @@ public struct PlanRunner {
     public var layers: [(layer: Int, comparison: Comparison)]
     public var times: [RankTimes]
     public var tolerance: Double
-    public var passed: Bool { (output.map { $0.maxRelativeError <= tolerance } ?? true) && layers.allSatisfy { $0.comparison.maxRelativeError <= tolerance } }
+    public var passed: Bool {
+      (output?.passes(tolerance) ?? true) && layers.allSatisfy { $0.comparison.passes(tolerance) }
+    }
   }
 
   /// `--check` fails above this max error relative to the largest reference magnitude.
@@ -157,16 +165,33 @@ public struct PlanRunner {
     return report
   }
 
-  static func compare(_ name: String, _ got: Tensor, _ want: Tensor) -> Comparison {
+  public static func compare(_ name: String, _ got: Tensor, _ want: Tensor) -> Comparison {
     var maxAbs = 0.0
     var maxRef = 0.0
+    var nonFinite: String?
     for i in 0..<min(got.count, want.count) {
       let (a, b) = (Double(got[i]), Double(want[i]))
+      if nonFinite == nil, !a.isFinite || !b.isFinite {
+        let which = a.isFinite ? "the reference's" : "the output's"
+        nonFinite = "\(which) element \(index(i, in: want.shape)) of \(name) is \(a.isFinite ? b : a)"
+      }
       maxAbs = max(maxAbs, a.isNaN || b.isNaN ? .infinity : abs(a - b))
       maxRef = max(maxRef, abs(b))
     }
     if got.count != want.count { maxAbs = .infinity }
-    return Comparison(name: name, maxAbsoluteError: maxAbs, maxRelativeError: maxRef > 0 ? maxAbs / maxRef : maxAbs)
+    return Comparison(
+      name: name, maxAbsoluteError: maxAbs, maxRelativeError: maxRef > 0 ? maxAbs / maxRef : maxAbs, nonFinite: nonFinite)
+  }
+
+  /// `[3, 1, 7]`: the coordinates of flat index `i` in a row-major `shape`.
+  static func index(_ i: Int, in shape: [Int]) -> String {
+    var rest = i
+    var coordinates: [Int] = []
+    for extent in shape.reversed() where extent > 0 {
+      coordinates.append(rest % extent)
+      rest /= extent
+    }
+    return "[" + coordinates.reversed().map(String.init).joined(separator: ", ") + "]"
   }
 
   private func gatherTimes(_ trace: Trace?) throws -> [RankTimes] {

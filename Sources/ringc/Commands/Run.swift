@@ -129,8 +129,10 @@ enum RunReport {
     }
     if let o = r.output {
       out += "check: output max_abs_error \(scientific(o.maxAbsoluteError)), max_rel_error \(scientific(o.maxRelativeError)) (tolerance \(scientific(r.tolerance))): \(r.passed ? "ok" : "FAILED")\n"
+      if let bad = o.nonFinite { out += "  not finite: \(bad)\n" }
       for (layer, c) in r.layers {
         out += "  layer \(layer) attention \(c.name): max_abs_error \(scientific(c.maxAbsoluteError)), max_rel_error \(scientific(c.maxRelativeError))\n"
+        if let bad = c.nonFinite { out += "    not finite: \(bad)\n" }
       }
     }
     return out
@@ -142,11 +144,12 @@ enum RunReport {
       items.append(("max_abs_error", JSONValue(o.maxAbsoluteError)))
       items.append(("max_rel_error", JSONValue(o.maxRelativeError)))
       items.append(("passed", JSONValue(r.passed)))
+      if let bad = o.nonFinite { items.append(("not_finite", JSONValue(bad))) }
     }
     let layers = r.layers.map { l, c -> JSONValue in
       [
         "layer": JSONValue(l), "name": JSONValue(c.name), "max_abs_error": JSONValue(c.maxAbsoluteError),
-        "max_rel_error": JSONValue(c.maxRelativeError),
+        "max_rel_error": JSONValue(c.maxRelativeError), "not_finite": c.nonFinite.map { JSONValue($0) } ?? .null,
       ]
     }
     items.append(("layers", .array(layers)))

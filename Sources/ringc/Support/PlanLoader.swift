@@ -3,27 +3,33 @@ import HostIO
 import Passes
 import PlanIR
 
-/// Reads a plan: parse, IR verification, and the plan header checks.
+/// Reads a plan as untrusted input: parse, IR verification, the header
+/// checks and the plan verifier (shapes, pairing, deadlock, coverage). Every
+/// command that reads a plan goes through here, so none acts on a plan the
+/// verifier would reject.
 enum PlanLoader {
   static func load(_ path: String) throws(ModelLoader.Failed) -> (module: Module, renderer: DiagnosticRenderer) {
-    let loaded = try ModelLoader().loadWithSource(path)
-    do {
-      try Plan.check(loaded.module)
-    } catch {
-      Stderr.write(loaded.renderer.render(error.diagnostics))
-      throw ModelLoader.Failed(exitCode: SysExit.dataError)
-    }
-    return loaded
+    try load(path, quiet: false)
   }
 
   /// The same, printing nothing (for MPI ranks other than 0).
   static func loadQuietly(_ path: String) throws(ModelLoader.Failed) -> (module: Module, renderer: DiagnosticRenderer) {
+    try load(path, quiet: true)
+  }
+
+  private static func load(_ path: String, quiet: Bool) throws(ModelLoader.Failed) -> (module: Module, renderer: DiagnosticRenderer) {
     var loader = ModelLoader()
-    loader.quiet = true
+    loader.quiet = quiet
     let loaded = try loader.loadWithSource(path)
+    var problems: [Diagnostic]
     do {
       try Plan.check(loaded.module)
+      problems = PlanVerifier.verify(loaded.module)
     } catch {
+      problems = error.diagnostics
+    }
+    if !problems.isEmpty {
+      if !quiet { Stderr.write(loaded.renderer.render(problems)) }
       throw ModelLoader.Failed(exitCode: SysExit.dataError)
     }
     return loaded
