@@ -56,33 +56,52 @@ public struct Mask: Equatable, Sendable {
     q.ranges.contains { qr in k.ranges.contains { kr in anyVisible(qr, kr) } }
   }
 
-  /// Visible pairs of `q × k`, counted exactly (for FLOPs).
+  /// Visible pairs of `q × k`, counted exactly (for FLOPs); `Int64.max`
+  /// when the count does not fit, which makes any FLOP count from it overflow.
   public func visiblePairs(_ q: Range<Int64>, _ k: Range<Int64>) -> Int64 {
-    var total: Int64 = 0
-    // Per query row, the visible keys form one interval.
-    if !causal && window == nil { return Int64(q.count) * Int64(k.count) }
+    // Counts of long sequences pass 2⁶³ in the middle: work in 128 bits.
+    func clamped(_ x: Int128) -> Int64 { x > Int128(Int64.max) ? .max : Int64(x) }
+    if !causal && window == nil { return clamped(Int128(q.count) * Int128(k.count)) }
     if window == nil {
       // Causal: row i sees min(d, i + 1) − c keys of c..<d, an arithmetic series.
-      let (a, b, c, d) = (q.lowerBound, q.upperBound, k.lowerBound, k.upperBound)
+      let (a, b, c, d) = (Int128(q.lowerBound), Int128(q.upperBound), Int128(k.lowerBound), Int128(k.upperBound))
       let lo = max(a, c)
       let hi = min(b, d)
-      if hi > lo { total += ((hi - c) * (hi - c + 1) - (lo - c) * (lo - c + 1)) / 2 }
-      return total + (d - c) * max(0, b - max(a, d))
+      var pairs: Int128 = 0
+      if hi > lo { pairs += ((hi - c) * (hi - c + 1) - (lo - c) * (lo - c + 1)) / 2 }
+      return clamped(pairs + (d - c) * max(0, b - max(a, d)))
     }
-    for i in q {
-      var lo = k.lowerBound
-      var hi = k.upperBound  // exclusive
-      if causal { hi = min(hi, i + 1) }
-      if let w = window {
-        lo = max(lo, i - w + 1)
-        if !causal { hi = min(hi, i + w) }
-      }
-      total += max(0, hi - lo)
+    // Windowed: row i sees lo(i) ..< hi(i) with lo = max(c, i − w + 1) and
+    // hi = min(d, i + 1) (causal) or min(d, i + w); hi − lo is linear between
+    // the rows where either bound changes slope, so each piece is a series.
+    let w = Int128(window!)
+    let (c, d) = (Int128(k.lowerBound), Int128(k.upperBound))
+    func width(_ i: Int128) -> Int128 {
+      let lo = max(c, i - w + 1)
+      let hi = min(d, causal ? i + 1 : i + w)
+      return hi - lo
     }
-    return total
+    let (a, b) = (Int128(q.lowerBound), Int128(q.upperBound))
+    let cuts = [c + w - 1, causal ? d - 1 : d - w].filter { $0 > a && $0 < b }.sorted()
+    var pairs: Int128 = 0
+    var start = a
+    for end in cuts + [b] where end > start {
+      pairs += Self.positiveSum(first: width(start), last: width(end - 1), count: end - start)
+      start = end
+    }
+    return clamped(pairs)
+  }
+
+  /// Σ max(0, x) over the `count` terms of an arithmetic sequence with step
+  /// −1, 0 or +1 from `first` to `last`.
+  private static func positiveSum(first: Int128, last: Int128, count: Int128) -> Int128 {
+    if first == last { return max(0, first) * count }
+    let (lo, hi) = (min(first, last), max(first, last))
+    let from = max(lo, 1)
+    return hi < from ? 0 : (from + hi) * (hi - from + 1) / 2
   }
 
   public func visiblePairs(_ q: TokenRanges, _ k: TokenRanges) -> Int64 {
-    q.ranges.reduce(0) { sum, qr in k.ranges.reduce(sum) { $0 + visiblePairs(qr, $1) } }
+    q.ranges.reduce(0) { sum, qr in k.ranges.reduce(sum) { $0.addingSaturating(visiblePairs(qr, $1)) } }
   }
 }

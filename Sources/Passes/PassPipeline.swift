@@ -97,6 +97,7 @@ public struct PassPipeline: Sendable {
       let log = instrumentation.log
       context.remark = { log("remark: " + $0 + "\n") }
     }
+    try Self.checkInput(module, first: passes.first)
     for (index, pass) in passes.enumerated() {
       let stage = Stage(of: module)
       guard stage == pass.consumes else {
@@ -120,6 +121,25 @@ public struct PassPipeline: Sendable {
       try instrumentation.finished(pass, index: index + 1, before: before, after: module)
     }
     instrumentation.report(timings)
+  }
+
+  /// The module handed to the pipeline is the user's file: a plan given as a
+  /// model, or a model holding plan ops, is an error in that file.
+  static func checkInput(_ module: Module, first: (any Pass)?) throws(CompileError) {
+    let stage = Stage(of: module)
+    if stage != .graph, first?.consumes == .graph {
+      throw CompileError(
+        "module @\(module.name) is at stage \(stage.rawValue) (a compiled plan), not a model; compile the model it came from",
+        at: module.location)
+    }
+    guard stage == .graph else { return }
+    for g in module.graphs {
+      if let op = g.ops.first(where: \.opcode.isPlanOnly) {
+        throw CompileError(
+          "'\(op.opcode.rawValue)' is a plan op; a model (stage graph) holds whole-sequence ops only, and ringc's passes write the plan ops",
+          at: op.location)
+      }
+    }
   }
 
   /// `run` with only the IR verifier switched on or off.

@@ -75,6 +75,21 @@ public struct PlanStats: Sendable {
       next += 1
     }
     layerCount = next
+    // FLOPs of a long enough sequence pass 2⁶³: a sum that overflows makes
+    // the whole count an error, never a wrapped or saturated figure.
+    var overflowed = false
+    func product(_ factors: Int64...) -> Int64 {
+      factors.reduce(Int64(1)) { a, b in
+        let (p, o) = a.multipliedReportingOverflow(by: b)
+        if o { overflowed = true }
+        return p
+      }
+    }
+    func add(_ x: inout Int64, _ y: Int64?) {
+      guard let y else { return overflowed = true }
+      let (s, o) = x.addingReportingOverflow(y)
+      if o { overflowed = true } else { x = s }
+    }
     programs = families.map { family in
       let layers = layersOf[family.name] ?? []
       var stepFlops: [Int: [Int64]] = [:]
@@ -84,8 +99,8 @@ public struct PlanStats: Sendable {
       for (r, g) in family.graphs.enumerated() {
         let types = Plan.valueTypes(of: g)
         if memory { peakBytes[r] = Liveness.attentionPeak(g, types: types, bindings: bindings) }
-        func addFlops(_ step: Int64, _ flops: Int64) {
-          stepFlops[Int(step), default: [Int64](repeating: 0, count: family.graphs.count)][r] += flops
+        func addFlops(_ step: Int64, _ flops: Int64?) {
+          add(&stepFlops[Int(step), default: [Int64](repeating: 0, count: family.graphs.count)][r], flops)
         }
         for op in g.ops {
           let kind: String = {
@@ -99,7 +114,7 @@ public struct PlanStats: Sendable {
               let h = bindings.value(of: qt.dims[1]), let d = bindings.value(of: qt.dims[2]),
               let dv = bindings.value(of: vt.dims[2])
             else { continue }
-            addFlops(step, block.work(heads: h, headDim: d, valueDim: dv).flops ?? .max)
+            addFlops(step, block.work(heads: h, headDim: d, valueDim: dv).flops)
           case .attnScores, .attnApply:
             // Dense products: 2·D·H per score, 2·Dv·H per applied column.
             guard case .int(let step)? = op.attributes["step"], case .value(let a) = op.operands[0],
@@ -107,7 +122,7 @@ public struct PlanStats: Sendable {
               let elements = bindings.elementCount(of: op.resultTypes[0])
             else { continue }
             let inner = op.opcode == .attnScores ? bindings.value(of: at.dims[2]) : bindings.value(of: bt.dims[0])
-            addFlops(step, 2 * elements * (inner ?? 0))
+            addFlops(step, product(2, elements, inner ?? 0))
           case .allGather, .allToAll:
             guard case .ints(let group)? = op.attributes["group"], case .int(let step)? = op.attributes["step"],
               let t = Self.type(op.operands[0], types, module), let total = bindings.byteCount(of: t),
@@ -130,7 +145,7 @@ public struct PlanStats: Sendable {
               let elements = bindings.elementCount(of: a), let n = bindings.value(of: b.dims[1])
             else { continue }
             // 2·M·K·N, with M·K the left operand's elements.
-            matmulFlops[r] += 2 * elements * n
+            add(&matmulFlops[r], product(2, elements, n))
           case .sendStart:
             guard let key = MessageKey(op, rank: r) else { continue }
             for (i, operand) in op.operands.enumerated() {
@@ -147,6 +162,11 @@ public struct PlanStats: Sendable {
       return Program(
         family: family.name, layers: layers, stepFlops: stepFlops, matmulFlops: matmulFlops, messages: messages,
         peakBytes: peakBytes)
+    }
+    if overflowed {
+      throw CompileError(
+        "the plan's FLOP counts overflow 64 bits (sequence \(sequence)); ringc cannot report on a sequence this long",
+        at: module.location)
     }
   }
 

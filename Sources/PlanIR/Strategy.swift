@@ -47,7 +47,9 @@ public enum Strategy: Hashable, Sendable, CustomStringConvertible {
       let parts = text.split(separator: ":")
       guard parts.count == 2 || parts.count == 3, parts[0] == "usp" else { return nil }
       let degrees = parts[1].split(separator: "x")
-      guard degrees.count == 2, let u = Int(degrees[0]), let r = Int(degrees[1]), u >= 1, r >= 1 else { return nil }
+      guard degrees.count == 2, let u = Int(degrees[0]), let r = Int(degrees[1]), u >= 1, r >= 1,
+        u <= TokenLayout.maxGroupSize, r <= TokenLayout.maxGroupSize
+      else { return nil }
       let inner = parts.count == 3 ? Inner(rawValue: String(parts[2])) : .ring
       guard let inner else { return nil }
       self = .usp(ulysses: u, ring: r, inner: inner)

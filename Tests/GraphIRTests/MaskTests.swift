@@ -4,8 +4,9 @@ import Testing
 @Suite struct MaskTests {
   /// The closed forms against a count over every pair.
   @Test func visiblePairsMatchACountOfEveryPair() {
-    let masks = [Mask(causal: true, window: nil), Mask(causal: true, window: 7), Mask(causal: false, window: 5), Mask(causal: false, window: nil)]
-    let ranges: [Range<Int64>] = [0..<10, 3..<4, 5..<25, 20..<30, 40..<41, 9..<9]
+    let masks = [Mask(causal: true, window: nil), Mask(causal: false, window: nil)]
+      + [1, 3, 7, 50].flatMap { [Mask(causal: true, window: $0), Mask(causal: false, window: $0)] }
+    let ranges: [Range<Int64>] = [0..<10, 3..<4, 5..<25, 20..<30, 40..<41, 9..<9, 0..<64, 33..<90]
     for mask in masks {
       for q in ranges {
         for k in ranges {
@@ -19,5 +20,13 @@ import Testing
         }
       }
     }
+  }
+
+  @Test func countsBeyondSixtyFourBitsSaturateInsteadOfTrapping() {
+    let s: Int64 = 1 << 40
+    #expect(Mask(causal: true, window: nil).visiblePairs(0..<s, 0..<s) == .max)
+    #expect(Mask(causal: false, window: nil).visiblePairs(0..<s, 0..<s) == .max)
+    // A window's count is closed-form too: no loop over 2⁴⁰ rows.
+    #expect(Mask(causal: true, window: 4).visiblePairs(0..<s, 0..<s) == 4 * s - 6)
   }
 }

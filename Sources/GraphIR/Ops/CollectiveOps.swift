@@ -25,7 +25,8 @@ enum CollectiveOps: OpFamily {
       else { throw TypeRuleError("all_to_all axes must be within the operand's rank \(x.rank)") }
       let parts = Int64(group.count)
       if case .ints(let sizes)? = op.attributes["split_sizes"] {
-        if sizes.count != group.count || sizes.reduce(0, +) != r.bindings.value(of: x.dims[Int(split)]) {
+        let total = sizes.reduce(Int64(0)) { $0.addingSaturating(max(0, $1)) }
+        if sizes.count != group.count || sizes.contains(where: { $0 < 0 }) || total != r.bindings.value(of: x.dims[Int(split)]) {
           throw TypeRuleError("all_to_all split_sizes \(sizes) do not cut \(x) along axis \(split) into \(parts) parts", operand: 0)
         }
       } else if let n = r.bindings.value(of: x.dims[Int(split)]), n % parts != 0 {

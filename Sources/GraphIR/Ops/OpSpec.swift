@@ -57,6 +57,17 @@ extension Opcode {
     }
   }
 
+  /// Ops only compiled plans hold (the lowering writes them); a model's
+  /// graphs are whole-sequence ops.
+  public var isPlanOnly: Bool {
+    switch self {
+    case .slice, .attnBlock, .attnMerge, .sendStart, .sendDone, .recvStart, .recvDone, .allGather, .allToAll,
+      .repeatKV, .attnScores, .attnApply, .concat:
+      true
+    default: false
+    }
+  }
+
   /// Collectives: every rank of the op's `group` must reach it.
   public var isCollective: Bool { self == .allGather || self == .allToAll }
 }

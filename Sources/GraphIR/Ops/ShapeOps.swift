@@ -19,7 +19,9 @@ enum ShapeOps: OpFamily {
       guard case .int(let f)? = op.attributes["factor"], f >= 1, t[0].rank == 3,
         let h = r.bindings.value(of: t[0].dims[1])
       else { throw TypeRuleError("repeat_kv needs [n, heads, head_dim] and a factor ≥ 1", operand: 0) }
-      return [TensorType(t[0].dtype, [t[0].dims[0], .literal(h * f), t[0].dims[2]])]
+      let (heads, overflow) = h.multipliedReportingOverflow(by: f)
+      if overflow { throw TypeRuleError("repeat_kv factor \(f) times \(h) heads overflows a 64-bit count") }
+      return [TensorType(t[0].dtype, [t[0].dims[0], .literal(heads), t[0].dims[2]])]
     default: return try reshape(t[0], op, r)
     }
   }
@@ -68,7 +70,9 @@ enum ShapeOps: OpFamily {
       guard same, let n = r.bindings.value(of: x.dims[Int(axis)]) else {
         throw TypeRuleError("concat operands must agree except along axis \(axis): \(t[0]) and \(x)", operand: i)
       }
-      total += n
+      let (sum, overflow) = total.addingReportingOverflow(n)
+      if overflow { throw TypeRuleError("concat length along axis \(axis) overflows a 64-bit count", operand: i) }
+      total = sum
     }
     var dims = t[0].dims
     dims[Int(axis)] = .literal(total)

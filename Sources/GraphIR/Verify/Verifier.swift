@@ -24,6 +24,9 @@ public struct Verifier {
   private(set) var diagnostics: [Diagnostic] = []
   /// Warnings of one kind reported at most.
   static let warningLimit = 10
+  /// The most iterations a `repeat` may have: far above any model's layer
+  /// count, low enough that per-layer tables stay small.
+  public static let maxRepeat: Int64 = 1 << 16
   /// The largest `step` an op may carry (plans use a few per attention).
   public static let maxStep: Int64 = 1 << 20
 
@@ -375,8 +378,8 @@ public struct Verifier {
       error("'repeat' needs a value as its second operand", at: op.location(ofOperand: 1))
       return nil
     }
-    if case .int(let n)? = op.attributes["count"], n < 1 {
-      error("repeat count must be at least 1, found \(n)", at: op.location)
+    if case .int(let n)? = op.attributes["count"], n < 1 || n > Self.maxRepeat {
+      error("repeat count must be between 1 and \(Self.maxRepeat), found \(n)", at: op.location)
       return nil
     }
     if callee == Module.entryGraphName || g.rankProgram?.source == Module.entryGraphName {

@@ -45,10 +45,15 @@ public struct SafeTensors: Sendable {
     default: throw RuntimeError("\(path): tensor '\(name)' has dtype \(dtype); ringc reads F32, F16 and BF16")
     }
     let count = shape.reduce(1, *)
-    let start = dataStart + offsets[0]
-    guard offsets[1] - offsets[0] == count * width, start >= dataStart, start + count * width <= bytes.count else {
+    // Offsets are the file's word: bound them by the data before any arithmetic.
+    let data = bytes.count - dataStart
+    guard offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= data,
+      offsets[1] - offsets[0] == count.multipliedReportingOverflow(by: width).partialValue,
+      !count.multipliedReportingOverflow(by: width).overflow
+    else {
       throw RuntimeError("\(path): tensor '\(name)' data offsets \(offsets) do not match its shape \(shape) and dtype \(dtype)")
     }
+    let start = dataStart + offsets[0]
     let t = Tensor(shape: shape)
     for i in 0..<count {
       let p = start + i * width

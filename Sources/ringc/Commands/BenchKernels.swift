@@ -7,13 +7,13 @@ struct BenchKernels: ParsableCommand {
     commandName: "bench-kernels",
     abstract: "Measure the attention block kernel's GFLOP/s next to cblas_sgemm's on this machine.")
 
-  @Option(help: "Threads (cores) to use.")
+  @Option(parsing: .unconditional, help: "Threads (cores) to use.")
   var threads: Int = 1
 
-  @Option(help: "Head dimension.")
+  @Option(parsing: .unconditional, help: "Head dimension.")
   var headDim: Int = 128
 
-  @Option(help: "Heads per block.")
+  @Option(parsing: .unconditional, help: "Heads per block.")
   var heads: Int = 8
 
   @Option(parsing: .upToNextOption, help: "Block sizes (queries = keys).")

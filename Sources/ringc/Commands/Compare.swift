@@ -12,7 +12,7 @@ struct Compare: ParsableCommand {
   @Argument(help: "The model file (.ir).")
   var model: String
 
-  @Option(help: "Ranks in the sequence-parallel group.")
+  @Option(parsing: .unconditional, help: "Ranks in the sequence-parallel group.")
   var sp: Int
 
   @Option(help: "A profile name (see 'ringc profiles') or an XML file.")

@@ -16,7 +16,7 @@ struct Compile: ParsableCommand {
   @Argument(help: "The model file (.ir).")
   var model: String
 
-  @Option(help: "Ranks in the sequence-parallel group.")
+  @Option(parsing: .unconditional, help: "Ranks in the sequence-parallel group.")
   var sp: Int
 
   @OptionGroup var sequence: SequenceOption
@@ -57,6 +57,9 @@ struct Compile: ParsableCommand {
   func validate() throws {
     if sp < 1 { throw ValidationError("--sp must be at least 1, found \(sp)") }
     if sp > 65536 { throw ValidationError("--sp \(sp) is more ranks than ringc plans for (65536 at most)") }
+    if let passes, passes.allSatisfy(\.isWhitespace) {
+      throw ValidationError("--passes is empty; give a pipeline such as 'shard-sequence,token-ring'")
+    }
     if let memoryBudget {
       if profile == nil { throw ValidationError("--memory-budget applies to the overlap scheduler, which needs --profile") }
       if passes != nil { throw ValidationError("--memory-budget goes with the default pipeline; with --passes write overlap-schedule{profile=…,memory=\(memoryBudget)}") }
@@ -140,8 +143,13 @@ struct Compile: ParsableCommand {
   private func finish(_ module: Module, chosen: String) throws {
     let path = output ?? Self.defaultOutput(model, sp: sp)
     let header = "// ringc plan v\(Plan.version): \(Self.basename(model)) compiled with --sp \(sp) --strategy \(chosen)\n"
+    // Stats first: a plan ringc cannot report on is not written.
+    let stats: PlanStats
+    do { stats = try PlanStats(module, memory: profile != nil) } catch {
+      Stderr.write(DiagnosticRenderer().render(error.diagnostics.map { d in var d = d; d.location = nil; return d }))
+      throw SysExit.dataError
+    }
     try write(header + Printer().print(module), to: path)
-    let stats = try PlanStats(module, memory: profile != nil)
     Stdout.write("\(path): \(Verify.describe(stats))\n")
     if let profile {
       // No order fits a plan whose strategy itself holds too much: say so.

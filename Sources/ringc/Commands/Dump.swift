@@ -16,25 +16,26 @@ struct Dump: ParsableCommand {
   @Argument(help: "The plan file.")
   var plan: String
 
-  @Option(help: "Only this rank.")
+  @Option(parsing: .unconditional, help: "Only this rank.")
   var rank: Int?
 
-  @Option(help: "Only the program that runs this layer (0-based).")
+  @Option(parsing: .unconditional, help: "Only the program that runs this layer (0-based).")
   var layer: Int?
 
   @Option(help: "text, dot or json.")
   var format: Format = .text
 
   func run() throws {
-    let module: Module
-    do { module = try PlanLoader.load(plan).module } catch { throw error.exitCode }
+    let loaded: (module: Module, renderer: DiagnosticRenderer)
+    do { loaded = try PlanLoader.load(plan) } catch { throw error.exitCode }
+    let module = loaded.module
     let p = module.ranks ?? 1
     if let rank, rank < 0 || rank >= p {
       throw ValidationError("--rank \(rank) is outside the plan's ranks 0…\(p - 1)")
     }
     var families = Plan.families(module)
     if let layer {
-      let stats = try PlanStats(module)
+      let stats = try PlanLoader.stats(loaded)
       guard let program = stats.programs.first(where: { $0.layers.contains(layer) }) else {
         throw ValidationError("--layer \(layer) is outside the plan's layers 0…\(stats.layerCount - 1)")
       }

@@ -18,10 +18,10 @@ struct Run: ParsableCommand {
   @Argument(help: "The plan file (from ringc compile).")
   var plan: String
 
-  @Option(help: "Run at this sequence length (recompiles the plan's model with its strategy).")
+  @Option(parsing: .unconditional, help: "Run at this sequence length (recompiles the plan's model with its strategy).")
   var seq: Int64?
 
-  @Option(help: "Seed of the generated inputs and weights.")
+  @Option(parsing: .unconditional, help: "Seed of the generated inputs and weights.")
   var seed: UInt64 = 0
 
   @Flag(help: "Compare with a dense single-process reference on rank 0; exit non-zero above 1e-5 relative error.")
@@ -39,10 +39,10 @@ struct Run: ParsableCommand {
   @Flag(help: "Print the report as one JSON object.")
   var json = false
 
-  @Option(help: "Seconds a rank may wait for one transfer before the run fails, naming rank, op and peer.")
+  @Option(parsing: .unconditional, help: "Seconds a rank may wait for one transfer before the run fails, naming rank, op and peer.")
   var timeout: Double = 600
 
-  @Option(help: .hidden)
+  @Option(parsing: .unconditional, help: .hidden)
   var failRank: Int?
 
   func validate() throws {

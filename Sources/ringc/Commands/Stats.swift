@@ -16,9 +16,9 @@ struct Stats: ParsableCommand {
   var json = false
 
   func run() throws {
-    let module: Module
-    do { module = try PlanLoader.load(plan).module } catch { throw error.exitCode }
-    let stats = try PlanStats(module)
+    let loaded: (module: Module, renderer: DiagnosticRenderer)
+    do { loaded = try PlanLoader.load(plan) } catch { throw error.exitCode }
+    let stats = try PlanLoader.stats(loaded)
     Stdout.write(json ? StatsReport.json(stats) : StatsReport.text(stats))
   }
 }

@@ -14,7 +14,7 @@ struct Verify: ParsableCommand {
   func run() throws {
     let loaded: (module: Module, renderer: DiagnosticRenderer)
     do { loaded = try PlanLoader.load(plan) } catch { throw error.exitCode }
-    Stdout.write("\(plan): ok: \(Self.describe(try PlanStats(loaded.module)))\n")
+    Stdout.write("\(plan): ok: \(Self.describe(try PlanLoader.stats(loaded)))\n")
   }
 
   /// "tokenring, sp 4, zigzag layout, S = 32; per layer 48 messages, at most 1.2 MB sent by one rank"

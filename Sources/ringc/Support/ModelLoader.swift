@@ -57,7 +57,7 @@ struct ModelLoader {
 
 /// `--seq N`, shared by every command that reads a model.
 struct SequenceOption: ParsableArguments {
-  @Option(name: .long, help: "Override the model's sequence length (its dimension marked sequence).")
+  @Option(name: .long, parsing: .unconditional, help: "Override the model's sequence length (its dimension marked sequence).")
   var seq: Int64?
 
   func validate() throws {

@@ -1,3 +1,4 @@
+import ArgumentParser
 import GraphIR
 import HostIO
 import Passes
@@ -15,6 +16,15 @@ enum PlanLoader {
   /// The same, printing nothing (for MPI ranks other than 0).
   static func loadQuietly(_ path: String) throws(ModelLoader.Failed) -> (module: Module, renderer: DiagnosticRenderer) {
     try load(path, quiet: true)
+  }
+
+  /// The stats of a loaded plan; a plan ringc cannot count (FLOPs past 2⁶³)
+  /// is an input error like any other.
+  static func stats(_ loaded: (module: Module, renderer: DiagnosticRenderer)) throws(ExitCode) -> PlanStats {
+    do { return try PlanStats(loaded.module) } catch {
+      Stderr.write(loaded.renderer.render(error.diagnostics))
+      throw SysExit.dataError
+    }
   }
 
   private static func load(_ path: String, quiet: Bool) throws(ModelLoader.Failed) -> (module: Module, renderer: DiagnosticRenderer) {
