@@ -88,13 +88,23 @@ struct Run: ParsableCommand {
     options.dumpDirectory = dumpTensors
     options.timeout = timeout
     options.failRank = failRank
+    if let weights {
+      // Every rank reads the file; rank 0 says what is wrong with it.
+      let bytes: [UInt8]
+      do { bytes = try FileIO.read(weights, limit: .max) } catch {
+        throw fail("error: --weights: \(error)\n", SysExit.noInput)
+      }
+      do { options.weights = try SafeTensors(path: weights, bytes: bytes) } catch {
+        throw fail("error: --weights: \(error)\n", SysExit.dataError)
+      }
+    }
     let report: PlanRunner.Report?
     do {
-      if let weights { options.weights = try SafeTensors(path: weights, bytes: try FileIO.read(weights)) }
       report = try PlanRunner(plan: module, communicator: communicator, options: options).run()
     } catch {
       Stderr.write("ringc run: \(error)\n")
-      communicator.abort(code: 70)
+      // An output that cannot be written (--trace, --dump-tensors) is not a bug.
+      communicator.abort(code: error is FileIO.Failure ? 73 : 70)
     }
     do { try communicator.finalize() } catch {
       Stderr.write("ringc run: rank \(rank): \(error)\n")
