@@ -64,3 +64,11 @@ func mpirun(_ n: Int, _ arguments: [String]) throws -> RingcRun {
     ["--allow-run-as-root", "--oversubscribe", "--mca", "btl", "self,vader", "--mca", "pml", "ob1", "-np", "\(n)",
      productsDirectory + "/ringc"] + arguments, in: repositoryRoot)
 }
+
+/// This machine's name as MPI_Get_processor_name gives it: gethostname up to
+/// the first dot.
+let hostName: String = {
+  var name = [CChar](repeating: 0, count: 256)
+  gethostname(&name, name.count)
+  return String(decoding: name.prefix { $0 != 0 && $0 != CChar(UInt8(ascii: ".")) }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}()

@@ -39,7 +39,12 @@ struct Run: ParsableCommand {
   @Flag(help: "Print the report as one JSON object.")
   var json = false
 
-  @Option(help: "Seconds a rank may wait for one transfer before the run fails, naming rank, op and peer.")
+  @Option(
+    help: """
+      Seconds a rank may wait on others (a transfer, a collective) before it prints one line naming itself, the op, \
+      the ranks and hosts it waits for, and ends the job (exit 70; within 2 s more even when MPI cannot reach the \
+      other hosts).
+      """)
   var timeout: Double = 600
 
   @Option(help: .hidden)
@@ -52,7 +57,7 @@ struct Run: ParsableCommand {
 
   func run() throws {
     let communicator: MPICommunicator
-    do { communicator = try MPICommunicator() } catch {
+    do { communicator = try MPICommunicator(timeout: timeout) } catch {
       Stderr.write("error: \(error)\n")
       throw SysExit.software
     }
@@ -86,15 +91,13 @@ struct Run: ParsableCommand {
     options.check = check
     options.tracePath = trace
     options.dumpDirectory = dumpTensors
-    options.timeout = timeout
     options.failRank = failRank
     let report: PlanRunner.Report?
     do {
       if let weights { options.weights = try SafeTensors(path: weights, bytes: try FileIO.read(weights)) }
       report = try PlanRunner(plan: module, communicator: communicator, options: options).run()
     } catch {
-      Stderr.write("ringc run: \(error)\n")
-      communicator.abort(code: 70)
+      communicator.fail("\(error)")
     }
     do { try communicator.finalize() } catch {
       Stderr.write("ringc run: rank \(rank): \(error)\n")
