@@ -132,6 +132,40 @@ struct RunCommandTests {
     #expect(Date().timeIntervalSince(start) < 12)
   }
 
+  /// A tensor that cannot be allocated ends the job naming rank, op and
+  /// bytes (the limit makes the allocation fail whatever the machine).
+  @Test func aFailedAllocationNamesRankOpAndBytes() throws {
+    let dir = try temporaryDirectory()
+    let model = """
+      module @huge {
+        dim S = 32 {sequence = true}
+        weight @wq : f32[64,64]
+        weight @wide : f32[64,1073741824]
+        graph @main(%x: f32[S,64]) -> f32[S,1073741824] {
+          %q = matmul %x, @wq : f32[S,64]
+          %qh = reshape %q : f32[S,4,16]
+          %a = attention %qh, %qh, %qh {causal = true} : f32[S,4,16]
+          %af = reshape %a : f32[S,64]
+          %y = matmul %af, @wide : f32[S,1073741824]
+          return %y
+        }
+      }
+      """
+    try model.write(toFile: "\(dir)/huge.ir", atomically: true, encoding: .utf8)
+    let plan = "\(dir)/huge.plan"
+    let compiled = try ringc(["compile", "\(dir)/huge.ir", "--sp", "2", "-o", plan])
+    #expect(compiled.status == 0, "\(compiled.stderr)")
+    let r = try run(
+      "/bin/sh", ["-c", "ulimit -v 16777216 && exec \"$0\" \"$@\"", mpirunPath ?? "mpirun"] + mpirunFlags(2) + ["run", plan],
+      in: repositoryRoot)
+    #expect(r.status == 70)
+    #expect(
+      r.stderr.contains(
+        "ringc: rank 1 on host \(hostName): out of memory allocating 274877906944 bytes for a tensor in matmul (\(plan):"),
+      "\(r.stderr)")
+    #expect(!r.stderr.contains("Fatal error"), "\(r.stderr)")
+  }
+
   @Test func weightsLoadFromSafetensorsAndMissingOnesAreNamed() throws {
     let dir = try temporaryDirectory()
     let plan = try Self.compile("tiny-dit.ir", sp: 2, seq: 8, in: dir)

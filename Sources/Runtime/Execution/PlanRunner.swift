@@ -82,6 +82,13 @@ public struct PlanRunner {
       tags: try Tags(plan, limit: communicator.tagLimit), options: interpreterOptions)
     let entry = Plan.rankGraphName(Module.entryGraphName, rank: rank)
     guard let main = plan.graph(named: entry) else { throw RuntimeError("the plan has no @\(entry)") }
+    // A failed allocation ends the job naming this rank, the op and the bytes
+    // (the kernels allocate deep inside; none of them throws).
+    var running: Interpreter?
+    Allocation.onFailure = { bytes in
+      communicator.fail("out of memory allocating \(bytes) bytes for a tensor\(running?.runningOp.map { " in \($0)" } ?? "")")
+    }
+    defer { Allocation.onFailure = Allocation.crash }
     let inputs = try main.arguments.map { a in
       Initializer(seed: options.seed).input(a.name, shape: try interpreter.shape(a.type), tokens: tokens[rank].positions)
     }
@@ -94,7 +101,9 @@ public struct PlanRunner {
     let origin = Clock.now
     // Always traced: the per-rank compute, communication and exposed times come from it.
     interpreter.trace = Trace(rank: rank, origin: origin)
+    running = interpreter
     let outputs = try interpreter.run(entry, inputs)
+    running = nil
     let elapsed = Clock.now - origin
     let seconds = try communicator.maximum(elapsed, label: "the reduction of the run times")
 
@@ -142,6 +151,7 @@ public struct PlanRunner {
       let wholeInputs = try (source.graph(named: Module.entryGraphName)?.arguments ?? []).map { a in
         Initializer(seed: options.seed).input(a.name, shape: try reference.shape(a.type), tokens: (0..<Int64(sequence)).map { $0 })
       }
+      running = reference
       let expected = try reference.run(Module.entryGraphName, wholeInputs)
       report.output = Self.compare("output", finalOutput, expected[0])
       for (layer, values) in reference.recorded.sorted(by: { $0.key < $1.key }) {
