@@ -81,10 +81,8 @@ struct Run: ParsableCommand {
       }
     }
     guard module.ranks == communicator.size else {
-      // Every rank says it: the job was started wrong.
-      Stderr.write("ringc run: rank \(rank): \(plan) is a plan for \(module.ranks ?? 0) ranks but mpirun started \(communicator.size); run it with mpirun -np \(module.ranks ?? 0)\n")
-      try? communicator.finalize()
-      throw SysExit.usage
+      let ranks = module.ranks ?? 0
+      throw fail("ringc run: \(plan) is a plan for \(ranks) ranks but mpirun started \(communicator.size); run it with mpirun -np \(ranks)\n", SysExit.usage)
     }
     var options = PlanRunner.Options()
     options.seed = seed
