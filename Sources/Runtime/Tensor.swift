@@ -22,9 +22,7 @@ public final class TensorStorage: @unchecked Sendable {
     self.count = count
     let bytes = max(count, 1) * MemoryLayout<Float>.stride
     var raw: UnsafeMutableRawPointer?
-    guard posix_memalign(&raw, 64, bytes) == 0, let raw else {
-      fatalError("out of memory allocating \(bytes) bytes for a tensor")
-    }
+    guard posix_memalign(&raw, 64, bytes) == 0, let raw else { Allocation.onFailure(bytes) }
     pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
     if zeroed { pointer.initialize(repeating: 0, count: max(count, 1)) }
   }
@@ -83,6 +81,15 @@ public struct Tensor: @unchecked Sendable {
 
 /// How the runtime asks the C heap to treat big buffers.
 public enum Allocation {
+  /// What a failed tensor allocation does with the bytes it asked for. The
+  /// kernels allocate deep inside and do not throw; `ringc run` replaces
+  /// this with a handler that names the rank and the op and ends the job.
+  /// Set only while no other thread allocates.
+  nonisolated(unsafe) public static var onFailure: (Int) -> Never = crash
+
+  /// The default: a crash naming the bytes.
+  public static func crash(bytes: Int) -> Never { fatalError("out of memory allocating \(bytes) bytes for a tensor") }
+
   /// Serve every allocation from the heap (never a fresh mapping) and never
   /// give freed memory back to the system, so the activations of one step
   /// reuse the pages of the last instead of faulting in new ones. Called once

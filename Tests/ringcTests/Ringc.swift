@@ -59,8 +59,19 @@ let mpirunPath: String? = ["/usr/bin/mpirun", "/usr/local/bin/mpirun"].first { F
 /// `mpirun -np N ringc ARGS` with the portable flags (root allowed, shared
 /// memory only, ob1 for a fast start).
 func mpirun(_ n: Int, _ arguments: [String]) throws -> RingcRun {
-  try run(
-    mpirunPath ?? "mpirun",
-    ["--allow-run-as-root", "--oversubscribe", "--mca", "btl", "self,vader", "--mca", "pml", "ob1", "-np", "\(n)",
-     productsDirectory + "/ringc"] + arguments, in: repositoryRoot)
+  try run(mpirunPath ?? "mpirun", mpirunFlags(n) + arguments, in: repositoryRoot)
 }
+
+/// mpirun's arguments up to ringc's own.
+func mpirunFlags(_ n: Int) -> [String] {
+  ["--allow-run-as-root", "--oversubscribe", "--mca", "btl", "self,vader", "--mca", "pml", "ob1", "-np", "\(n)",
+   productsDirectory + "/ringc"]
+}
+
+/// This machine's name as MPI_Get_processor_name gives it: gethostname up to
+/// the first dot.
+let hostName: String = {
+  var name = [CChar](repeating: 0, count: 256)
+  gethostname(&name, name.count)
+  return String(decoding: name.prefix { $0 != 0 && $0 != CChar(UInt8(ascii: ".")) }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}()

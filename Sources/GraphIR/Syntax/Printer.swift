@@ -53,7 +53,8 @@ public struct Printer {
     return line
   }
 
-  func attributes(_ attrs: Attributes) -> String {
+  /// ` {key = value, …}` sorted by key, or "" for none.
+  public func attributes(_ attrs: Attributes) -> String {
     if attrs.isEmpty { return "" }
     let items = attrs.keys.sorted().map { "\($0) = \(attrs[$0]!)" }
     return " {" + items.joined(separator: ", ") + "}"

@@ -1,6 +1,8 @@
 /// Messaging between ranks, as the interpreter needs it: nonblocking sends
 /// and receives of whole tensors, completed by `wait`, and the blocking
-/// collectives `all_gather` and `all_to_all` lower to.
+/// collectives `all_gather` and `all_to_all` lower to. A `label` says what
+/// the plan calls the transfer (its op, attributes and line), for the message
+/// of a rank that waits on it too long.
 public protocol Communicator: AnyObject {
   var rank: Int { get }
   var size: Int { get }
@@ -8,15 +10,14 @@ public protocol Communicator: AnyObject {
   func send(_ tensor: Tensor, to peer: Int, tag: Int32, label: String) -> CommRequest
   /// Starts receiving into `tensor` (its shape fixes the expected size).
   func receive(into tensor: Tensor, from peer: Int, tag: Int32, label: String) -> CommRequest
-  /// Blocks until the request completes or `deadline` (seconds on
-  /// `Clock.now`) passes; returns false on timeout.
-  func wait(_ request: CommRequest, deadline: Double) throws -> Bool
+  /// Blocks until the request completes; throws if it failed.
+  func wait(_ request: CommRequest) throws
   /// Every member of `group` contributes `tensor`; returns all contributions
   /// in group order (blocking collective).
-  func allGather(_ tensor: Tensor, group: [Int]) throws -> [[Float]]
+  func allGather(_ tensor: Tensor, group: [Int], label: String) throws -> [[Float]]
   /// Sends `parts[i]` to member i of `group`; returns what each member sent
   /// to this rank, in group order (blocking collective).
-  func allToAll(_ parts: [[Float]], group: [Int]) throws -> [[Float]]
+  func allToAll(_ parts: [[Float]], group: [Int], label: String) throws -> [[Float]]
 }
 
 /// One posted transfer. `completedAt` is set when it finishes (for traces).
@@ -26,7 +27,8 @@ public final class CommRequest: @unchecked Sendable {
   public let peer: Int
   public let tag: Int32
   public let bytes: Int
-  /// What the plan calls this message: `chan "a.q", step 2`.
+  /// What the plan calls this message:
+  /// `recv.start {chan = @a.q, peer = 1, step = 0} (plan.ir:95:5)`.
   public let label: String
   public let postedAt: Double
   /// Written by the progress thread under the communicator's lock.

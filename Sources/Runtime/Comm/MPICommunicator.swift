@@ -1,4 +1,5 @@
 import CMPI
+import HostIO
 
 #if canImport(Glibc)
   import Glibc
@@ -18,11 +19,21 @@ import CMPI
 /// Every communicator it uses returns MPI errors as codes (`MPI_ERRORS_RETURN`)
 /// rather than aborting inside MPI; each call's code is checked, and a failure
 /// becomes a `RuntimeError` naming the call and MPI's message.
+///
+/// Every call that waits on other ranks (a transfer's `wait`, a collective,
+/// `MPI_Finalize`) runs under a watchdog thread: a rank that has waited
+/// `timeout` seconds prints one line naming itself, what it waits in and the
+/// ranks and hosts it waits for, and ends the job. MPI over TCP may never
+/// notice a cut link or a dead host by itself.
 public final class MPICommunicator: Communicator, @unchecked Sendable {
   public let rank: Int
   public let size: Int
   /// The largest tag MPI allows here (MPI_TAG_UB).
   public let tagLimit: Int32
+  /// The host each rank runs on (MPI_Get_processor_name), by rank.
+  public let hosts: [String]
+  /// Seconds a rank may wait on others before the watchdog ends the job.
+  public let timeout: Double
 
   private struct Pending {
     var request: CommRequest
@@ -36,10 +47,24 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
   /// Threads blocked in `wait`: while one is, the progress thread polls every
   /// few microseconds (the compute thread has nothing to do), else it backs off.
   private var waiters = 0
-  private var thread = pthread_t()
+  private var progressThread = pthread_t()
 
-  /// Initialises MPI (thread level MULTIPLE) and starts the progress thread.
-  public init() throws {
+  /// What the compute thread waits in, and since when (for the watchdog).
+  private struct Blocked {
+    var what: String
+    var peers: [Int]
+    var since: Double
+  }
+  private var blocked: Blocked?
+  private let watched = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+  private var finalized = false
+  private var failing = false
+  private var watchdogThread = pthread_t()
+
+  /// Initialises MPI (thread level MULTIPLE), learns every rank's host, and
+  /// starts the progress thread and the watchdog.
+  public init(timeout: Double = 600) throws {
+    self.timeout = timeout
     var provided: Int32 = 0
     try Self.check(MPI_Init_thread(nil, nil, Int32(MPI_THREAD_MULTIPLE), &provided), "MPI_Init_thread")
     try Self.check(MPI_Comm_set_errhandler(cmpi_comm_world(), cmpi_errors_return()), "MPI_Comm_set_errhandler")
@@ -56,30 +81,57 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     var value: UnsafeMutablePointer<Int32>?
     try Self.check(MPI_Comm_get_attr(cmpi_comm_world(), cmpi_tag_ub_key(), &value, &flag), "MPI_Comm_get_attr(MPI_TAG_UB)")
     tagLimit = flag != 0 ? (value?.pointee ?? 32767) : 32767
+    hosts = try Self.processorNames(size: size)
     pthread_mutex_init(lock, nil)
     pthread_cond_init(changed, nil)
-    let unmanaged = Unmanaged.passRetained(self)
-    pthread_create(&thread, nil, { context in
-      let me = Unmanaged<MPICommunicator>.fromOpaque(context!).takeRetainedValue()
-      me.progressLoop()
-      return nil
-    }, unmanaged.toOpaque())
+    pthread_cond_init(watched, nil)
+    progressThread = Self.startThread { self.progressLoop() }
+    watchdogThread = Self.startThread { self.watchdogLoop() }
   }
 
-  /// Stops the progress thread and finalises MPI.
+  /// Stops the progress thread and finalises MPI (under the watchdog:
+  /// `MPI_Finalize` waits for every rank).
   public func finalize() throws {
     pthread_mutex_lock(lock)
     stopping = true
     pthread_cond_broadcast(changed)
     pthread_mutex_unlock(lock)
-    pthread_join(thread, nil)
-    try Self.check(MPI_Finalize(), "MPI_Finalize")
+    pthread_join(progressThread, nil)
+    try waiting(on: others, in: "MPI_Finalize") { try Self.check(MPI_Finalize(), "MPI_Finalize") }
+    pthread_mutex_lock(lock)
+    finalized = true
+    pthread_cond_signal(watched)
+    pthread_mutex_unlock(lock)
+    pthread_join(watchdogThread, nil)
   }
 
-  /// Ends the whole job: every rank stops, mpirun exits with `code`.
-  public func abort(code: Int32) -> Never {
+  /// "rank R on host H".
+  private func describe(_ rank: Int) -> String { "rank \(rank) on host \(hosts[rank])" }
+
+  /// Prints `ringc: rank R on host H: reason` and ends the whole job with
+  /// exit code 70. Only the first failure of a rank prints; a second thread
+  /// that fails meanwhile waits for the end.
+  public func fail(_ reason: String, code: Int32 = 70) -> Never {
+    pthread_mutex_lock(lock)
+    let first = !failing
+    failing = true
+    pthread_mutex_unlock(lock)
+    if first {
+      Stderr.write("ringc: \(describe(rank)): \(reason)\n")
+      abort(code)
+    }
+    while true { pause() }
+  }
+
+  /// MPI_Abort has mpirun stop every rank and exit with `code`. Over a link
+  /// that is down it may never return, so an alarm ends this rank two
+  /// seconds later whatever MPI does (with 70: a signal handler cannot
+  /// capture the code).
+  private func abort(_ code: Int32) -> Never {
+    signal(SIGALRM) { _ in _exit(70) }
+    alarm(2)
     MPI_Abort(cmpi_comm_world(), code)
-    exit(code)
+    _exit(code)
   }
 
   public func send(_ tensor: Tensor, to peer: Int, tag: Int32, label: String) -> CommRequest {
@@ -102,31 +154,24 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     return request
   }
 
-  public func wait(_ request: CommRequest, deadline: Double) throws -> Bool {
-    pthread_mutex_lock(lock)
-    waiters += 1
-    defer {
+  public func wait(_ request: CommRequest) throws {
+    waiting(on: [request.peer], in: request.label) {
+      pthread_mutex_lock(lock)
+      waiters += 1
+      while request.completedAt == nil { pthread_cond_wait(changed, lock) }
       waiters -= 1
       pthread_mutex_unlock(lock)
     }
-    while request.completedAt == nil {
-      if let failure = request.failure { throw RuntimeError(failure) }
-      let now = Clock.now
-      if now >= deadline { return false }
-      var ts = timespec()
-      clock_gettime(CLOCK_REALTIME, &ts)
-      let wake = min(deadline - now, 0.05)
-      let nanos = Int(ts.tv_nsec) + Int(wake * 1e9)
-      ts.tv_sec += nanos / 1_000_000_000
-      ts.tv_nsec = nanos % 1_000_000_000
-      pthread_cond_timedwait(changed, lock, &ts)
-    }
     if let failure = request.failure { throw RuntimeError(failure) }
-    return true
   }
 
-  /// Collectives for results and traces, on the main thread.
-  public func gatherBytes(_ bytes: [UInt8], root: Int = 0) throws -> [[UInt8]]? {
+  /// Collectives for results and traces, on the main thread; `label` names
+  /// the collective for the watchdog.
+  public func gatherBytes(_ bytes: [UInt8], root: Int = 0, label: String) throws -> [[UInt8]]? {
+    try waiting(on: rank == root ? others : [root], in: label) { try mpiGather(bytes, root: root) }
+  }
+
+  private func mpiGather(_ bytes: [UInt8], root: Int) throws -> [[UInt8]]? {
     var count = Int32(bytes.count)
     var counts = [Int32](repeating: 0, count: size)
     try Self.check(MPI_Gather(&count, 1, cmpi_int(), &counts, 1, cmpi_int(), Int32(root), cmpi_comm_world()), "MPI_Gather")
@@ -142,20 +187,24 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     return (0..<size).map { i in Array(all[Int(displacements[i])..<Int(displacements[i] + counts[i])]) }
   }
 
-  public func gatherFloats(_ values: UnsafeMutableBufferPointer<Float>, root: Int = 0) throws -> [[Float]]? {
+  public func gatherFloats(_ values: UnsafeMutableBufferPointer<Float>, root: Int = 0, label: String) throws -> [[Float]]? {
     let raw = UnsafeRawBufferPointer(values)
-    return try gatherBytes(Array(raw), root: root)?.map { bytes in
+    return try gatherBytes(Array(raw), root: root, label: label)?.map { bytes in
       bytes.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
     }
   }
 
-  public func barrier() throws { try Self.check(MPI_Barrier(cmpi_comm_world()), "MPI_Barrier") }
+  public func barrier(label: String) throws {
+    try waiting(on: others, in: label) { try Self.check(MPI_Barrier(cmpi_comm_world()), "MPI_Barrier") }
+  }
 
   /// The largest of every rank's `value`.
-  public func maximum(_ value: Double) throws -> Double {
+  public func maximum(_ value: Double, label: String) throws -> Double {
     var mine = value
     var result = 0.0
-    try Self.check(MPI_Allreduce(&mine, &result, 1, cmpi_double(), cmpi_op_max(), cmpi_comm_world()), "MPI_Allreduce")
+    try waiting(on: others, in: label) {
+      try Self.check(MPI_Allreduce(&mine, &result, 1, cmpi_double(), cmpi_op_max(), cmpi_comm_world()), "MPI_Allreduce")
+    }
     return result
   }
 
@@ -183,7 +232,11 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     return comm
   }
 
-  public func allGather(_ tensor: Tensor, group: [Int]) throws -> [[Float]] {
+  public func allGather(_ tensor: Tensor, group: [Int], label: String) throws -> [[Float]] {
+    try waiting(on: group.filter { $0 != rank }, in: label) { try mpiAllGather(tensor, group) }
+  }
+
+  private func mpiAllGather(_ tensor: Tensor, _ group: [Int]) throws -> [[Float]] {
     let comm = try communicator(group)
     var count = Int32(tensor.count)
     var counts = [Int32](repeating: 0, count: group.count)
@@ -197,7 +250,11 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     return (0..<group.count).map { Array(all[Int(displacements[$0])..<Int(displacements[$0] + counts[$0])]) }
   }
 
-  public func allToAll(_ parts: [[Float]], group: [Int]) throws -> [[Float]] {
+  public func allToAll(_ parts: [[Float]], group: [Int], label: String) throws -> [[Float]] {
+    try waiting(on: group.filter { $0 != rank }, in: label) { try mpiAllToAll(parts, group) }
+  }
+
+  private func mpiAllToAll(_ parts: [[Float]], _ group: [Int]) throws -> [[Float]] {
     let comm = try communicator(group)
     var sendCounts = parts.map { Int32($0.count) }
     var receiveCounts = [Int32](repeating: 0, count: group.count)
@@ -215,6 +272,76 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
       "MPI_Alltoallv over ranks \(group)")
     return (0..<group.count).map {
       Array(receiveBuffer[Int(receiveOffsets[$0])..<Int(receiveOffsets[$0] + receiveCounts[$0])])
+    }
+  }
+
+  // MARK: - Watchdog
+
+  private var others: [Int] { (0..<size).filter { $0 != rank } }
+
+  /// Runs `body`, which waits on `peers` in `what`, under the watchdog.
+  private func waiting<T>(on peers: [Int], in what: String, _ body: () throws -> T) rethrows -> T {
+    pthread_mutex_lock(lock)
+    blocked = Blocked(what: what, peers: peers, since: Clock.now)
+    pthread_cond_signal(watched)
+    pthread_mutex_unlock(lock)
+    defer {
+      pthread_mutex_lock(lock)
+      blocked = nil
+      pthread_mutex_unlock(lock)
+    }
+    return try body()
+  }
+
+  private func watchdogLoop() {
+    pthread_mutex_lock(lock)
+    while !finalized {
+      guard let b = blocked else {
+        pthread_cond_wait(watched, lock)
+        continue
+      }
+      let left = b.since + timeout - Clock.now
+      if left <= 0 {
+        pthread_mutex_unlock(lock)
+        let seconds = timeout.rounded() == timeout && timeout < 1e15 ? String(Int(timeout)) : String(timeout)
+        fail("timed out after \(seconds) s in \(b.what) waiting for \(b.peers.map(describe).joined(separator: ", "))")
+      }
+      var ts = timespec()
+      clock_gettime(CLOCK_REALTIME, &ts)
+      let nanos = Int(ts.tv_nsec) + Int(min(left, 3600) * 1e9)
+      ts.tv_sec += nanos / 1_000_000_000
+      ts.tv_nsec = nanos % 1_000_000_000
+      pthread_cond_timedwait(watched, lock, &ts)
+    }
+    pthread_mutex_unlock(lock)
+  }
+
+  /// Starts a thread running `body`.
+  private static func startThread(_ body: @escaping () -> Void) -> pthread_t {
+    final class Box {
+      let body: () -> Void
+      init(_ body: @escaping () -> Void) { self.body = body }
+    }
+    var thread = pthread_t()
+    pthread_create(&thread, nil, { context in
+      Unmanaged<Box>.fromOpaque(context!).takeRetainedValue().body()
+      return nil
+    }, Unmanaged.passRetained(Box(body)).toOpaque())
+    return thread
+  }
+
+  /// Every rank's MPI_Get_processor_name, by rank.
+  private static func processorNames(size: Int) throws -> [String] {
+    let width = Int(MPI_MAX_PROCESSOR_NAME)
+    var mine = [CChar](repeating: 0, count: width)
+    var length: Int32 = 0
+    try check(MPI_Get_processor_name(&mine, &length), "MPI_Get_processor_name")
+    var all = [CChar](repeating: 0, count: width * size)
+    try check(
+      MPI_Allgather(&mine, Int32(width), cmpi_byte(), &all, Int32(width), cmpi_byte(), cmpi_comm_world()),
+      "MPI_Allgather of the host names")
+    return (0..<size).map { r in
+      String(decoding: all[r * width..<(r + 1) * width].prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
   }
 

@@ -10,8 +10,14 @@ import Timeline
 /// Weights of a graph that `repeat` runs have one instance per iteration
 /// (layer); `positions` yields global token positions (its `ranges`).
 public final class Interpreter {
+  /// An op that failed: `attn.block (plan.ir:96:5) in @layer.r1: reason`.
+  public struct OpFailure: Error, CustomStringConvertible {
+    public var op: String
+    public var reason: String
+    public var description: String { "\(op): \(reason)" }
+  }
+
   public struct Options {
-    public var timeout: Double = 600
     /// Names of values to record per layer (attention inputs and outputs).
     public var record: Set<String> = []
     /// Fail deliberately at the first `attn.block` (tests the abort path).
@@ -29,6 +35,10 @@ public final class Interpreter {
   public var trace: Trace?
   /// Recorded values: layer → name → tensor.
   public private(set) var recorded: [Int: [String: Tensor]] = [:]
+  /// The op running now, as `OpFailure.op` names it (for failures outside
+  /// the interpreter's control, such as a failed allocation).
+  var runningOp: String? { running.map { Self.site($0.op, $0.graph) } }
+  private var running: (op: Op, graph: String)?
   /// The layer index given to ops of the entry graph itself: after all repeats.
   let entryLayer: Int
   private var nextLayer = 0
@@ -76,6 +86,7 @@ public final class Interpreter {
     let lastUse = Liveness.lastUses(g.ops)
     for (i, op) in g.ops.enumerated() {
       let start = Clock.now
+      running = (op, g.name)
       do {
         if op.opcode == .return {
           return try op.operands.map { try value($0, env, layer) }
@@ -89,12 +100,22 @@ public final class Interpreter {
         if op.opcode != .repeat {
           trace?.add(Trace.Event(track: .compute, name: describe(op), start: start, end: Clock.now, amount: flops, isWait: waited))
         }
-      } catch let e as RuntimeError where !e.description.hasPrefix("rank ") {
-        let line = op.location.map { " (line \($0.line))" } ?? ""
-        throw RuntimeError("rank \(communicator?.rank ?? 0): \(op.opcode.rawValue)\(line) in @\(g.name): \(e.description)")
+      } catch let e as RuntimeError {
+        throw OpFailure(op: Self.site(op, g.name), reason: e.description)
       }
     }
     throw RuntimeError("graph @\(g.name) has no return")
+  }
+
+  /// `opcode (file:line:column) in @graph`.
+  static func site(_ op: Op, _ graph: String) -> String {
+    "\(op.opcode.rawValue)\(op.location.map { " (\($0))" } ?? "") in @\(graph)"
+  }
+
+  /// A communication op as the plan prints it, without its values:
+  /// `recv.start {chan = @a.q, peer = 1, step = 0} (plan.ir:95:5)`.
+  private func label(_ op: Op) -> String {
+    op.opcode.rawValue + Printer().attributes(op.attributes) + (op.location.map { " (\($0))" } ?? "")
   }
 
   private func describe(_ op: Op) -> String {
@@ -198,7 +219,7 @@ public final class Interpreter {
       return ([Layout.repeatHeads(try arg(0), factor: Int(try int(op, "factor")))], 0, false)
     case .allGather:
       let (comm, _) = try communication()
-      let parts = try comm.allGather(try arg(0), group: try group(op))
+      let parts = try comm.allGather(try arg(0), group: try group(op), label: label(op))
       return ([Layout.concat(parts, axis: 0, shape: try shape(op.resultTypes[0]))], 0, false)
     case .allToAll:
       let (comm, _) = try communication()
@@ -211,7 +232,7 @@ public final class Interpreter {
       } else {
         sizes = Array(repeating: x.shape[split] / members.count, count: members.count)
       }
-      let received = try comm.allToAll(Layout.split(x, axis: split, sizes: sizes), group: members)
+      let received = try comm.allToAll(Layout.split(x, axis: split, sizes: sizes), group: members, label: label(op))
       return ([Layout.concat(received, axis: Int(try int(op, "concat_axis")), shape: try shape(op.resultTypes[0]))], 0, false)
     case .attnMerge:
       let (o, l) = AttentionMerge.run(o1: try arg(0), l1: try arg(1), o2: try arg(2), l2: try arg(3), offset: Int(try int(op, "offset")))
@@ -231,7 +252,7 @@ public final class Interpreter {
       let (comm, tags) = try communication()
       let key = try messageKey(op)
       pending.sends[key] = try op.operands.enumerated().map { i, o in
-        comm.send(try value(o, env, layer), to: Int(try int(op, "peer")), tag: try tag(op, tags, layer, i), label: try label(op))
+        comm.send(try value(o, env, layer), to: Int(try int(op, "peer")), tag: try tag(op, tags, layer, i), label: label(op))
       }
       return ([], 0, false)
     case .recvStart:
@@ -240,21 +261,21 @@ public final class Interpreter {
       for (i, (name, type)) in zip(op.results, op.resultTypes).enumerated() {
         let buffer = Tensor(uninitialized: try shape(type))
         pending.receives[name] = comm.receive(
-          into: buffer, from: Int(try int(op, "peer")), tag: try tag(op, tags, layer, i), label: try label(op))
+          into: buffer, from: Int(try int(op, "peer")), tag: try tag(op, tags, layer, i), label: label(op))
         buffers.append(buffer)
       }
       return (buffers, 0, false)
     case .sendDone:
       let key = try messageKey(op)
       guard let requests = pending.sends.removeValue(forKey: key) else { throw RuntimeError("send.done without send.start") }
-      for r in requests { try wait(r, op) }
+      for r in requests { try wait(r) }
       return ([], 0, true)
     case .recvDone:
       for case .value(let name) in op.operands {
         guard let r = pending.receives.removeValue(forKey: name) else {
           throw RuntimeError("recv.done %\(name) has no pending receive")
         }
-        try wait(r, op)
+        try wait(r)
       }
       return ([], 0, true)
     case .return:
@@ -279,23 +300,14 @@ public final class Interpreter {
     return key
   }
 
-  private func label(_ op: Op) throws -> String {
-    "chan \(op.attributes["chan"] ?? .symbol("?")), step \(try int(op, "step"))"
-  }
-
   private func tag(_ op: Op, _ tags: Tags, _ layer: Int?, _ index: Int) throws -> Int32 {
     guard case .symbol(let chan)? = op.attributes["chan"] else { throw RuntimeError("missing chan") }
     return tags.tag(layer: layer ?? entryLayer, channel: chan, step: try int(op, "step"), tensor: index)
   }
 
-  private func wait(_ request: CommRequest, _ op: Op) throws {
+  private func wait(_ request: CommRequest) throws {
     guard let communicator else { return }
-    let deadline = Clock.now + options.timeout
-    if try !communicator.wait(request, deadline: deadline) {
-      let what = request.direction == .send ? "sending to" : "receiving from"
-      throw RuntimeError(
-        "timed out after \(options.timeout) s \(what) rank \(request.peer) (\(request.label), MPI tag \(request.tag))")
-    }
+    try communicator.wait(request)
     if let done = request.completedAt {
       trace?.add(
         Trace.Event(

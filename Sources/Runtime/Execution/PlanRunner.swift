@@ -14,7 +14,6 @@ public struct PlanRunner {
     public var tracePath: String?
     public var dumpDirectory: String?
     public var weights: SafeTensors?
-    public var timeout: Double = 600
     public var failRank: Int?
     public init() {}
   }
@@ -82,7 +81,6 @@ public struct PlanRunner {
     let source = Plan.sourceModule(plan)
     let names = Self.attentionValues(source)
     var interpreterOptions = Interpreter.Options()
-    interpreterOptions.timeout = options.timeout
     interpreterOptions.failAtFirstBlock = options.failRank == rank
     if options.check { interpreterOptions.record.formUnion(names.map(\.out)) }
     if options.dumpDirectory != nil { interpreterOptions.record.formUnion(names.flatMap { [$0.q, $0.k, $0.v, $0.out] }) }
@@ -93,6 +91,13 @@ public struct PlanRunner {
     guard let main = plan.rankProgram(of: Module.entryGraphName, rank: rank) else {
       throw RuntimeError("the plan has no program of @\(Module.entryGraphName) for rank \(rank)")
     }
+    // A failed allocation ends the job naming this rank, the op and the bytes
+    // (the kernels allocate deep inside; none of them throws).
+    var running: Interpreter?
+    Allocation.onFailure = { bytes in
+      communicator.fail("out of memory allocating \(bytes) bytes for a tensor\(running?.runningOp.map { " in \($0)" } ?? "")")
+    }
+    defer { Allocation.onFailure = Allocation.crash }
     let inputs = try main.arguments.map { a in
       Initializer(seed: options.seed).input(a.name, shape: try interpreter.shape(a.type), tokens: tokens[rank].positions)
     }
@@ -101,13 +106,15 @@ public struct PlanRunner {
     // but never more than this rank's share of half the machine's memory.
     let peak = Liveness.rankPeak(plan, rank: rank, elementBytes: Int64(MemoryLayout<Float>.stride))
     Allocation.reserve(bytes: min(Int(peak + peak / 2), Allocation.physicalMemory / 2 / communicator.size))
-    try communicator.barrier()
+    try communicator.barrier(label: "the barrier before the run")
     let origin = Clock.now
     // Always traced: the per-rank compute, communication and exposed times come from it.
     interpreter.trace = Trace(rank: rank, origin: origin)
+    running = interpreter
     let outputs = try interpreter.run(main.name, inputs)
+    running = nil
     let elapsed = Clock.now - origin
-    let seconds = try communicator.maximum(elapsed)
+    let seconds = try communicator.maximum(elapsed, label: "the reduction of the run times")
 
     let times = try gatherTimes(interpreter.trace)
     if let path = options.tracePath { try writeTrace(interpreter.trace, to: path) }
@@ -116,7 +123,7 @@ public struct PlanRunner {
     // Gather what the checks and dumps need, in global token order on rank 0.
     let sequence = Int(plan.sequenceDim?.value ?? 0)
     func gather(_ t: Tensor) throws -> Tensor? {
-      guard let parts = try communicator.gatherFloats(t.buffer) else { return nil }
+      guard let parts = try communicator.gatherFloats(t.buffer, label: "the gather of results on rank 0") else { return nil }
       let row = t.rowSize
       let whole = Tensor(shape: [sequence] + t.shape.dropFirst())
       for (r, values) in parts.enumerated() {
@@ -153,6 +160,7 @@ public struct PlanRunner {
       let wholeInputs = try (source.graph(named: Module.entryGraphName)?.arguments ?? []).map { a in
         Initializer(seed: options.seed).input(a.name, shape: try reference.shape(a.type), tokens: (0..<Int64(sequence)).map { $0 })
       }
+      running = reference
       let expected = try reference.run(Module.entryGraphName, wholeInputs)
       report.output = Self.compare("output", finalOutput, expected[0])
       for (layer, values) in reference.recorded.sorted(by: { $0.key < $1.key }) {
@@ -197,7 +205,7 @@ public struct PlanRunner {
   private func gatherTimes(_ trace: Trace?) throws -> [RankTimes] {
     let mine = [trace?.computeSeconds ?? 0, trace?.communicationSeconds ?? 0, trace?.exposedSeconds ?? 0]
     let bytes = mine.flatMap { v in (0..<8).map { UInt8(truncatingIfNeeded: v.bitPattern >> (8 * $0)) } }
-    guard let all = try communicator.gatherBytes(bytes) else { return [] }
+    guard let all = try communicator.gatherBytes(bytes, label: "the gather of the per-rank times") else { return [] }
     return all.map { b in
       let v = (0..<3).map { i in Double(bitPattern: (0..<8).reduce(UInt64(0)) { $0 | UInt64(b[i * 8 + $1]) << (8 * $1) }) }
       return RankTimes(compute: v[0], communication: v[1], exposed: v[2])
@@ -207,7 +215,7 @@ public struct PlanRunner {
   private func writeTrace(_ trace: Trace?, to path: String) throws {
     // One event per line: serialized JSON never holds a raw newline.
     let mine = (trace?.chromeEvents() ?? []).map { $0.serialized() }.joined(separator: "\n")
-    guard let parts = try communicator.gatherBytes(Array(mine.utf8)) else { return }
+    guard let parts = try communicator.gatherBytes(Array(mine.utf8), label: "the gather of the trace") else { return }
     let events = parts.flatMap { String(decoding: $0, as: UTF8.self).split(separator: "\n").map { JSONValue.raw(String($0)) } }
     try FileIO.write(chromeTraceJSON(events), to: path)
   }

@@ -46,16 +46,15 @@ struct Calibrate: ParsableCommand {
     let xml: String
     do {
       link = try Self.pingPong(comm)
-      try comm.barrier()
+      try comm.barrier(label: "the barrier after the ping-pong")
       // Both on one core: what time-sharing it costs.
       let sharing = try Self.sharingEfficiency(comm, quick: quick)
-      try comm.barrier()
+      try comm.barrier(label: "the barrier after the time-sharing measurement")
       // Both ranks measure at once; rank 0's figures go into the profile.
       xml = Self.profile(name: name ?? Self.stem(output), link: link, sharing: sharing, quick: quick)
-      try comm.barrier()
+      try comm.barrier(label: "the barrier after the kernel measurements")
     } catch {
-      Stderr.write("ringc calibrate: rank \(comm.rank): \(error)\n")
-      comm.abort(code: 70)
+      comm.fail("\(error)")
     }
     if comm.rank == 0 {
       do { try FileIO.write(xml, to: output) } catch {
@@ -78,9 +77,9 @@ struct Calibrate: ParsableCommand {
     let (block, heads) = quick ? (128, 2) : (1024, 32)
     let alone = KernelBenchmark.attention(block: block, heads: heads, headDim: 128, threads: 1).gflops
     let pinned = ThreadPinning.pin(toCPU: 0)
-    try comm.barrier()
+    try comm.barrier(label: "the barrier before the time-sharing measurement")
     let shared = KernelBenchmark.attention(block: block, heads: heads, headDim: 128, threads: 1).gflops
-    try comm.barrier()
+    try comm.barrier(label: "the barrier after the shared kernel")
     ThreadPinning.unpin()
     // Where pinning is refused, time-sharing could not be measured: assume none lost.
     guard pinned else { return 1 }
@@ -118,9 +117,9 @@ struct Calibrate: ParsableCommand {
       let start = Clock.now
       for i in 0..<rounds {
         if (comm.rank == 0) == (i % 2 == 0) {
-          _ = try comm.wait(comm.send(t, to: peer, tag: Int32(i % 1000), label: "calibrate"), deadline: Clock.now + 60)
+          try comm.wait(comm.send(t, to: peer, tag: Int32(i % 1000), label: "the ping-pong"))
         } else {
-          _ = try comm.wait(comm.receive(into: t, from: peer, tag: Int32(i % 1000), label: "calibrate"), deadline: Clock.now + 60)
+          try comm.wait(comm.receive(into: t, from: peer, tag: Int32(i % 1000), label: "the ping-pong"))
         }
       }
       return (Clock.now - start) / Double(rounds)

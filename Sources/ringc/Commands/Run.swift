@@ -39,7 +39,13 @@ struct Run: ParsableCommand {
   @Flag(help: "Print the report as one JSON object.")
   var json = false
 
-  @Option(parsing: .unconditional, help: "Seconds a rank may wait for one transfer before the run fails, naming rank, op and peer.")
+  @Option(
+    parsing: .unconditional,
+    help: """
+      Seconds a rank may wait on others (a transfer, a collective) before it prints one line naming itself, the op, \
+      the ranks and hosts it waits for, and ends the job (exit 70; within 2 s more even when MPI cannot reach the \
+      other hosts).
+      """)
   var timeout: Double = 600
 
   @Option(parsing: .unconditional, help: .hidden)
@@ -52,7 +58,7 @@ struct Run: ParsableCommand {
 
   func run() throws {
     let communicator: MPICommunicator
-    do { communicator = try MPICommunicator() } catch {
+    do { communicator = try MPICommunicator(timeout: timeout) } catch {
       Stderr.write("error: \(error)\n")
       throw SysExit.software
     }
@@ -76,17 +82,14 @@ struct Run: ParsableCommand {
       }
     }
     guard module.ranks == communicator.size else {
-      // Every rank says it: the job was started wrong.
-      Stderr.write("ringc run: rank \(rank): \(plan) is a plan for \(module.ranks ?? 0) ranks but mpirun started \(communicator.size); run it with mpirun -np \(module.ranks ?? 0)\n")
-      try? communicator.finalize()
-      throw SysExit.usage
+      let ranks = module.ranks ?? 0
+      throw fail("ringc run: \(plan) is a plan for \(ranks) ranks but mpirun started \(communicator.size); run it with mpirun -np \(ranks)\n", SysExit.usage)
     }
     var options = PlanRunner.Options()
     options.seed = seed
     options.check = check
     options.tracePath = trace
     options.dumpDirectory = dumpTensors
-    options.timeout = timeout
     options.failRank = failRank
     if let weights {
       // Every rank reads the file; rank 0 says what is wrong with it.
@@ -102,9 +105,8 @@ struct Run: ParsableCommand {
     do {
       report = try PlanRunner(plan: module, communicator: communicator, options: options).run()
     } catch {
-      Stderr.write("ringc run: \(error)\n")
       // An output that cannot be written (--trace, --dump-tensors) is not a bug.
-      communicator.abort(code: error is FileIO.Failure ? 73 : 70)
+      communicator.fail("\(error)", code: error is FileIO.Failure ? 73 : 70)
     }
     do { try communicator.finalize() } catch {
       Stderr.write("ringc run: rank \(rank): \(error)\n")
