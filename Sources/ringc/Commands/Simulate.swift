@@ -42,13 +42,14 @@ struct Simulate: ParsableCommand {
   }
 }
 
-/// Loads a profile, reporting schema errors as `FILE:LINE: error: …` (exit 65).
+/// Loads a profile, reporting errors as `FILE:LINE:COL: error: …`: exit 65
+/// for a malformed profile, 66 for one that cannot be opened.
 func loadProfile(_ nameOrPath: String) throws -> DeviceProfile {
   do {
     return try ProfileLocator.load(nameOrPath)
   } catch {
     Stderr.write("\(error)\n")
-    throw SysExit.dataError
+    throw error.kind == .unreadable ? SysExit.noInput : SysExit.dataError
   }
 }
 
