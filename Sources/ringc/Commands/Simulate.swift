@@ -2,6 +2,7 @@ import ArgumentParser
 import GraphIR
 import Passes
 import HostIO
+import PlanIR
 import Simulation
 import Timeline
 
@@ -22,12 +23,18 @@ struct Simulate: ParsableCommand {
   var json = false
 
   func run() throws {
-    let module: Module
-    do { module = try PlanLoader.load(plan).module } catch { throw error.exitCode }
+    let loaded: (module: Module, renderer: DiagnosticRenderer)
+    do { loaded = try PlanLoader.load(plan) } catch { throw error.exitCode }
     let device = try loadProfile(profile)
     let report: SimulationReport
     do {
-      report = try Simulator(plan: module, profile: device).run()
+      report = try Simulator(plan: loaded.module, profile: device).run()
+    } catch let failure as Simulator.Failure {
+      Stderr.write(loaded.renderer.render(failure.diagnostic))
+      throw SysExit.dataError
+    } catch let error as CompileError {
+      Stderr.write(loaded.renderer.render(error.diagnostics))
+      throw SysExit.dataError
     } catch {
       Stderr.write("error: \(error)\n")
       throw SysExit.dataError
