@@ -24,7 +24,7 @@ public func fullMeshProfile(name: String = "mesh", peak: String, link: String, l
       <peak dtype="f32" value="\(peak)"/>
       <matmul-efficiency value="1"/>
       <attention-efficiency><point block="1" efficiency="1"/></attention-efficiency>
-      <memory bandwidth="1000000" bandwidth-unit="GB/s" capacity="1" capacity-unit="GiB"/>
+      <memory bandwidth="100000" bandwidth-unit="GB/s" capacity="1" capacity-unit="GiB"/>
       <launch-overhead value="1" unit="ns"/>
     </device>
     <nodes count="1" devices-per-node="\(devices)"/>

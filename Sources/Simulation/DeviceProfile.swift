@@ -46,7 +46,12 @@ public struct DeviceProfile: Sendable {
   /// What devices time-sharing one unit get done together, relative to one alone.
   public var sharingEfficiency: Double = 1
 
-  public var devices: Int { nodes * devicesPerNode }
+  /// All devices; `Int.max` for counts no loaded profile has (the loader
+  /// keeps them within `ProfileLimits.devices`).
+  public var devices: Int {
+    let (product, overflow) = nodes.multipliedReportingOverflow(by: devicesPerNode)
+    return overflow ? .max : product
+  }
 
   /// Queries × keys per tile, and what a pair of a tile the mask cuts costs
   /// relative to one of an unmasked tile (≥ 1: computed, then masked).

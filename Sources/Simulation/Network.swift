@@ -2,14 +2,28 @@
 /// and the route and latency of a flow from one device to another.
 struct Network {
   private(set) var capacities: [Double] = []
+  /// Each resource's name (`n0 out 3`), for errors.
+  private(set) var names: [String] = []
   private var ids: [String: Int] = [:]
   let profile: DeviceProfile
 
-  init(_ profile: DeviceProfile) { self.profile = profile }
+  /// Per device of a node, the PCIe switch it is under.
+  private let switchOf: [Int]
+
+  init(_ profile: DeviceProfile) {
+    self.profile = profile
+    var switchOf: [Int] = []
+    if case .pcieTree(_, _, let switches) = profile.topology {
+      switchOf = [Int](repeating: 0, count: profile.devicesPerNode)
+      for (s, devices) in switches.enumerated() { for d in devices where switchOf.indices.contains(d) { switchOf[d] = s } }
+    }
+    self.switchOf = switchOf
+  }
 
   private mutating func resource(_ name: String, _ capacity: Double) -> Int {
     if let id = ids[name] { return id }
     capacities.append(capacity)
+    names.append(name)
     ids[name] = capacities.count - 1
     return capacities.count - 1
   }
@@ -29,9 +43,8 @@ struct Network {
       return ([resource("\(node) link \(a)->\(b)", link)], profile.latency)
     case .switch(let port):
       return ([resource("\(node) out \(a)", port), resource("\(node) in \(b)", port)], profile.latency)
-    case .pcieTree(let port, let uplink, let switches):
-      let sa = switches.firstIndex { $0.contains(a) } ?? 0
-      let sb = switches.firstIndex { $0.contains(b) } ?? 0
+    case .pcieTree(let port, let uplink, _):
+      let (sa, sb) = (switchOf[a], switchOf[b])
       var path = [resource("\(node) out \(a)", port), resource("\(node) in \(b)", port)]
       if sa != sb {
         // PXB: up through the sender's switch, down through the receiver's.

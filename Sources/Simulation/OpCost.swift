@@ -11,47 +11,90 @@ struct OpCost {
   let profile: DeviceProfile
   let bindings: DimBindings
 
+  /// Token positions an attention block may reach: pair counts of two sides
+  /// below it stay within 64 bits.
+  static let maxTokens: Int64 = 1 << 31
+
+  struct Cost {
+    var seconds: Double
+    var flops: Double
+    var source: Source
+  }
+
+  /// The profile values a time comes from, named in errors (kept as
+  /// numbers: most costs are never described).
+  enum Source: CustomStringConvertible {
+    case attention(DType, peak: Double, efficiency: Double, launch: Double)
+    case matmul(DType, peak: Double, efficiency: Double, launch: Double)
+    case memory(bandwidth: Double, launch: Double)
+
+    var description: String {
+      switch self {
+      case .attention(let dtype, let peak, let efficiency, let launch):
+        "the profile's \(dtype) peak \(peak) FLOP/s × attention efficiency \(efficiency), launch overhead \(launch) s"
+      case .matmul(let dtype, let peak, let efficiency, let launch):
+        "the profile's \(dtype) peak \(peak) FLOP/s × matmul efficiency \(efficiency), launch overhead \(launch) s"
+      case .memory(let bandwidth, let launch):
+        "the profile's memory bandwidth \(bandwidth) B/s, launch overhead \(launch) s"
+      }
+    }
+  }
+
   func bytes(_ t: TensorType?) -> Double { t.flatMap { bindings.byteCount(of: $0) }.map(Double.init) ?? 0 }
 
-  /// (seconds, FLOPs) of `op`; nil for ops that take no device time.
-  func cost(_ op: Op, _ types: [String: TensorType], weights: [String: TensorType]) -> (seconds: Double, flops: Double)? {
+  /// The cost of `op`; nil for ops that take no device time.
+  func cost(_ op: Op, _ types: [String: TensorType], weights: [String: TensorType]) throws(Simulator.Failure) -> Cost? {
     func type(_ i: Int) -> TensorType? {
       switch op.operands[i] {
       case .value(let v): types[v]
       case .symbol(let w): weights[w]
       }
     }
-    func value(_ d: Dim) -> Double { bindings.value(of: d).map(Double.init) ?? 0 }
+    func count(_ d: Dim) -> Int64 { max(0, bindings.value(of: d) ?? 0) }
     let launch = profile.launchOverhead
     switch op.opcode {
     case .attnBlock, .attention:
       guard let q = type(0), let k = type(1), let v = type(2) else { return nil }
       // A dense `attention` (a model's graph) covers its whole rows.
       let block = AttnBlock(op)
-      let qTokens = block?.queryTokens ?? TokenRanges([0..<Int64(value(q.dims[0]))])
-      let kTokens = block?.keyTokens ?? TokenRanges([0..<Int64(value(k.dims[0]))])
-      let mask = Mask(op.attributes)
-      let perPair = Double(AttentionWork(pairs: 1, heads: Int64(value(q.dims[1])), headDim: Int64(value(q.dims[2])), valueDim: Int64(value(v.dims[2]))).flops ?? 0)
+      let qTokens = block?.queryTokens ?? TokenRanges([0..<count(q.dims[0])])
+      let kTokens = block?.keyTokens ?? TokenRanges([0..<count(k.dims[0])])
+      for side in [qTokens, kTokens] where side.ranges.contains(where: { $0.upperBound > Self.maxTokens }) || side.count > Self.maxTokens {
+        throw Simulator.Failure(
+          "\(op.opcode.rawValue) covers tokens \(side); the simulator takes attention blocks of at most \(Self.maxTokens) tokens a side, at positions below \(Self.maxTokens)",
+          at: op.location)
+      }
+      var mask = Mask(op.attributes)
+      // Every position is below `maxTokens`: a wider window hides nothing more.
+      mask.window = mask.window.map { min($0, Self.maxTokens) }
+      let perPair = Double(AttentionWork(pairs: 1, heads: count(q.dims[1]), headDim: count(q.dims[2]), valueDim: count(v.dims[2])).flops ?? 0)
       let flops = Double(mask.visiblePairs(qTokens, kTokens)) * perPair
       // What the kernel computes: whole tiles wherever the mask cuts one.
       let work = profile.attentionTile.map { tile in
         AttentionTiles(q: qTokens, k: kTokens, mask: mask, queryTile: tile.queries, keyTile: tile.keys)
           .work(partialCost: tile.partialCost) * perPair
       } ?? flops
-      let side = (value(q.dims[0]) * value(k.dims[0])).squareRoot()
-      let rate = profile.peak(for: q.dtype) * profile.attentionEfficiency(block: side)
-      return (work / rate + launch, flops)
+      let side = (Double(count(q.dims[0])) * Double(count(k.dims[0]))).squareRoot()
+      let (peak, efficiency) = (profile.peak(for: q.dtype), profile.attentionEfficiency(block: side))
+      return Cost(
+        seconds: work / (peak * efficiency) + launch, flops: flops,
+        source: .attention(q.dtype, peak: peak, efficiency: efficiency, launch: launch))
     case .attnScores, .attnApply, .matmul:
       guard let a = type(0), let b = type(1), let result = op.resultTypes.first else { return nil }
-      let inner = op.opcode == .attnScores ? value(a.dims[2]) : op.opcode == .attnApply ? value(b.dims[0]) : value(b.dims[0])
+      let inner = Double(op.opcode == .attnScores ? count(a.dims[2]) : count(b.dims[0]))
       let flops = 2 * Double(bindings.elementCount(of: result) ?? 0) * inner
-      return (flops / (profile.peak(for: b.dtype) * profile.matmulEfficiency) + launch, flops)
+      let peak = profile.peak(for: b.dtype)
+      return Cost(
+        seconds: flops / (peak * profile.matmulEfficiency) + launch, flops: flops,
+        source: .matmul(b.dtype, peak: peak, efficiency: profile.matmulEfficiency, launch: launch))
     case .reshape, .positions, .return, .repeat, .sendStart, .sendDone, .recvStart, .recvDone, .allGather, .allToAll:
       return nil
     default:
       // Memory-bound: read the operands, write the results.
       let moved = op.operands.indices.reduce(0.0) { $0 + bytes(type($1)) } + op.resultTypes.reduce(0.0) { $0 + bytes($1) }
-      return (moved / profile.memoryBandwidth + launch, 0)
+      return Cost(
+        seconds: moved / profile.memoryBandwidth + launch, flops: 0,
+        source: .memory(bandwidth: profile.memoryBandwidth, launch: launch))
     }
   }
 }

@@ -1,70 +1,144 @@
 import CLibXML2
 import GraphIR
 
-/// Reads a device profile: libxml2 parses it, validates it against
-/// `device-profile.xsd` (errors come back as `FILE:LINE: error: …`), and the
-/// checks XSD cannot express follow (a device list per PCIe switch that
-/// covers every device once, a network for several nodes).
+/// Reads a device profile: the file is read with a bound (`ProfileFile`),
+/// libxml2 parses it and validates it against `device-profile.xsd`, and the
+/// checks XSD cannot express follow: every value within `ProfileLimits` once
+/// in SI units, a device list per PCIe switch that covers every device once,
+/// a network for several nodes. Every error names the file, line and column.
 public enum ProfileLoader {
-  public struct Failure: Error, CustomStringConvertible, Sendable {
-    public var description: String
+  /// One error libxml2 reported, located once the document is read.
+  private struct Report {
+    var file: String
+    var line: Int
+    var column: Int
+    var node: UnsafeMutablePointer<xmlNode>?
+    var message: String
   }
 
-  /// Collects libxml2's structured errors.
-  private final class Errors {
-    var lines: [String] = []
+  private final class Reports {
+    var list: [Report] = []
   }
 
   public static func load(path: String, schema: String) throws(Failure) -> DeviceProfile {
+    let source = try ProfileSource(file: path, bytes: try ProfileFile.read(path))
+    try ProfileFile.check(schema)
+    guard !source.bytes.isEmpty else { throw Failure("the profile is empty", at: source.location(0)) }
     xmlLineNumbersDefault(1)
-    let errors = Errors()
-    let context = Unmanaged.passUnretained(errors).toOpaque()
+    let reports = Reports()
+    let context = Unmanaged.passUnretained(reports).toOpaque()
     let handler: xmlStructuredErrorFunc = { context, error in
       guard let context, let error else { return }
-      let errors = Unmanaged<Errors>.fromOpaque(context).takeUnretainedValue()
-      let file = error.pointee.file.map { String(cString: $0) } ?? "?"
       var message = error.pointee.message.map { String(cString: $0) } ?? "invalid"
       while message.hasSuffix("\n") { message.removeLast() }
-      errors.lines.append("\(file):\(error.pointee.line): error: \(message)")
+      Unmanaged<Reports>.fromOpaque(context).takeUnretainedValue().list.append(
+        Report(
+          file: error.pointee.file.map { String(cString: $0) } ?? "", line: Int(error.pointee.line),
+          column: Int(error.pointee.int2), node: error.pointee.node?.assumingMemoryBound(to: xmlNode.self),
+          message: message))
     }
     xmlSetStructuredErrorFunc(context, handler)
     defer { xmlSetStructuredErrorFunc(nil, nil) }
 
     guard let schemaContext = xmlSchemaNewParserCtxt(schema) else {
-      throw Failure(description: "\(schema): error: cannot read the profile schema")
+      throw Failure("cannot read the profile schema", at: SourceLocation(file: schema, line: 1, column: 1, offset: 0))
     }
     defer { xmlSchemaFreeParserCtxt(schemaContext) }
     xmlSchemaSetParserStructuredErrors(schemaContext, handler, context)
     guard let parsedSchema = xmlSchemaParse(schemaContext) else {
-      throw Failure(description: errors.lines.joined(separator: "\n") + "\n\(schema): error: invalid profile schema")
+      let reader = Reader(source: source, root: nil)
+      throw Failure(
+        reports.list.map(reader.diagnostic) + [.error("invalid profile schema", at: SourceLocation(file: schema, line: 1, column: 1, offset: 0))])
     }
     defer { xmlSchemaFree(parsedSchema) }
-    guard let document = xmlReadFile(path, nil, Int32(XML_PARSE_NONET.rawValue)) else {
-      throw Failure(description: errors.lines.isEmpty ? "\(path): error: cannot read the profile" : errors.lines.joined(separator: "\n"))
+    let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_BIG_LINES.rawValue)
+    let parsed = source.bytes.withUnsafeBytes { raw in
+      xmlReadMemory(raw.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(raw.count), path, nil, options)
+    }
+    guard let document = parsed else {
+      let reader = Reader(source: source, root: nil)
+      throw Failure(reports.list.isEmpty ? [.error("cannot parse the profile", at: source.location(0))] : reports.list.map(reader.diagnostic))
     }
     defer { xmlFreeDoc(document) }
+    let reader = Reader(source: source, root: xmlDocGetRootElement(document))
     guard let validation = xmlSchemaNewValidCtxt(parsedSchema) else {
-      throw Failure(description: "\(path): error: cannot validate the profile")
+      throw Failure("cannot validate the profile", at: source.location(0))
     }
     defer { xmlSchemaFreeValidCtxt(validation) }
     xmlSchemaSetValidStructuredErrors(validation, handler, context)
-    if xmlSchemaValidateDoc(validation, document) != 0 || !errors.lines.isEmpty {
-      throw Failure(description: errors.lines.joined(separator: "\n"))
+    if xmlSchemaValidateDoc(validation, document) != 0 || !reports.list.isEmpty {
+      throw Failure(reports.list.map(reader.diagnostic))
     }
-    guard let root = xmlDocGetRootElement(document) else { throw Failure(description: "\(path): error: empty profile") }
-    return try Reader(path: path).profile(root)
+    guard let root = xmlDocGetRootElement(document) else { throw Failure("the profile is empty", at: source.location(0)) }
+    return try reader.profile(root)
   }
+
+  private static let bandwidthUnits: [String: Double] = ["GB/s": 1e9, "MB/s": 1e6, "Gb/s": 1e9 / 8]
+  private static let timeUnits: [String: Double] = ["ns": 1e-9, "us": 1e-6, "ms": 1e-3]
+  private static let rateUnits: [String: Double] = ["TFLOP/s": 1e12, "GFLOP/s": 1e9]
+  private static let sizeUnits: [String: Double] = ["GiB": 1_073_741_824, "MiB": 1_048_576, "GB": 1e9]
 
   /// Walks a validated document; units become SI.
   private struct Reader {
-    let path: String
+    typealias Node = UnsafeMutablePointer<xmlNode>
+    let source: ProfileSource
+    /// Each element's place in document order: its start tag in `source`.
+    let indices: [Node: Int]
 
-    func fail(_ node: UnsafeMutablePointer<xmlNode>, _ message: String) -> Failure {
-      Failure(description: "\(path):\(xmlGetLineNo(node)): error: \(message)")
+    init(source: ProfileSource, root: Node?) {
+      self.source = source
+      var indices: [Node: Int] = [:]
+      var pending = root.map { [$0] } ?? []
+      while let node = pending.popLast() {
+        indices[node] = indices.count
+        var children: [Node] = []
+        var child = node.pointee.children
+        while let c = child {
+          if c.pointee.type == XML_ELEMENT_NODE { children.append(c) }
+          child = c.pointee.next
+        }
+        pending += children.reversed()
+      }
+      self.indices = indices
     }
 
-    func children(_ node: UnsafeMutablePointer<xmlNode>, _ name: String) -> [UnsafeMutablePointer<xmlNode>] {
-      var out: [UnsafeMutablePointer<xmlNode>] = []
+    /// Where `node` starts, or where its `attribute`'s value does.
+    func location(_ node: Node, _ attribute: String?) -> SourceLocation {
+      if let i = indices[node], i < source.tags.count, source.tags[i].name == String(cString: node.pointee.name) {
+        let tag = source.tags[i]
+        return source.location(attribute.flatMap { tag.values[$0] } ?? tag.offset)
+      }
+      return SourceLocation(file: source.file, line: Int(xmlGetLineNo(node)), column: 1, offset: 0)
+    }
+
+    /// A libxml2 error, at the attribute or element it is about when it names one.
+    func diagnostic(_ report: Report) -> Diagnostic {
+      let file = report.file.isEmpty ? source.file : report.file
+      if file == source.file, let node = report.node {
+        if node.pointee.type == XML_ATTRIBUTE_NODE, let element = node.pointee.parent {
+          return .error(report.message, at: location(element, String(cString: node.pointee.name)))
+        }
+        if node.pointee.type == XML_ELEMENT_NODE {
+          return .error(report.message, at: location(node, Self.attributeNamed(in: report.message)))
+        }
+      }
+      return .error(report.message, at: SourceLocation(file: file, line: report.line, column: max(1, report.column), offset: 0))
+    }
+
+    /// `b` of a message `Element 'a', attribute 'b': …`.
+    static func attributeNamed(in message: String) -> String? {
+      guard let start = message.firstRange(of: "attribute '")?.upperBound,
+        let end = message[start...].firstIndex(of: "'")
+      else { return nil }
+      return String(message[start..<end])
+    }
+
+    func fail(_ node: Node, _ attribute: String?, _ message: String) -> Failure {
+      Failure(message, at: location(node, attribute))
+    }
+
+    func children(_ node: Node, _ name: String) -> [Node] {
+      var out: [Node] = []
       var child = node.pointee.children
       while let c = child {
         if c.pointee.type == XML_ELEMENT_NODE, String(cString: c.pointee.name) == name { out.append(c) }
@@ -73,113 +147,151 @@ public enum ProfileLoader {
       return out
     }
 
-    func child(_ node: UnsafeMutablePointer<xmlNode>, _ name: String) -> UnsafeMutablePointer<xmlNode>? {
+    func child(_ node: Node, _ name: String) -> Node? {
       children(node, name).first
     }
 
-    func text(_ node: UnsafeMutablePointer<xmlNode>, _ attribute: String) throws(Failure) -> String {
-      guard let raw = xmlGetProp(node, attribute) else { throw fail(node, "missing attribute '\(attribute)'") }
+    func text(_ node: Node, _ attribute: String) throws(Failure) -> String {
+      guard let raw = xmlGetProp(node, attribute) else { throw fail(node, nil, "missing attribute '\(attribute)'") }
       defer { cxml_free(raw) }
       return String(cString: raw)
     }
 
-    func number(_ node: UnsafeMutablePointer<xmlNode>, _ attribute: String) throws(Failure) -> Double {
+    /// `attribute` of `node` as a whole number within `range`.
+    func integer(_ node: Node, _ attribute: String, within range: ClosedRange<Int>) throws(Failure) -> Int {
       let t = try text(node, attribute)
-      guard let v = Double(t), v.isFinite, v > 0 else { throw fail(node, "'\(attribute)' must be a positive number, found '\(t)'") }
+      guard let v = Int(t.trimmed), range.contains(v) else {
+        throw fail(node, attribute, "'\(attribute)' of <\(name(node))> must be between \(range.lowerBound) and \(range.upperBound), found \(t)")
+      }
       return v
     }
 
-    func bandwidth(_ node: UnsafeMutablePointer<xmlNode>, _ attribute: String, unit: String = "unit") throws(Failure) -> Double {
-      let v = try number(node, attribute)
-      switch try text(node, unit) {
-      case "GB/s": return v * 1e9
-      case "MB/s": return v * 1e6
-      case "Gb/s": return v * 1e9 / 8
-      case let u: throw fail(node, "unknown bandwidth unit '\(u)'")
+    /// `attribute` of `node` in SI units: scaled by its unit (named by
+    /// `unit`, nil: dimensionless), within `bound`.
+    func value(
+      _ node: Node, _ attribute: String, unit: String? = nil, _ units: [String: Double] = [:], within bound: ProfileLimits.Bound
+    ) throws(Failure) -> Double {
+      let t = try text(node, attribute)
+      var scale = 1.0
+      var written = t
+      if let unit {
+        let u = try text(node, unit)
+        guard let s = units[u] else { throw fail(node, unit, "unknown unit '\(u)' for '\(attribute)'") }
+        scale = s
+        written += " " + u
       }
+      guard let v = Double(t.trimmed), bound.range.contains(v * scale) else {
+        throw fail(node, attribute, "'\(attribute)' of <\(name(node))> must be \(bound.text), found \(written)")
+      }
+      return v * scale
     }
 
-    func seconds(_ node: UnsafeMutablePointer<xmlNode>, _ attribute: String, unit: String) throws(Failure) -> Double {
-      let v = try number(node, attribute)
-      switch try text(node, unit) {
-      case "ns": return v * 1e-9
-      case "us": return v * 1e-6
-      case "ms": return v * 1e-3
-      case let u: throw fail(node, "unknown time unit '\(u)'")
-      }
+    func bandwidth(_ node: Node, _ attribute: String, unit: String = "unit") throws(Failure) -> Double {
+      try value(node, attribute, unit: unit, bandwidthUnits, within: ProfileLimits.bandwidth)
     }
 
-    func profile(_ root: UnsafeMutablePointer<xmlNode>) throws(Failure) -> DeviceProfile {
+    func seconds(_ node: Node, _ attribute: String, unit: String) throws(Failure) -> Double {
+      try value(node, attribute, unit: unit, timeUnits, within: ProfileLimits.time)
+    }
+
+    func name(_ node: Node) -> String { String(cString: node.pointee.name) }
+
+    func profile(_ root: Node) throws(Failure) -> DeviceProfile {
       guard let device = child(root, "device"), let nodes = child(root, "nodes"), let topology = child(root, "topology"),
         let memory = child(device, "memory"), let launch = child(device, "launch-overhead"),
         let matmul = child(device, "matmul-efficiency"), let attention = child(device, "attention-efficiency"),
         let latency = child(topology, "latency")
-      else { throw fail(root, "the profile misses a required element") }
+      else { throw fail(root, nil, "the profile misses a required element") }
       var peak: [DType: Double] = [:]
       for p in children(device, "peak") {
-        guard let dtype = DType(rawValue: try text(p, "dtype")) else { throw fail(p, "unknown dtype") }
-        let scale = try text(p, "unit") == "TFLOP/s" ? 1e12 : 1e9
-        peak[dtype] = try number(p, "value") * scale
+        guard let dtype = DType(rawValue: try text(p, "dtype")) else { throw fail(p, "dtype", "unknown dtype") }
+        peak[dtype] = try value(p, "value", unit: "unit", rateUnits, within: ProfileLimits.peak)
       }
       var points: [(block: Double, efficiency: Double)] = []
       for p in children(attention, "point") {
-        let e = try number(p, "efficiency")
-        if e > 1 { throw fail(p, "efficiency must be at most 1, found \(e)") }
-        points.append((try number(p, "block"), e))
+        points.append((try value(p, "block", within: ProfileLimits.block), try value(p, "efficiency", within: ProfileLimits.efficiency)))
       }
       points.sort { $0.block < $1.block }
-      let capacityScale: Double =
-        switch try text(memory, "capacity-unit") {
-        case "GiB": 1_073_741_824
-        case "MiB": 1_048_576
-        default: 1e9
-        }
-      let count = Int(try number(nodes, "count"))
-      let perNode = Int(try number(nodes, "devices-per-node"))
+      let count = try integer(nodes, "count", within: ProfileLimits.devices)
+      let perNode = try integer(nodes, "devices-per-node", within: ProfileLimits.devices)
+      let (devices, overflow) = count.multipliedReportingOverflow(by: perNode)
+      guard !overflow, ProfileLimits.devices.contains(devices) else {
+        throw fail(
+          nodes, "count",
+          "\(count) nodes × \(perNode) devices per node is more than the \(ProfileLimits.devices.upperBound) devices a profile may have")
+      }
       let kind: DeviceProfile.Topology
       if let mesh = child(topology, "full-mesh") {
         kind = .fullMesh(link: try bandwidth(mesh, "link-bandwidth"))
       } else if let sw = child(topology, "switch") {
         kind = .switch(port: try bandwidth(sw, "port-bandwidth"))
       } else if let tree = child(topology, "pcie-tree") {
-        var switches: [[Int]] = []
-        for s in children(tree, "pcie-switch") {
-          let devices = try text(s, "devices").split(separator: " ").compactMap { Int($0) }
-          switches.append(devices)
-        }
-        let all = switches.flatMap { $0 }.sorted()
-        if all != Array(0..<perNode) {
-          throw fail(tree, "the PCIe switches must list every device 0…\(perNode - 1) of a node once, found \(all)")
-        }
-        kind = .pcieTree(port: try bandwidth(tree, "port-bandwidth"), uplink: try bandwidth(tree, "uplink-bandwidth"), switches: switches)
+        kind = .pcieTree(
+          port: try bandwidth(tree, "port-bandwidth"), uplink: try bandwidth(tree, "uplink-bandwidth"),
+          switches: try switches(tree, devices: perNode))
       } else if let ring = child(topology, "ring") {
         kind = .ring(link: try bandwidth(ring, "link-bandwidth"), bidirectional: try text(ring, "bidirectional") == "true")
       } else {
-        throw fail(topology, "the topology needs full-mesh, switch, pcie-tree or ring")
+        throw fail(topology, nil, "the topology needs full-mesh, switch, pcie-tree or ring")
       }
       var network: (Double, Double)?
       if let n = child(root, "network") {
         network = (try bandwidth(n, "bandwidth"), try seconds(n, "latency", unit: "latency-unit"))
       } else if count > 1 {
-        throw fail(nodes, "\(count) nodes need a <network> element: the links between nodes are missing")
+        throw fail(nodes, "count", "\(count) nodes need a <network> element: the links between nodes are missing")
       }
+      let units = child(root, "compute-units")
       return DeviceProfile(
         name: try text(root, "name"), deviceName: try text(device, "name"), peak: peak,
-        matmulEfficiency: try number(matmul, "value"), attentionEfficiency: points,
+        matmulEfficiency: try value(matmul, "value", within: ProfileLimits.efficiency), attentionEfficiency: points,
         attentionTile: try child(device, "attention-tile").map { node throws(Failure) in
           DeviceProfile.AttentionTile(
-            queries: Int64(try number(node, "queries")), keys: Int64(try number(node, "keys")),
-            partialCost: xmlHasProp(node, "partial-cost") != nil ? try number(node, "partial-cost") : 1)
+            queries: Int64(try integer(node, "queries", within: ProfileLimits.tile)),
+            keys: Int64(try integer(node, "keys", within: ProfileLimits.tile)),
+            partialCost: xmlHasProp(node, "partial-cost") != nil ? try value(node, "partial-cost", within: ProfileLimits.partialCost) : 1)
         },
         memoryBandwidth: try bandwidth(memory, "bandwidth", unit: "bandwidth-unit"),
-        memoryCapacity: try number(memory, "capacity") * capacityScale,
+        memoryCapacity: try value(memory, "capacity", unit: "capacity-unit", sizeUnits, within: ProfileLimits.capacity),
         launchOverhead: try seconds(launch, "value", unit: "unit"), nodes: count, devicesPerNode: perNode,
-        computeUnits: try child(root, "compute-units").map { node throws(Failure) in Int(try number(node, "count")) },
+        computeUnits: try units.map { node throws(Failure) in try integer(node, "count", within: ProfileLimits.devices) },
         topology: kind, flowCap: try child(topology, "flow-cap").map { node throws(Failure) in try bandwidth(node, "bandwidth") },
         latency: try seconds(latency, "value", unit: "unit"), network: network,
-        sharingEfficiency: try child(root, "compute-units").map { node throws(Failure) in
-          xmlHasProp(node, "sharing-efficiency") != nil ? try number(node, "sharing-efficiency") : 1
+        sharingEfficiency: try units.map { node throws(Failure) in
+          xmlHasProp(node, "sharing-efficiency") != nil ? try value(node, "sharing-efficiency", within: ProfileLimits.efficiency) : 1
         } ?? 1)
     }
+
+    /// The devices under each PCIe switch of `tree`: each of a node's
+    /// `devices` under exactly one.
+    func switches(_ tree: Node, devices: Int) throws(Failure) -> [[Int]] {
+      // The switch each device is under (-1: none yet); `devices` is bounded by `ProfileLimits.devices`.
+      var owner = [Int](repeating: -1, count: devices)
+      var out: [[Int]] = []
+      for (s, node) in children(tree, "pcie-switch").enumerated() {
+        var listed: [Int] = []
+        for token in try text(node, "devices").split(whereSeparator: \.isWhitespace) {
+          guard let d = Int(token), d >= 0, d < devices else {
+            throw fail(node, "devices", "PCIe switch \(s) lists device \(token), but a node has devices 0…\(devices - 1)")
+          }
+          if owner[d] >= 0 { throw fail(node, "devices", "device \(d) is under PCIe switch \(owner[d]) already") }
+          owner[d] = s
+          listed.append(d)
+        }
+        out.append(listed)
+      }
+      if let missing = owner.firstIndex(of: -1) {
+        throw fail(tree, nil, "the PCIe switches must list every device 0…\(devices - 1) of a node once; device \(missing) is under none")
+      }
+      return out
+    }
+  }
+}
+
+extension String {
+  /// Without leading and trailing whitespace, as XSD reads numbers.
+  fileprivate var trimmed: Substring {
+    let start = firstIndex { !$0.isWhitespace } ?? endIndex
+    let end = lastIndex { !$0.isWhitespace }.map(index(after:)) ?? start
+    return self[start..<end]
   }
 }

@@ -31,9 +31,10 @@ public enum ProfileLocator {
     directories.map { $0 + "/device-profile.xsd" }.first(where: exists)
   }
 
-  /// The profile file for a name or path.
+  /// The profile file for a name or path (a path as it is: the loader says
+  /// why it cannot be read).
   public static func path(for nameOrPath: String) -> String? {
-    if nameOrPath.contains("/") || nameOrPath.hasSuffix(".xml") { return exists(nameOrPath) ? nameOrPath : nil }
+    if nameOrPath.contains("/") || nameOrPath.hasSuffix(".xml") { return nameOrPath }
     return directories.map { "\($0)/\(nameOrPath).xml" }.first(where: exists)
   }
 
@@ -58,11 +59,11 @@ public enum ProfileLocator {
   public static func load(_ nameOrPath: String) throws(ProfileLoader.Failure) -> DeviceProfile {
     guard let path = path(for: nameOrPath) else {
       let known = available()?.names.joined(separator: ", ") ?? "none found"
-      throw ProfileLoader.Failure(description: "no profile '\(nameOrPath)' (known: \(known))")
+      throw ProfileLoader.Failure("no profile '\(nameOrPath)' (known: \(known))")
     }
     let dir = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
     guard let schema = exists(dir + "/device-profile.xsd") ? dir + "/device-profile.xsd" : schema else {
-      throw ProfileLoader.Failure(description: "no device-profile.xsd found to validate \(path)")
+      throw ProfileLoader.Failure("no device-profile.xsd found to validate \(path)", kind: .unreadable)
     }
     return try ProfileLoader.load(path: path, schema: schema)
   }

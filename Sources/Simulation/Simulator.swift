@@ -52,24 +52,34 @@ public struct Simulator {
     self.profile = profile
   }
 
+  /// Why a plan cannot be simulated: located at the op concerned.
   public struct Failure: Error, CustomStringConvertible, Sendable {
-    public var description: String
+    public var diagnostic: Diagnostic
+
+    init(_ message: String, at location: SourceLocation?) {
+      diagnostic = .error(message, at: location)
+    }
+
+    public var description: String { "\(diagnostic.location.map { "\($0): " } ?? "")\(diagnostic.message)" }
   }
 
   public func run() throws -> SimulationReport {
     let ranks = try Plan.check(plan).sp
     guard ranks <= profile.devices else {
-      throw Failure(description: "the plan has \(ranks) ranks but profile \(profile.name) has \(profile.devices) devices")
+      throw Failure("the plan has \(ranks) ranks but profile \(profile.name) has \(profile.devices) devices", at: plan.location)
     }
-    let stats = try PlanStats(plan)
     var programs: [SimulationReport.Program] = []
     for family in Plan.families(plan) {
-      let layers = stats.programs.first { $0.family == family.name }?.layers ?? []
       var engine = Engine(plan: plan, profile: profile, graphs: family.graphs)
       var program = try engine.run()
       program.family = family.name
-      program.layers = layers
       programs.append(program)
+    }
+    // After the run: the stats count attention pairs, whose tokens the cost
+    // model has bounded by then (`OpCost.maxTokens`).
+    let stats = try PlanStats(plan)
+    for i in programs.indices {
+      programs[i].layers = stats.programs.first { $0.family == programs[i].family }?.layers ?? []
     }
     return SimulationReport(profile: profile.name, ranks: ranks, programs: programs)
   }
@@ -99,6 +109,7 @@ private struct Engine {
     var cap: Double
     var remaining: Double
     var createdAt: Double
+    var latency: Double
     var activeAt: Double
     var rate = 0.0
     var finishedAt: Double?
@@ -106,6 +117,22 @@ private struct Engine {
     var src: Int
     var dst: Int
     var bytes: Double
+    /// What it carries and the op that started it, for errors.
+    var carries: Carries
+    var location: SourceLocation?
+  }
+
+  /// What a flow carries, described in errors only.
+  enum Carries: CustomStringConvertible {
+    case message(MessageKey)
+    case part(Opcode, CollectiveKey, from: Int, to: Int)
+
+    var description: String {
+      switch self {
+      case .message(let key): "the message from rank \(key.src) to rank \(key.dst) (\(key))"
+      case .part(let opcode, let key, let from, let to): "the \(opcode.rawValue) part from rank \(from) to rank \(to) (\(key))"
+      }
+    }
   }
 
   struct Job {
@@ -116,6 +143,16 @@ private struct Engine {
     var startedAt: Double
     var name: String
     var flops: Double
+    var location: SourceLocation?
+    var source: OpCost.Source
+  }
+
+  /// What sets the clock next.
+  enum Event {
+    case job(Int)
+    /// A flow gets past its route's latency.
+    case flowStart(Int)
+    case flowEnd(Int)
   }
 
   enum Wait {
@@ -182,38 +219,88 @@ private struct Engine {
       }
       if graphs.indices.allSatisfy({ states[$0].pc >= graphs[$0].ops.count && states[$0].wait == nil }) { break }
       allocate()
-      // The next event: a job or a flow finishing, or a flow getting past its latency.
-      var next = Double.infinity
-      for job in jobs.values { next = min(next, now + job.remaining / job.rate) }
-      for f in flows where f.finishedAt == nil {
-        if f.activeAt > now { next = min(next, f.activeAt) } else if f.rate > 0 { next = min(next, now + f.remaining / f.rate) }
-        if f.remaining <= 0, f.activeAt <= now { next = now }
-      }
-      guard next.isFinite else {
+      guard let (next, event) = nextEvent() else {
         let report = rendezvous.deadlock(graphs, pcs: states.map(\.pc))
-        let at = report?.location.map { "\($0): " } ?? ""
-        throw Simulator.Failure(description: "\(at)\(report?.message ?? "deadlock") (the plan verifier rejects such a plan)")
+        throw Simulator.Failure("\(report?.message ?? "deadlock") (the plan verifier rejects such a plan)", at: report?.location)
       }
+      guard next.isFinite else { throw stopped(event) }
       let dt = next - now
       for id in jobs.keys { jobs[id]!.remaining -= jobs[id]!.rate * dt }
       for i in flows.indices where flows[i].finishedAt == nil && flows[i].activeAt <= now {
         flows[i].remaining -= flows[i].rate * dt
       }
       now = next
+      // The event that set the clock happens now, whatever rounding left of
+      // it: every round retires one, so a clock too coarse for what remains
+      // (now + remaining == now) cannot stall the run.
+      switch event {
+      case .job(let id): jobs[id]!.remaining = 0
+      case .flowEnd(let i): flows[i].remaining = 0
+      case .flowStart: break
+      }
       for i in flows.indices where flows[i].finishedAt == nil && flows[i].activeAt <= now && flows[i].remaining <= 1e-6 * max(1, flows[i].bytes) {
         flows[i].finishedAt = now
-        states[flows[i].src].trace.add(Trace.Event(track: .send, name: "to rank \(flows[i].dst)", start: flows[i].createdAt, end: now, amount: Int64(flows[i].bytes), isWait: false))
-        states[flows[i].dst].trace.add(Trace.Event(track: .receive, name: "from rank \(flows[i].src)", start: flows[i].createdAt, end: now, amount: Int64(flows[i].bytes), isWait: false))
+        states[flows[i].src].trace.add(Trace.Event(track: .send, name: "to rank \(flows[i].dst)", start: flows[i].createdAt, end: now, amount: Int64(saturating: flows[i].bytes), isWait: false))
+        states[flows[i].dst].trace.add(Trace.Event(track: .receive, name: "from rank \(flows[i].src)", start: flows[i].createdAt, end: now, amount: Int64(saturating: flows[i].bytes), isWait: false))
       }
       for (id, job) in jobs where job.remaining <= 1e-12 {
         jobs[id] = nil
-        states[job.rank].trace.add(Trace.Event(track: .compute, name: job.name, start: job.startedAt, end: now, amount: Int64(job.flops), isWait: false))
+        states[job.rank].trace.add(Trace.Event(track: .compute, name: job.name, start: job.startedAt, end: now, amount: Int64(saturating: job.flops), isWait: false))
         if let s = states[job.rank].step { states[job.rank].stepCompute[s, default: 0] += now - job.startedAt }
         states[job.rank].wait = nil
         finishOp(rank: job.rank, state: &states[job.rank])
       }
     }
     return report(states)
+  }
+
+  /// The earliest event and its time; nil when nothing is under way. A time
+  /// that is no number sorts last, as one the clock never reaches.
+  private func nextEvent() -> (time: Double, event: Event)? {
+    var best: (time: Double, event: Event)?
+    func consider(_ time: Double, _ event: Event) {
+      let t = time.isNaN ? .infinity : time
+      if best.map({ t < $0.time }) ?? true { best = (t, event) }
+    }
+    for (id, job) in jobs { consider(now + job.remaining / job.rate, .job(id)) }
+    for (i, f) in flows.enumerated() where f.finishedAt == nil {
+      if f.activeAt > now {
+        consider(f.activeAt, .flowStart(i))
+      } else {
+        consider(f.remaining <= 0 ? now : now + f.remaining / f.rate, .flowEnd(i))
+      }
+    }
+    return best
+  }
+
+  /// The clock cannot reach `event`: its time is past what a Double holds.
+  /// Names the rank, the op and the profile values behind that time.
+  private func stopped(_ event: Event) -> Simulator.Failure {
+    let prefix = "the simulated clock stops advancing at \(now) s"
+    switch event {
+    case .job(let id):
+      let job = jobs[id]!
+      return Simulator.Failure(
+        "\(prefix): rank \(job.rank)'s \(job.name) would end at \(now + job.remaining / job.rate) s; its time comes from \(job.source)",
+        at: job.location)
+    case .flowStart(let i):
+      let f = flows[i]
+      return Simulator.Failure(
+        "\(prefix): \(f.carries) would start moving at \(f.activeAt) s, after its route's latency of \(f.latency) s (the profile's latency per hop, or its network's)",
+        at: f.location)
+    case .flowEnd(let i):
+      let f = flows[i]
+      let narrowest = f.route.min { network.capacities[$0] < network.capacities[$1] }
+      let limit =
+        if let r = narrowest, network.capacities[r] <= f.cap {
+          "its narrowest link, \(network.names[r]), carries \(network.capacities[r]) B/s"
+        } else {
+          "the profile's flow cap is \(f.cap) B/s"
+        }
+      return Simulator.Failure(
+        "\(prefix): \(f.carries) moves \(f.bytes) bytes at \(f.rate) B/s and would end at \(now + f.remaining / f.rate) s; \(limit)",
+        at: f.location)
+    }
   }
 
   /// The step an op belongs to: its attribute, or its message's.
@@ -253,12 +340,14 @@ private struct Engine {
     state.waitSince = now
   }
 
-  private mutating func startFlow(_ src: Int, _ dst: Int, bytes: Double, step: Int, at t: Double) -> Int {
+  private mutating func startFlow(
+    _ src: Int, _ dst: Int, bytes: Double, step: Int, at t: Double, carries: Carries, location: SourceLocation?
+  ) -> Int {
     let (route, latency) = network.route(src, dst)
     flows.append(
       Flow(
-        route: route, cap: profile.flowCap ?? .infinity, remaining: bytes, createdAt: t, activeAt: t + latency, step: step,
-        src: src, dst: dst, bytes: bytes))
+        route: route, cap: profile.flowCap ?? .infinity, remaining: bytes, createdAt: t, latency: latency, activeAt: t + latency,
+        step: step, src: src, dst: dst, bytes: bytes, carries: carries, location: location))
     return flows.count - 1
   }
 
@@ -279,7 +368,9 @@ private struct Engine {
         m.receiverAt = now
       }
       if let s = m.senderAt, let t = m.receiverAt, m.flow == nil {
-        m.flow = startFlow(key.src, key.dst, bytes: m.bytes, step: Int(key.step), at: max(s, t))
+        m.flow = startFlow(
+          key.src, key.dst, bytes: m.bytes, step: Int(key.step), at: max(s, t),
+          carries: .message(key), location: op.location)
       }
       messages[key] = m
     case .sendDone, .recvDone:
@@ -308,15 +399,20 @@ private struct Engine {
         for (i, m) in group.enumerated() {
           for (j, n) in group.enumerated() where i != j {
             let bytes = op.opcode == .allGather ? entry.arrived[Int(m)] ?? 0 : partBytes[key]?[Int(m)]?[j] ?? 0
-            ids.append(startFlow(Int(m), Int(n), bytes: bytes, step: step, at: now))
+            ids.append(
+              startFlow(
+                Int(m), Int(n), bytes: bytes, step: step, at: now,
+                carries: .part(op.opcode, key, from: Int(m), to: Int(n)), location: op.location))
           }
         }
         collectives[key]!.flows = ids
       }
     default:
-      guard let (seconds, flops) = cost.cost(op, types, weights: weights) else { return }
+      guard let c = try cost.cost(op, types, weights: weights) else { return }
       let unit = profile.computeUnits.map { r % $0 } ?? r
-      jobs[nextJob] = Job(rank: r, unit: unit, remaining: seconds, startedAt: now, name: describe(op), flops: flops)
+      jobs[nextJob] = Job(
+        rank: r, unit: unit, remaining: c.seconds, startedAt: now, name: describe(op), flops: c.flops, location: op.location,
+        source: c.source)
       state.wait = .job(nextJob)
       nextJob += 1
     }
@@ -378,5 +474,13 @@ private struct Engine {
     return SimulationReport.Program(
       family: "", layers: [], seconds: now, steps: out, exposed: states.map(\.exposed), traces: states.map(\.trace),
       opTimes: states.map(\.opTimes))
+  }
+}
+
+extension Int64 {
+  /// `x` rounded toward zero, or the nearest bound when it lies outside (a
+  /// trace's amount; Double(Int64.max) itself is already out of range).
+  fileprivate init(saturating x: Double) {
+    self = x >= 0x1p63 ? .max : x <= -0x1p63 ? .min : x.isNaN ? 0 : Int64(x)
   }
 }

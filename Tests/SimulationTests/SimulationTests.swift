@@ -52,11 +52,11 @@ let meshProfile = fullMeshProfile(peak: "1\" unit=\"TFLOP/s", link: "1\" unit=\"
   }
 
   @Test(arguments: [
-    ("unit=\"GB/s\"/>\n    <latency", "unit=\"furlong/s\"/>\n    <latency", ":12: error: Element 'full-mesh', attribute 'unit'"),
-    ("link-bandwidth=\"1\"", "link-bandwidth=\"-3\"", ":12: error: Element 'full-mesh', attribute 'link-bandwidth'"),
-    ("    <full-mesh link-bandwidth=\"1\" unit=\"GB/s\"/>\n", "", ":12: error: Element 'latency': This element is not expected"),
-    ("<nodes count=\"1\"", "<nodes count=\"2\"", ":10: error: 2 nodes need a <network> element"),
-    ("    <memory", "    <attention-tile queries=\"64\" keys=\"64\" partial-cost=\"0.5\"/>\n    <memory", ":7: error: Element 'attention-tile', attribute 'partial-cost'"),
+    ("unit=\"GB/s\"/>\n    <latency", "unit=\"furlong/s\"/>\n    <latency", ":12:41: error: Element 'full-mesh', attribute 'unit'"),
+    ("link-bandwidth=\"1\"", "link-bandwidth=\"-3\"", ":12:32: error: Element 'full-mesh', attribute 'link-bandwidth'"),
+    ("    <full-mesh link-bandwidth=\"1\" unit=\"GB/s\"/>\n", "", ":12:5: error: Element 'latency': This element is not expected"),
+    ("<nodes count=\"1\"", "<nodes count=\"2\"", ":10:17: error: 2 nodes need a <network> element"),
+    ("    <memory", "    <attention-tile queries=\"64\" keys=\"64\" partial-cost=\"0.5\"/>\n    <memory", ":7:58: error: Element 'attention-tile', attribute 'partial-cost'"),
   ])
   func badProfilesAreLocatedErrors(old: String, new: String, message: String) throws {
     let text = meshProfile.replacingFirst(old, new)

@@ -40,6 +40,42 @@ import Testing
     #expect(invalid.stderr.contains(": error: Element 'pcie-tree', attribute 'port-bandwidth'"), "\(invalid.stderr)")
   }
 
+  /// A FIFO for a profile is refused unopened (66) by every command that
+  /// reads profiles; a value out of range and a deadlocked plan are bad data
+  /// (65), located in the profile and the plan.
+  @Test func profileFilesValuesAndDeadlocksAreLocatedErrors() throws {
+    let dir = try temporaryDirectory()
+    let plan = dir + "/t.plan"
+    #expect(try ringc(["compile", "models/tiny.ir", "--sp", "2", "-o", plan]).status == 0)
+    let fifo = dir + "/fifo.xml"
+    #expect(mkfifo(fifo, 0o600) == 0)
+    for args in [
+      ["simulate", plan, "--profile", fifo], ["compare", "models/tiny.ir", "--sp", "2", "--profile", fifo],
+      ["compile", "models/tiny.ir", "--sp", "2", "--strategy", "auto", "--profile", fifo, "-o", dir + "/auto.plan"],
+    ] {
+      let r = try ringc(args)
+      #expect(r.status == 66, "\(args)")
+      #expect(r.stderr == "error: \(fifo) is a FIFO, not a regular file\n", "\(args)")
+    }
+    let slow = dir + "/slow.xml"
+    try String(contentsOfFile: repositoryRoot + "/profiles/a10-pcie-4.xml", encoding: .utf8)
+      .replacingOccurrences(of: "port-bandwidth=\"21.5\"", with: "port-bandwidth=\"1e-308\"")
+      .write(toFile: slow, atomically: true, encoding: .utf8)
+    let range = try ringc(["simulate", plan, "--profile", slow])
+    #expect(range.status == 65)
+    #expect(range.stderr == "\(slow):32:32: error: 'port-bandwidth' of <pcie-tree> must be between 1 MB/s and 100 TB/s, found 1e-308 GB/s\n")
+    // Rank 0 sends and receives at a step rank 1 never uses.
+    let stuck = dir + "/stuck.plan"
+    try String(contentsOfFile: plan, encoding: .utf8).replacingOccurrences(of: "peer = 1, step = 0}", with: "peer = 1, step = 7}")
+      .write(toFile: stuck, atomically: true, encoding: .utf8)
+    let deadlock = try ringc(["simulate", stuck, "--profile", "a10-pcie-4"])
+    #expect(deadlock.status == 65)
+    #expect(deadlock.stderr.hasPrefix(stuck + ":"), "\(deadlock.stderr)")
+    #expect(
+      deadlock.stderr.contains(": error: deadlock: rank 0 waits in recv.done for rank 1; rank 1 waits in recv.done for rank 0"),
+      "\(deadlock.stderr)")
+  }
+
   @Test func compareTablesEveryStrategyAndNamesAWinner() throws {
     let r = try ringc(["compare", "models/llama2-7b.ir", "--sp", "8", "--seq", "32768", "--profile", "ascend-910b-8", "--json"])
     #expect(r.status == 0, "\(r.stderr)")

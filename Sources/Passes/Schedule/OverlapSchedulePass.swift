@@ -63,7 +63,7 @@ public struct OverlapSchedulePass: Pass {
     do throws(ProfileLoader.Failure) {
       return OverlapSchedulePass(profile: try ProfileLocator.load(name), memoryBudget: budget)
     } catch {
-      throw CompileError("overlap-schedule: \(error.description)")
+      throw CompileError(error.diagnostics.map { d in var d = d; d.message = "overlap-schedule: " + d.message; return d })
     }
   }
 

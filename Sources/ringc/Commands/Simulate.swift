@@ -2,6 +2,7 @@ import ArgumentParser
 import GraphIR
 import Passes
 import HostIO
+import PlanIR
 import Simulation
 import Timeline
 
@@ -22,12 +23,18 @@ struct Simulate: ParsableCommand {
   var json = false
 
   func run() throws {
-    let module: Module
-    do { module = try PlanLoader.load(plan).module } catch { throw error.exitCode }
+    let loaded: (module: Module, renderer: DiagnosticRenderer)
+    do { loaded = try PlanLoader.load(plan) } catch { throw error.exitCode }
     let device = try loadProfile(profile)
     let report: SimulationReport
     do {
-      report = try Simulator(plan: module, profile: device).run()
+      report = try Simulator(plan: loaded.module, profile: device).run()
+    } catch let failure as Simulator.Failure {
+      Stderr.write(loaded.renderer.render(failure.diagnostic))
+      throw SysExit.dataError
+    } catch let error as CompileError {
+      Stderr.write(loaded.renderer.render(error.diagnostics))
+      throw SysExit.dataError
     } catch {
       Stderr.write("error: \(error)\n")
       throw SysExit.dataError
@@ -42,13 +49,14 @@ struct Simulate: ParsableCommand {
   }
 }
 
-/// Loads a profile, reporting schema errors as `FILE:LINE: error: …` (exit 65).
+/// Loads a profile, reporting errors as `FILE:LINE:COL: error: …`: exit 65
+/// for a malformed profile, 66 for one that cannot be opened.
 func loadProfile(_ nameOrPath: String) throws -> DeviceProfile {
   do {
     return try ProfileLocator.load(nameOrPath)
   } catch {
     Stderr.write("\(error)\n")
-    throw SysExit.dataError
+    throw error.kind == .unreadable ? SysExit.noInput : SysExit.dataError
   }
 }
 
