@@ -203,4 +203,16 @@ struct RunCommandTests {
     file.append(data)
     try file.write(to: URL(fileURLWithPath: path))
   }
+
+  /// q, k and v that are the graph's own inputs are dumped too, not only the output.
+  @Test func dumpTensorsWritesQKVAndOutputOfEveryAttention() throws {
+    let dir = try temporaryDirectory()
+    let plan = dir + "/attn.plan"
+    let compiled = try ringc(["compile", "models/llama2-7b-attention.ir", "--sp", "2", "--seq", "64", "-o", plan])
+    #expect(compiled.status == 0, "\(compiled.stderr)")
+    let r = try mpirun(2, ["run", plan, "--dump-tensors", dir + "/dump"])
+    #expect(r.status == 0, "\(r.stderr)")
+    let files = try FileManager.default.contentsOfDirectory(atPath: dir + "/dump").sorted()
+    #expect(files == ["layer0.k.npy", "layer0.out.npy", "layer0.q.npy", "layer0.v.npy"])
+  }
 }

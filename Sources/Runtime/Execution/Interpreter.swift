@@ -77,9 +77,13 @@ public final class Interpreter {
 
   private func execute(_ g: Graph, _ arguments: [Tensor], layer: Int?) throws -> [Tensor] {
     var env: [String: Tensor] = [:]
-    for (a, t) in zip(g.arguments, arguments) { env[a.name] = t }
-    var pending = Pending()
     let layerIndex = layer ?? entryLayer
+    for (a, t) in zip(g.arguments, arguments) {
+      env[a.name] = t
+      // An attention's q, k or v may be the graph's own input.
+      if options.record.contains(a.name) { recorded[layerIndex, default: [:]][a.name] = t }
+    }
+    var pending = Pending()
     // A value is dropped after its last reader, so a rank holds its live
     // set, not every tensor the program ever made (transfers in flight keep
     // their own reference to their buffers).

@@ -33,6 +33,9 @@ struct Compile: ParsableCommand {
   @Option(name: .shortAndLong, help: "The plan file to write (atomically); default <model>.sp<P>.plan in the current directory.")
   var output: String?
 
+  @Flag(help: "Let -o name the model file itself (it is replaced by the plan).")
+  var overwriteInput = false
+
   @Option(help: "A pass pipeline to run instead of the strategy's, e.g. 'shard-sequence,token-ring'.")
   var passes: String?
 
@@ -57,6 +60,9 @@ struct Compile: ParsableCommand {
   func validate() throws {
     if sp < 1 { throw ValidationError("--sp must be at least 1, found \(sp)") }
     if sp > 65536 { throw ValidationError("--sp \(sp) is more ranks than ringc plans for (65536 at most)") }
+    if let output, !overwriteInput, FileIO.sameFile(output, model) {
+      throw ValidationError("-o \(output) is the model itself; the plan would replace it (pass --overwrite-input if that is what you want)")
+    }
     if let passes, passes.allSatisfy(\.isWhitespace) {
       throw ValidationError("--passes is empty; give a pipeline such as 'shard-sequence,token-ring'")
     }

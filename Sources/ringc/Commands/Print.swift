@@ -12,7 +12,16 @@ struct Print: ParsableCommand {
   @Option(name: .shortAndLong, help: "Write to this file (atomically) instead of standard output.")
   var output: String = "-"
 
+  @Flag(help: "Let -o name the input file itself (its comments are lost).")
+  var overwriteInput = false
+
   @OptionGroup var sequence: SequenceOption
+
+  func validate() throws {
+    if !overwriteInput, output != "-", FileIO.sameFile(output, file) {
+      throw ValidationError("-o \(output) is the input itself; its comments would be lost (pass --overwrite-input if that is what you want)")
+    }
+  }
 
   func run() throws {
     let module: Module
