@@ -1,3 +1,4 @@
+import HostIO
 import GraphIR
 import PlanIR
 
@@ -10,6 +11,12 @@ public struct PassContext: Sendable {
   /// Why a pass chose as it did (the scheduler's dropped candidates); shown
   /// with --time-passes, dropped otherwise.
   public var remark: @Sendable (String) -> Void = { _ in }
+  /// The most ops the rank programs may hold together. A plan is Θ(P²) ops
+  /// for the ring strategies (P programs of about P steps), at about 1 KiB of
+  /// memory each while compiled (0.8 KiB measured: 2.1 GB for the 2.6 M ops
+  /// of llama3-70b at --sp 512); the default keeps that within half the
+  /// machine's memory.
+  public var opLimit: Int = max(1 << 16, Machine.physicalMemory / 2 / 1024)
 
   public init(sp: Int) { self.sp = sp }
 }

@@ -93,6 +93,25 @@ import Testing
     }
   }
 
+  /// A plan is Θ(P²) ops: one that would not fit in memory is refused after
+  /// its first rank programs, with the estimate and the limit.
+  @Test func aPlanTooLargeToHoldIsRefusedEarly() throws {
+    var m = try loadModel("tiny.ir")
+    var context = PassContext(sp: 8)
+    context.opLimit = 100
+    do {
+      try PassPipeline(parsing: Strategy.tokenring.pipeline).run(&m, context, verifyEach: true)
+      Issue.record("a plan over the op limit compiled")
+    } catch {
+      #expect(error.isUsage)
+      let message = error.diagnostics.first?.message ?? ""
+      #expect(message.hasPrefix("--sp 8 with tokenring makes a plan of about "), "\(message)")
+      #expect(message.contains("ops, more than the 100 this machine can hold while compiling"), "\(message)")
+    }
+    var small = try loadModel("tiny.ir")
+    try PassPipeline(parsing: Strategy.tokenring.pipeline).run(&small, PassContext(sp: 8), verifyEach: true)
+  }
+
   @Test func causalAttentionNeedsZigzag() throws {
     var m = try loadModel("tiny.ir")
     do {

@@ -48,6 +48,8 @@ public struct LowerAttentionPass: Pass {
     try checkDegrees(p, layout)
     var errors: [Diagnostic] = []
     var channels: [String: ChannelDecl] = [:]
+    // Per source graph: programs lowered so far and their ops.
+    var lowered: [String: (programs: Int, ops: Int)] = [:]
     for gi in module.graphs.indices {
       guard let rank = module.graphs[gi].rankProgram?.rank else { continue }
       var types = Dictionary(module.graphs[gi].arguments.map { ($0.name, $0.type) }, uniquingKeysWith: { a, _ in a })
@@ -70,6 +72,17 @@ public struct LowerAttentionPass: Pass {
         }
       }
       module.graphs[gi].ops = ops
+      // Refuse as soon as the programs lowered so far say the whole plan
+      // would not fit, instead of running out of memory at the end.
+      let source = module.graphs[gi].rankProgram!.source
+      lowered[source, default: (0, 0)].programs += 1
+      lowered[source, default: (0, 0)].ops += ops.count
+      let estimate = lowered.values.reduce(0) { $0 + $1.ops / $1.programs * p }
+      if estimate > context.opLimit {
+        throw CompileError(
+          "--sp \(p) with \(strategy) makes a plan of about \(estimate) ops, more than the \(context.opLimit) this machine can hold while compiling (about 1 KiB each, half its memory); lower --sp or pick a strategy with fewer steps (ulysses, usp)",
+          kind: .usage)
+      }
     }
     if !errors.isEmpty {
       // One error per attention node, not one per rank.
