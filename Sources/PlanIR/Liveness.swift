@@ -73,3 +73,31 @@ public enum Liveness {
     return peak
   }
 }
+
+extension Liveness {
+  /// The largest tensor rank `rank` must hold at once, at `elementBytes` per
+  /// element: its biggest argument, op result or weight. A lower bound on its
+  /// memory, known before anything is allocated; `Int64.max` bytes when the
+  /// size overflows.
+  public static func largestTensor(
+    _ plan: Module, rank: Int, elementBytes: Int64
+  ) -> (bytes: Int64, what: String, location: SourceLocation?)? {
+    let bindings = plan.bindings
+    var best: (bytes: Int64, what: String, location: SourceLocation?)?
+    func consider(_ t: TensorType, _ what: @autoclosure () -> String, _ location: SourceLocation?) {
+      let bytes = bindings.elementCount(of: t).map { $0.multipliedReportingOverflow(by: elementBytes) }
+        .map { $0.overflow ? Int64.max : $0.partialValue } ?? .max
+      if bytes > best?.bytes ?? -1 { best = (bytes, what(), location) }
+    }
+    for g in plan.graphs where g.rankProgram?.rank == rank {
+      for a in g.arguments { consider(a.type, "argument %\(a.name) \(a.type) of @\(g.name)", a.location) }
+      for op in g.ops {
+        for (name, t) in zip(op.results, op.resultTypes) { consider(t, "%\(name) \(t) of @\(g.name)", op.location) }
+        for case .symbol(let w) in op.operands {
+          if let weight = plan.weight(named: w) { consider(weight.type, "weight @\(w) \(weight.type)", weight.location) }
+        }
+      }
+    }
+    return best
+  }
+}

@@ -132,36 +132,56 @@ struct RunCommandTests {
     #expect(Date().timeIntervalSince(start) < 30)
   }
 
-  /// A tensor that cannot be allocated ends the job naming rank, op and
-  /// bytes (the limit makes the allocation fail whatever the machine).
-  @Test func aFailedAllocationNamesRankOpAndBytes() throws {
-    let dir = try temporaryDirectory()
-    let model = """
-      module @huge {
-        dim S = 32 {sequence = true}
-        weight @wq : f32[64,64]
-        weight @wide : f32[64,1073741824]
-        graph @main(%x: f32[S,64]) -> f32[S,1073741824] {
-          %q = matmul %x, @wq : f32[S,64]
-          %qh = reshape %q : f32[S,4,16]
-          %a = attention %qh, %qh, %qh {causal = true} : f32[S,4,16]
-          %af = reshape %a : f32[S,64]
-          %y = matmul %af, @wide : f32[S,1073741824]
-          return %y
-        }
+  /// A model whose rank programs use one weight of `columns` × 64 floats.
+  static func wideModel(columns: Int) -> String {
+    """
+    module @huge {
+      dim S = 32 {sequence = true}
+      weight @wq : f32[64,64]
+      weight @wide : f32[64,\(columns)]
+      graph @main(%x: f32[S,64]) -> f32[S,\(columns)] {
+        %q = matmul %x, @wq : f32[S,64]
+        %qh = reshape %q : f32[S,4,16]
+        %a = attention %qh, %qh, %qh {causal = true} : f32[S,4,16]
+        %af = reshape %a : f32[S,64]
+        %y = matmul %af, @wide : f32[S,\(columns)]
+        return %y
       }
-      """
-    try model.write(toFile: "\(dir)/huge.ir", atomically: true, encoding: .utf8)
+    }
+    """
+  }
+
+  static func compileWide(columns: Int, in dir: String) throws -> String {
+    try wideModel(columns: columns).write(toFile: "\(dir)/huge.ir", atomically: true, encoding: .utf8)
     let plan = "\(dir)/huge.plan"
     let compiled = try ringc(["compile", "\(dir)/huge.ir", "--sp", "2", "-o", plan])
     #expect(compiled.status == 0, "\(compiled.stderr)")
+    return plan
+  }
+
+  /// A plan whose largest tensor cannot fit in a rank's share of the host is
+  /// refused before anything is allocated (a 256 GiB weight).
+  @Test func aTensorLargerThanTheRanksMemoryIsRefusedBeforeTheRun() throws {
+    let plan = try Self.compileWide(columns: 1 << 30, in: try temporaryDirectory())
+    let r = try mpirun(2, ["run", plan])
+    #expect(r.status == 69, "\(r.stderr)")
+    #expect(
+      r.stderr.contains("the plan needs 274877906944 bytes for weight @wide f32[64,1073741824] (\(plan):"),
+      "\(r.stderr)")
+    #expect(r.stderr.contains("more than this rank's share of the host's memory"), "\(r.stderr)")
+  }
+
+  /// A tensor that cannot be allocated ends the job naming rank, op and
+  /// bytes (a 1 GiB weight under a 1 GiB address-space limit fails whatever
+  /// the machine).
+  @Test func aFailedAllocationNamesRankOpAndBytes() throws {
+    let plan = try Self.compileWide(columns: 1 << 22, in: try temporaryDirectory())
     let r = try run(
-      "/bin/sh", ["-c", "ulimit -v 16777216 && exec \"$0\" \"$@\"", mpirunPath ?? "mpirun"] + mpirunFlags(2) + ["run", plan],
+      "/bin/sh", ["-c", "ulimit -v 1048576 && exec \"$0\" \"$@\"", mpirunPath ?? "mpirun"] + mpirunFlags(2) + ["run", plan],
       in: repositoryRoot)
     #expect(r.status == 70)
     #expect(
-      r.stderr.contains(
-        "ringc: rank 1 on host \(hostName): out of memory allocating 274877906944 bytes for a tensor in matmul (\(plan):"),
+      r.stderr.contains("on host \(hostName): out of memory allocating 1073741824 bytes for a tensor in matmul (\(plan):"),
       "\(r.stderr)")
     #expect(!r.stderr.contains("Fatal error"), "\(r.stderr)")
   }

@@ -98,6 +98,18 @@ public struct PlanRunner {
       communicator.fail("out of memory allocating \(bytes) bytes for a tensor\(running?.runningOp.map { " in \($0)" } ?? "")")
     }
     defer { Allocation.onFailure = Allocation.crash }
+    // A plan this rank cannot hold is refused before anything is allocated:
+    // its largest tensor alone must fit in its share of this host's memory.
+    let ranksHere = communicator.hosts.filter { $0 == communicator.hosts[rank] }.count
+    let share = Int64(Allocation.physicalMemory / max(1, ranksHere))
+    if let largest = Liveness.largestTensor(plan, rank: rank, elementBytes: Int64(MemoryLayout<Float>.stride)),
+      largest.bytes > share
+    {
+      let line = largest.location.map { " (\($0.file):\($0.line):\($0.column))" } ?? ""
+      communicator.fail(
+        "the plan needs \(largest.bytes) bytes for \(largest.what)\(line), more than this rank's share of the host's memory (\(share) bytes: \(Allocation.physicalMemory) for \(ranksHere) ranks); lower --seq or raise --sp",
+        code: 69)
+    }
     let inputs = try main.arguments.map { a in
       Initializer(seed: options.seed).input(a.name, shape: try interpreter.shape(a.type), tokens: tokens[rank].positions)
     }

@@ -8,7 +8,7 @@ enum SysExit {
   static let dataError = ExitCode(65)
   /// An input file cannot be opened.
   static let noInput = ExitCode(66)
-  /// A bug in ringc.
+  /// A bug in ringc, or a run that failed on the way (timeout, lost link).
   static let software = ExitCode(70)
   /// An output file cannot be written.
   static let cannotCreate = ExitCode(73)
