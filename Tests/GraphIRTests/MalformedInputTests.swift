@@ -6,6 +6,16 @@ import Testing
 /// inputs themselves, each with its line, column and message, are cases of
 /// Tests/IRTextTests/Inputs/invalid-model.ir.
 @Suite struct MalformedInputTests {
+  /// A mistake repeated on every line (a wrong sp, a wrong width) gives at
+  /// most the parser's error limit and a count of the rest, not megabytes.
+  @Test func theVerifierKeepsAtMostTheErrorLimit() throws {
+    let ops = (0..<100).map { "    %y\($0) = silu %nope\($0) : f32[8,4]\n" }.joined()
+    let text = "module @m {\n  graph @main(%x: f32[8,4]) -> f32[8,4] {\n\(ops)    return %x\n  }\n}\n"
+    let found = Verifier.diagnose(try Parser.parse(text)).filter { $0.severity == .error }
+    #expect(found.count == Parser.errorLimit + 1)
+    #expect(found.last?.message == "\(100 - Parser.errorLimit) more errors not shown")
+  }
+
   @Test func rendersFileLineColumnSourceLineAndCaret() {
     let text = templateModel.replacingOccurrences(of: "matmul %x", with: "matmull %x")
     let found = errors(in: text, file: "model.ir")

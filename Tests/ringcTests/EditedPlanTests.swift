@@ -36,4 +36,13 @@ import Testing
     #expect(run.stderr.contains(edit.message), "\(edit.name): \(run.stderr)")
     #expect(Date().timeIntervalSince(start) < 30)
   }
+
+  /// `run --seq` recompiles the plan's model; a sequence whose tensors cannot
+  /// fit a rank is refused before anything is allocated.
+  @Test func aSequenceNoRankCanHoldIsRefused() throws {
+    let plan = try RunCommandTests.compile("tiny.ir", sp: 2, seq: 32, in: try temporaryDirectory())
+    let r = try mpirun(2, ["run", plan, "--seq", "1099511627776"])
+    #expect(r.status == 69, "\(r.stderr)")
+    #expect(r.stderr.contains("more than this rank's share of the host's memory"), "\(r.stderr)")
+  }
 }

@@ -74,6 +74,11 @@ public struct Parser {
   // MARK: - Recovery
 
   private mutating func record(_ d: Diagnostic) {
+    // A malformed token (an unterminated string) derails the parser for the
+    // rest of its line and the next; the lexer's error is the one to show.
+    if let bad = lexer.errors.last?.location, let here = d.location, here.offset > bad.offset, here.line - bad.line <= 1 {
+      return
+    }
     if diagnostics.count < Self.errorLimit { diagnostics.append(d) }
   }
 
@@ -136,7 +141,7 @@ public struct Parser {
       do throws(Diagnostic) {
         if isPunct("}") {
           take()
-          if peek().kind != .eof { throw unexpected("end of file after the module") }
+          if peek().kind != .eof { record(unexpected("end of file after the module")) }
           break
         }
         if peek().kind == .eof { throw unexpected("'}' to close the module") }

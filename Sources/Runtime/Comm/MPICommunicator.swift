@@ -85,8 +85,8 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     pthread_mutex_init(lock, nil)
     pthread_cond_init(changed, nil)
     pthread_cond_init(watched, nil)
-    progressThread = Self.startThread { self.progressLoop() }
-    watchdogThread = Self.startThread { self.watchdogLoop() }
+    progressThread = try Self.startThread { self.progressLoop() }
+    watchdogThread = try Self.startThread { self.watchdogLoop() }
   }
 
   /// Stops the progress thread and finalises MPI (under the watchdog:
@@ -225,6 +225,11 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     var ranks = group.map(Int32.init)
     try Self.check(MPI_Group_incl(world, Int32(group.count), &ranks, &sub), "MPI_Group_incl over ranks \(group)")
     let tag = Int32(truncatingIfNeeded: group.reduce(17) { $0 &* 31 &+ $1 }) & 0x7fff
+    // The groups only describe the communicator; free them once it exists.
+    defer {
+      MPI_Group_free(&sub)
+      MPI_Group_free(&world)
+    }
     try Self.check(MPI_Comm_create_group(cmpi_comm_world(), sub, tag, &comm), "MPI_Comm_create_group over ranks \(group)")
     guard let comm else { throw RuntimeError("MPI_Comm_create_group gave no communicator for ranks \(group)") }
     try Self.check(MPI_Comm_set_errhandler(comm, cmpi_errors_return()), "MPI_Comm_set_errhandler")
@@ -317,16 +322,21 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
   }
 
   /// Starts a thread running `body`.
-  private static func startThread(_ body: @escaping () -> Void) -> pthread_t {
+  private static func startThread(_ body: @escaping () -> Void) throws -> pthread_t {
     final class Box {
       let body: () -> Void
       init(_ body: @escaping () -> Void) { self.body = body }
     }
     var thread = pthread_t()
-    pthread_create(&thread, nil, { context in
+    let box = Unmanaged.passRetained(Box(body))
+    let status = pthread_create(&thread, nil, { context in
       Unmanaged<Box>.fromOpaque(context!).takeRetainedValue().body()
       return nil
-    }, Unmanaged.passRetained(Box(body)).toOpaque())
+    }, box.toOpaque())
+    guard status == 0 else {
+      box.release()
+      throw RuntimeError("cannot start the communication thread: \(String(cString: strerror(status)))")
+    }
     return thread
   }
 
