@@ -204,16 +204,26 @@ struct RunCommandTests {
     let missing = try mpirun(2, ["run", plan, "--weights", "\(dir)/partial.safetensors"])
     #expect(missing.status != 0)
     #expect(missing.stderr.contains("tensor 'layers.1.b_fc2' is missing"), "\(missing.stderr)")
+    #expect(missing.status == 65, "\(missing.stderr)")
+    let absent = try mpirun(2, ["run", plan, "--weights", "\(dir)/absent.safetensors"])
+    #expect(absent.status == 66, "\(absent.stderr)")
+    // An infinite weight makes the reference infinite: --check must fail,
+    // saying where, though every relative error reads 0.
+    try writeSafetensors(tensors, to: "\(dir)/inf.safetensors", value: .infinity)
+    let infinite = try mpirun(2, ["run", plan, "--check", "--weights", "\(dir)/inf.safetensors"])
+    #expect(infinite.status == 1, "\(infinite.stderr)")
+    #expect(infinite.stdout.contains("FAILED"), "\(infinite.stdout)")
+    #expect(infinite.stdout.contains("not finite: the "), "\(infinite.stdout)")
   }
 
-  func writeSafetensors(_ tensors: [(String, [Int])], to path: String) throws {
+  func writeSafetensors(_ tensors: [(String, [Int])], to path: String, value: Float = 0.01) throws {
     var offset = 0
     var entries: [String] = []
     var data = Data()
     for (name, shape) in tensors {
       let n = shape.reduce(1, *)
       entries.append("\"\(name)\": {\"dtype\": \"F32\", \"shape\": \(shape), \"data_offsets\": [\(offset), \(offset + 4 * n)]}")
-      for _ in 0..<n { withUnsafeBytes(of: Float(0.01).bitPattern.littleEndian) { data.append(contentsOf: $0) } }
+      for _ in 0..<n { withUnsafeBytes(of: value.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
       offset += 4 * n
     }
     let header = Data(("{\"__metadata__\": {\"format\": \"pt\"}, " + entries.joined(separator: ", ") + "}").utf8)

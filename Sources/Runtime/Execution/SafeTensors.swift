@@ -32,6 +32,27 @@ public struct SafeTensors: Sendable {
   }
 
   public func tensor(_ name: String, shape: [Int]) throws -> Tensor {
+    let (start, width, dtype) = try locate(name, shape: shape)
+    let count = shape.reduce(1, *)
+    let t = Tensor(shape: shape)
+    for i in 0..<count {
+      let p = start + i * width
+      switch dtype {
+      case "F32":
+        t[i] = Float(bitPattern: UInt32(bytes[p]) | UInt32(bytes[p + 1]) << 8 | UInt32(bytes[p + 2]) << 16 | UInt32(bytes[p + 3]) << 24)
+      case "BF16":
+        t[i] = Float(bitPattern: (UInt32(bytes[p]) | UInt32(bytes[p + 1]) << 8) << 16)
+      default:
+        t[i] = Float(Float16(bitPattern: UInt16(bytes[p]) | UInt16(bytes[p + 1]) << 8))
+      }
+    }
+    return t
+  }
+
+  /// Checks that tensor `name` is in the file with `shape`, a dtype ringc
+  /// reads and data inside the file; returns where its data starts, the
+  /// bytes per element and the dtype.
+  public func locate(_ name: String, shape: [Int]) throws -> (start: Int, width: Int, dtype: String) {
     guard let e = entries[name], let dtype = e.dtype, let fileShape = e.shape, let offsets = e.data_offsets,
       offsets.count == 2
     else { throw RuntimeError("\(path): tensor '\(name)' is missing") }
@@ -53,19 +74,6 @@ public struct SafeTensors: Sendable {
     else {
       throw RuntimeError("\(path): tensor '\(name)' data offsets \(offsets) do not match its shape \(shape) and dtype \(dtype)")
     }
-    let start = dataStart + offsets[0]
-    let t = Tensor(shape: shape)
-    for i in 0..<count {
-      let p = start + i * width
-      switch dtype {
-      case "F32":
-        t[i] = Float(bitPattern: UInt32(bytes[p]) | UInt32(bytes[p + 1]) << 8 | UInt32(bytes[p + 2]) << 16 | UInt32(bytes[p + 3]) << 24)
-      case "BF16":
-        t[i] = Float(bitPattern: (UInt32(bytes[p]) | UInt32(bytes[p + 1]) << 8) << 16)
-      default:
-        t[i] = Float(Float16(bitPattern: UInt16(bytes[p]) | UInt16(bytes[p + 1]) << 8))
-      }
-    }
-    return t
+    return (dataStart + offsets[0], width, dtype)
   }
 }

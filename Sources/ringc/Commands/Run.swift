@@ -97,7 +97,12 @@ struct Run: ParsableCommand {
       do { bytes = try FileIO.read(weights, limit: .max) } catch {
         throw fail("error: --weights: \(error)\n", SysExit.noInput)
       }
-      do { options.weights = try SafeTensors(path: weights, bytes: bytes) } catch {
+      // Every weight the run reads is checked now, not when a layer needs it.
+      do {
+        let file = try SafeTensors(path: weights, bytes: bytes)
+        for w in WeightSource.instances(Plan.sourceModule(module)) { _ = try file.locate(w.name, shape: w.shape) }
+        options.weights = file
+      } catch {
         throw fail("error: --weights: \(error)\n", SysExit.dataError)
       }
     }
