@@ -21,17 +21,20 @@ public enum Attribute: Hashable, Sendable, CustomStringConvertible {
     }
   }
 
-  /// A short name of the kind, for messages ("expected a float, found a string").
-  public var kindName: String {
+  /// The attribute's kind.
+  public var kind: AttributeKind {
     switch self {
-    case .int: "an integer"
-    case .float: "a float"
-    case .bool: "a boolean"
-    case .string: "a string"
-    case .symbol: "a symbol"
-    case .ints: "an integer list"
+    case .int: .int
+    case .float: .float
+    case .bool: .bool
+    case .string: .string
+    case .symbol: .symbol
+    case .ints: .ints
     }
   }
+
+  /// A short name of the kind, for messages ("expected a float, found a string").
+  public var kindName: String { kind.name }
 
   static func format(_ v: Double) -> String {
     let s = String(v)
