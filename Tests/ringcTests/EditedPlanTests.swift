@@ -45,4 +45,13 @@ import Testing
     #expect(r.status == 69, "\(r.stderr)")
     #expect(r.stderr.contains("more than this rank's share of the host's memory"), "\(r.stderr)")
   }
+
+  /// A `--seq` whose tensors overflow 64 bits is a located error in the
+  /// plan's model, exit 65, on rank 0 only.
+  @Test func aSequenceWhoseSizesOverflowIsALocatedError() throws {
+    let plan = try RunCommandTests.compile("tiny.ir", sp: 2, seq: 32, in: try temporaryDirectory())
+    let r = try mpirun(2, ["run", plan, "--seq", "9223372036854775807"])
+    #expect(r.status == 65, "\(r.stderr)")
+    #expect(r.stderr.contains("\(plan):19:16: error: type f32[S,64] is too large"), "\(r.stderr)")
+  }
 }

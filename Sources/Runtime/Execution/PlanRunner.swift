@@ -107,7 +107,7 @@ public struct PlanRunner {
     {
       let line = largest.location.map { " (\($0.file):\($0.line):\($0.column))" } ?? ""
       communicator.fail(
-        "the plan needs \(largest.bytes) bytes for \(largest.what)\(line), more than this rank's share of the host's memory (\(share) bytes: \(Allocation.physicalMemory) for \(ranksHere) ranks); lower --seq or raise --sp",
+        "the plan needs \(largest.bytes == .max ? "more than 2^63" : String(largest.bytes)) bytes for \(largest.what)\(line), more than this rank's share of the host's memory (\(share) bytes: \(Allocation.physicalMemory) for \(ranksHere) ranks); lower --seq or raise --sp",
         code: 69)
     }
     let inputs = try main.arguments.map { a in

@@ -129,6 +129,9 @@ struct Run: ParsableCommand {
     }
     var source = Plan.sourceModule(plan)
     _ = source.setSequenceLength(seq)
+    // The model at the new length is checked like any model: sizes may overflow.
+    let errors = Verifier.diagnose(source).filter { $0.severity == .error }
+    if !errors.isEmpty { throw CompileError(errors) }
     return try Compiler.compile(source, sp: header.sp, strategy: strategy)
   }
 }
