@@ -31,6 +31,9 @@ public struct SafeTensors: Sendable {
     dataStart = 8 + length
   }
 
+  /// The shape the header gives each tensor that has one.
+  public var shapes: [String: [Int]] { entries.compactMapValues(\.shape) }
+
   public func tensor(_ name: String, shape: [Int]) throws -> Tensor {
     guard let e = entries[name], let dtype = e.dtype, let fileShape = e.shape, let offsets = e.data_offsets,
       offsets.count == 2
