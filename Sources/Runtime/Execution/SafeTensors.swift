@@ -47,11 +47,20 @@ public struct SafeTensors: Sendable {
     case "F16", "BF16": width = 2
     default: throw RuntimeError("\(path): tensor '\(name)' has dtype \(dtype); ringc reads F32, F16 and BF16")
     }
-    let count = shape.reduce(1, *)
-    let start = dataStart + offsets[0]
-    guard offsets[1] - offsets[0] == count * width, start >= dataStart, start + count * width <= bytes.count else {
+    // Shapes and offsets come from the file: no arithmetic on them may overflow.
+    var count = 1
+    for d in shape {
+      let (product, overflow) = count.multipliedReportingOverflow(by: d)
+      guard d >= 0, !overflow else { throw RuntimeError("\(path): tensor '\(name)' has shape \(shape), which is no tensor's shape") }
+      count = product
+    }
+    let (size, overflow) = count.multipliedReportingOverflow(by: width)
+    guard !overflow, offsets[0] >= 0, offsets[1] >= offsets[0], offsets[1] - offsets[0] == size,
+      offsets[1] <= bytes.count - dataStart
+    else {
       throw RuntimeError("\(path): tensor '\(name)' data offsets \(offsets) do not match its shape \(shape) and dtype \(dtype)")
     }
+    let start = dataStart + offsets[0]
     let t = Tensor(shape: shape)
     for i in 0..<count {
       let p = start + i * width
