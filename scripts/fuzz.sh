@@ -32,6 +32,10 @@ declare -A exe=([model]=FuzzModel [plan]=FuzzPlan [profile]=FuzzProfile [safeten
 declare -A maxlen=([model]=8192 [plan]=8192 [profile]=4096 [safetensors]=1024)
 declare -A dict=([model]=ir [plan]=ir [profile]=profile [safetensors]=safetensors)
 
+# A trap goes to libFuzzer's handler (which saves the input), not to the
+# Swift runtime's backtracer, which hangs under AddressSanitizer.
+export SWIFT_BACKTRACE=enable=no
+
 found=0
 rows=()
 for t in "${targets[@]}"; do
