@@ -7,6 +7,10 @@ let package = Package(
   products: [
     .executable(name: "ringc", targets: ["ringc"]),
     .library(name: "GraphIR", targets: ["GraphIR"]),
+    // For Fuzz/, a separate package that depends on this one by path.
+    .library(name: "PlanIR", targets: ["PlanIR"]),
+    .library(name: "Simulation", targets: ["Simulation"]),
+    .library(name: "Runtime", targets: ["Runtime"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

@@ -31,6 +31,9 @@ public struct SafeTensors: Sendable {
     dataStart = 8 + length
   }
 
+  /// The shape the header gives each tensor that has one.
+  public var shapes: [String: [Int]] { entries.compactMapValues(\.shape) }
+
   public func tensor(_ name: String, shape: [Int]) throws -> Tensor {
     let (start, width, dtype) = try locate(name, shape: shape)
     let count = shape.reduce(1, *)
@@ -65,12 +68,16 @@ public struct SafeTensors: Sendable {
     case "F16", "BF16": width = 2
     default: throw RuntimeError("\(path): tensor '\(name)' has dtype \(dtype); ringc reads F32, F16 and BF16")
     }
-    let count = shape.reduce(1, *)
-    // Offsets are the file's word: bound them by the data before any arithmetic.
-    let data = bytes.count - dataStart
-    guard offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= data,
-      offsets[1] - offsets[0] == count.multipliedReportingOverflow(by: width).partialValue,
-      !count.multipliedReportingOverflow(by: width).overflow
+    // Shapes and offsets come from the file: no arithmetic on them may overflow.
+    var count = 1
+    for d in shape {
+      let (product, overflow) = count.multipliedReportingOverflow(by: d)
+      guard d >= 0, !overflow else { throw RuntimeError("\(path): tensor '\(name)' has shape \(shape), which is no tensor's shape") }
+      count = product
+    }
+    let (size, overflow) = count.multipliedReportingOverflow(by: width)
+    guard !overflow, offsets[0] >= 0, offsets[1] >= offsets[0], offsets[1] - offsets[0] == size,
+      offsets[1] <= bytes.count - dataStart
     else {
       throw RuntimeError("\(path): tensor '\(name)' data offsets \(offsets) do not match its shape \(shape) and dtype \(dtype)")
     }
