@@ -12,9 +12,10 @@ let root = String(#filePath.split(separator: "/").dropLast(2).last ?? "ringc").l
 let fuzzer: [SwiftSetting] = [.unsafeFlags(["-sanitize=fuzzer,address"])]
 let fuzzerLink: [LinkerSetting] = [.unsafeFlags(["-sanitize=fuzzer,address", "-use-ld=lld"])]
 
-func harness(_ name: String, _ products: [String]) -> Target {
+func harness(_ name: String, _ products: [String], support: Bool = false) -> Target {
   .executableTarget(
-    name: name, dependencies: ["CLibFuzzer"] + products.map { .product(name: $0, package: root) },
+    name: name,
+    dependencies: ["CLibFuzzer"] + (support ? ["FuzzSupport"] : []) + products.map { .product(name: $0, package: root) },
     swiftSettings: fuzzer, linkerSettings: fuzzerLink)
 }
 
@@ -24,8 +25,11 @@ let package = Package(
   dependencies: [.package(path: "..")],
   targets: [
     .systemLibrary(name: "CLibFuzzer"),
-    harness("FuzzModel", ["GraphIR"]),
-    harness("FuzzPlan", ["GraphIR", "PlanIR"]),
+    // What the model and plan harnesses check alike.
+    .target(
+      name: "FuzzSupport", dependencies: [.product(name: "GraphIR", package: root)], swiftSettings: fuzzer),
+    harness("FuzzModel", ["GraphIR"], support: true),
+    harness("FuzzPlan", ["GraphIR", "PlanIR"], support: true),
     harness("FuzzProfile", ["Simulation"]),
     harness("FuzzSafeTensors", ["Runtime"]),
   ]

@@ -1,4 +1,5 @@
 import CLibFuzzer
+import FuzzSupport
 import GraphIR
 
 #if canImport(Glibc)
@@ -11,16 +12,7 @@ import GraphIR
 /// parse back to the same module.
 func testOneInput(_ bytes: [UInt8]) {
   let file = "fuzz.ir"
-  let module: Module
-  do {
-    module = try Parser.parse(bytes, file: file)
-  } catch {
-    checkLocated(error.diagnostics, file: file, bytes: bytes)
-    return
-  }
-  let diagnostics = Verifier.diagnose(module)
-  checkLocated(diagnostics, file: file, bytes: bytes)
-  guard !diagnostics.contains(where: { $0.severity == .error }) else { return }
+  guard let module = verifiedModule(bytes, file: file) else { return }
 
   _ = ModuleSummary(module)
   let printed = Printer().print(module)
@@ -35,15 +27,6 @@ func testOneInput(_ bytes: [UInt8]) {
   if Verifier.diagnose(reparsed).contains(where: { $0.severity == .error }) {
     fatalError("the canonical text of a verified module does not verify\n\(printed)")
   }
-}
-
-/// Every error points into the input, and rendering it does not trap.
-func checkLocated(_ diagnostics: [Diagnostic], file: String, bytes: [UInt8]) {
-  for d in diagnostics where d.severity == .error {
-    guard let loc = d.location, loc.file == file, loc.offset >= 0, loc.offset <= bytes.count, loc.line >= 1, loc.column >= 1
-    else { fatalError("error without a location in the input: \(d.message) at \(String(describing: d.location))") }
-  }
-  _ = DiagnosticRenderer(sources: [file: bytes]).render(diagnostics)
 }
 
 var argc = CommandLine.argc

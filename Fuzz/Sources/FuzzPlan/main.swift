@@ -1,4 +1,5 @@
 import CLibFuzzer
+import FuzzSupport
 import GraphIR
 import PlanIR
 
@@ -12,16 +13,7 @@ import PlanIR
 /// a finding, and so is an error without a location in the file.
 func testOneInput(_ bytes: [UInt8]) {
   let file = "fuzz.plan"
-  let module: Module
-  do {
-    module = try Parser.parse(bytes, file: file)
-  } catch {
-    checkLocated(error.diagnostics, file: file, bytes: bytes)
-    return
-  }
-  let diagnostics = Verifier.diagnose(module)
-  checkLocated(diagnostics, file: file, bytes: bytes)
-  guard !diagnostics.contains(where: { $0.severity == .error }) else { return }
+  guard let module = verifiedModule(bytes, file: file) else { return }
   do {
     _ = try Plan.check(module)
   } catch {
@@ -41,15 +33,6 @@ func testOneInput(_ bytes: [UInt8]) {
   } catch {
     checkLocated(error.diagnostics, file: file, bytes: bytes)
   }
-}
-
-/// Every error points into the input, and rendering it does not trap.
-func checkLocated(_ diagnostics: [Diagnostic], file: String, bytes: [UInt8]) {
-  for d in diagnostics where d.severity == .error {
-    guard let loc = d.location, loc.file == file, loc.offset >= 0, loc.offset <= bytes.count, loc.line >= 1, loc.column >= 1
-    else { fatalError("error without a location in the input: \(d.message) at \(String(describing: d.location))") }
-  }
-  _ = DiagnosticRenderer(sources: [file: bytes]).render(diagnostics)
 }
 
 var argc = CommandLine.argc
