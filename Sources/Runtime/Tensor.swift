@@ -114,7 +114,4 @@ public enum Allocation {
     ringc_populate(raw, size)
     free(raw)
   }
-
-  /// Bytes of RAM this machine has.
-  public static var physicalMemory: Int { sysconf(Int32(_SC_PHYS_PAGES)) * sysconf(Int32(_SC_PAGESIZE)) }
 }

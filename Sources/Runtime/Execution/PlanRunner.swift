@@ -1,5 +1,5 @@
-import HostIO
 import GraphIR
+import HostIO
 import PlanIR
 import Timeline
 
@@ -101,13 +101,13 @@ public struct PlanRunner {
     // A plan this rank cannot hold is refused before anything is allocated:
     // its largest tensor alone must fit in its share of this host's memory.
     let ranksHere = communicator.hosts.filter { $0 == communicator.hosts[rank] }.count
-    let share = Int64(Allocation.physicalMemory / max(1, ranksHere))
+    let share = Int64(Machine.physicalMemory / max(1, ranksHere))
     if let largest = Liveness.largestTensor(plan, rank: rank, elementBytes: Int64(MemoryLayout<Float>.stride)),
       largest.bytes > share
     {
       let line = largest.location.map { " (\($0.file):\($0.line):\($0.column))" } ?? ""
       communicator.fail(
-        "the plan needs \(largest.bytes == .max ? "more than 2^63" : String(largest.bytes)) bytes for \(largest.what)\(line), more than this rank's share of the host's memory (\(share) bytes: \(Allocation.physicalMemory) for \(ranksHere) ranks); lower --seq or raise --sp",
+        "the plan needs \(largest.bytes == .max ? "more than 2^63" : String(largest.bytes)) bytes for \(largest.what)\(line), more than this rank's share of the host's memory (\(share) bytes: \(Machine.physicalMemory) for \(ranksHere) ranks); lower --seq or raise --sp",
         code: 69)
     }
     let inputs = try main.arguments.map { a in
@@ -117,7 +117,7 @@ public struct PlanRunner {
     // (a quarter left ranks faulting in up to 20 MiB inside the timed region),
     // but never more than this rank's share of half the machine's memory.
     let peak = Liveness.rankPeak(plan, rank: rank, elementBytes: Int64(MemoryLayout<Float>.stride))
-    Allocation.reserve(bytes: min(Int(peak + peak / 2), Allocation.physicalMemory / 2 / communicator.size))
+    Allocation.reserve(bytes: min(Int(peak + peak / 2), Machine.physicalMemory / 2 / communicator.size))
     try communicator.barrier(label: "the barrier before the run")
     let origin = Clock.now
     // Always traced: the per-rank compute, communication and exposed times come from it.

@@ -144,7 +144,7 @@ struct Calibrate: ParsableCommand {
     let partialCost = Self.partialTileCost(block: blocks.last!, heads: heads)
     let memory = KernelBenchmark.memoryBandwidth()
     let cores = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-    let ram = Double(Allocation.physicalMemory)
+    let ram = Double(Machine.physicalMemory)
     func f(_ v: Double, _ digits: Double = 1000) -> String { String((v * digits).rounded() / digits) }
     var xml = """
       <?xml version="1.0" encoding="UTF-8"?>
