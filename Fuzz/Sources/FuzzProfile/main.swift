@@ -15,7 +15,8 @@ func testOneInput(_ bytes: [UInt8]) {
   guard ftruncate(input.fd, off_t(bytes.count)) == 0, written == bytes.count else {
     fatalError("cannot write \(input.path)")
   }
-  _ = try? ProfileLoader.load(path: input.path, schema: input.schema)
+  guard let profile = try? ProfileLoader.load(path: input.path, schema: input.schema) else { return }
+  _ = profile.devices
 }
 
 /// The temporary file each input is written to, and the schema.
