@@ -24,23 +24,41 @@ public struct DimDecl: Sendable, Equatable {
   }
 }
 
-/// A weight: `weight @wq : bf16[4096,4096]`.
+/// A weight: `weight @wq : bf16[4096,4096]`, or, read from a checkpoint,
+/// `weight @wq : bf16[4096,4096] {source = "model.layers.{l}.self_attn.q_proj.weight", transpose = true}`.
 ///
 /// A weight used inside a graph that `repeat` calls has one instance per
-/// iteration (layer), like stacked per-layer parameters.
+/// iteration (layer), like stacked per-layer parameters. `source` names the
+/// checkpoint tensor of each instance, `{l}` standing for the layer index;
+/// `transpose` says the checkpoint stores the matrix transposed (PyTorch's
+/// `nn.Linear` keeps `[out, in]`, ringc's matmul reads `[in, out]`). Without
+/// `source` an instance is `layers.{l}.NAME`, or `NAME` outside repeats.
 public struct WeightDecl: Sendable, Equatable {
   public var name: String
   public var type: TensorType
+  public var source: String?
+  public var transpose: Bool
   public var location: SourceLocation?
 
-  public init(_ name: String, _ type: TensorType, location: SourceLocation? = nil) {
+  public init(_ name: String, _ type: TensorType, source: String? = nil, transpose: Bool = false, location: SourceLocation? = nil) {
     self.name = name
     self.type = type
+    self.source = source
+    self.transpose = transpose
     self.location = location
   }
 
+  /// The placeholder for the layer index in `source`.
+  public static let layerPlaceholder = "{l}"
+
+  /// The checkpoint tensor holding instance `layer` (nil outside repeats).
+  public func checkpointName(layer: Int?) -> String {
+    guard let source else { return layer.map { "layers.\($0).\(name)" } ?? name }
+    return layer.map { source.replacing(Self.layerPlaceholder, with: String($0)) } ?? source
+  }
+
   public static func == (a: WeightDecl, b: WeightDecl) -> Bool {
-    a.name == b.name && a.type == b.type
+    a.name == b.name && a.type == b.type && a.source == b.source && a.transpose == b.transpose
   }
 }
 

@@ -2,7 +2,8 @@
 public struct ModuleSummary: Sendable, Equatable {
   /// Iterations of `repeat` executed by `@main` (a model without repeats is one layer).
   public var layers: Int64
-  /// Weight elements over every layer instance.
+  /// Weight elements over every layer instance; weights with the same
+  /// `source` count once.
   public var parameters: Int64
   /// `attention` and `linear_attention` nodes (or, in a plan, attention
   /// layers lowered to blocks) executed per forward pass.
@@ -20,14 +21,18 @@ public struct ModuleSummary: Sendable, Equatable {
   public init(_ module: Module) {
     let bindings = module.bindings
     let symbols = SymbolTable(module)
+    // Weights that name one checkpoint tensor (a tied embedding and LM
+    // head) count once, as the checkpoint holds them.
     func params(_ g: Graph) -> Int64 {
-      var names: [String] = []
+      var tensors: Set<String> = []
+      var total: Int64 = 0
       for op in g.ops {
-        for case .symbol(let s) in op.operands where !names.contains(s) { names.append(s) }
+        for case .symbol(let s) in op.operands {
+          guard let w = symbols.weights[s], tensors.insert(w.source ?? "@" + w.name).inserted else { continue }
+          total = total.addingSaturating(bindings.elementCount(of: w.type) ?? .max)
+        }
       }
-      return names.compactMap { symbols.weights[$0] }.reduce(0) {
-        $0.addingSaturating(bindings.elementCount(of: $1.type) ?? .max)
-      }
+      return total
     }
     func attention(_ g: Graph) -> Int64 {
       Int64(g.ops.filter { $0.opcode == .attention || $0.opcode == .linearAttention }.count)

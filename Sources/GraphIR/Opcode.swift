@@ -18,11 +18,17 @@ public enum Opcode: String, CaseIterable, Sendable {
   /// `y = (x − mean) / sqrt(var + eps)` (biased variance), then `· g + b` when
   /// the optional affine weights are given.
   case layernorm
-  /// `%y = rope %x, %pos {theta}` — rotary embedding, Hugging Face "rotate
-  /// half" convention: `x: [S, H, D]`, `pos: i32[S]`; for `i < D/2`,
-  /// `f = pos · theta^(−2i/D)`, `y[i] = x[i]·cos f − x[i + D/2]·sin f`,
-  /// `y[i + D/2] = x[i + D/2]·cos f + x[i]·sin f`.
+  /// `%y = rope %x, %pos {theta, scaling…}` — rotary embedding, Hugging Face
+  /// "rotate half" convention: `x: [S, H, D]`, `pos: i32[S]`; for `i < D/2`,
+  /// `f = pos · ω_i`, `y[i] = x[i]·cos f − x[i + D/2]·sin f`,
+  /// `y[i + D/2] = x[i + D/2]·cos f + x[i]·sin f`, where
+  /// `ω_i = theta^(−2i/D)` rescaled as `scaling` says (`Rope` in
+  /// `Ops/PositionOps.swift`: none, `"linear"`, `"llama3"`).
   case rope
+  /// `%x = embed %ids, @table : t` — rows of the embedding table:
+  /// `ids: i32[N]`, `table: [V, E]` gives `[N, E]`, `x[n] = table[ids[n]]`;
+  /// every id must be in `0 ..< V`.
+  case embed
   /// `%y = silu %x` — `x · σ(x)`.
   case silu
   /// `%y = gelu %x {approximate = "none" | "tanh"}` — `x · Φ(x)` with the exact

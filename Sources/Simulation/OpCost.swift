@@ -87,6 +87,12 @@ struct OpCost {
       return Cost(
         seconds: flops / (peak * profile.matmulEfficiency) + launch, flops: flops,
         source: .matmul(b.dtype, peak: peak, efficiency: profile.matmulEfficiency, launch: launch))
+    case .embed:
+      // A gather: reads the ids and the rows it picks, writes them.
+      let rows = op.resultTypes.reduce(0.0) { $0 + bytes($1) }
+      return Cost(
+        seconds: (bytes(type(0)) + 2 * rows) / profile.memoryBandwidth + launch, flops: 0,
+        source: .memory(bandwidth: profile.memoryBandwidth, launch: launch))
     case .reshape, .positions, .return, .repeat, .sendStart, .sendDone, .recvStart, .recvDone, .allGather, .allToAll:
       return nil
     default:

@@ -1,4 +1,5 @@
 import GraphIR
+import RingcTestSupport
 import Testing
 
 @Suite struct RoundTripTests {
@@ -72,5 +73,13 @@ import Testing
     let big = ModuleSummary(try Parser.parse(models["llama3-70b.ir"]!))
     #expect(big.layers == 80)
     #expect(big.parameters == 68_452_360_192)
+  }
+
+  /// A tied LM head reads the embedding's checkpoint tensor: it counts once.
+  @Test func weightsOfOneCheckpointTensorCountOnce() throws {
+    let text = try readText(repositoryRoot + "/Tests/IRTextTests/Inputs/lm-ends.ir")
+    let summary = ModuleSummary(try Parser.parse(text))
+    let tied: Int64 = 32 * 8, perLayer: Int64 = 8 * 8
+    #expect(summary.parameters == tied + 2 * perLayer)
   }
 }

@@ -19,6 +19,7 @@ extension Opcode {
     case .add, .mul, .swiglu, .silu, .gelu, .softmax: ElementwiseOps.self
     case .rmsnorm, .layernorm: NormOps.self
     case .rope, .positions: PositionOps.self
+    case .embed: EmbedOps.self
     case .attention, .linearAttention: AttentionOps.self
     case .reshape, .slice, .concat, .repeatKV: ShapeOps.self
     case .repeat, .return: ControlOps.self

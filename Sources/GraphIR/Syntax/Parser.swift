@@ -2,7 +2,7 @@
 ///
 ///     module   := 'module' SYMBOL attrs? '{' item* '}'
 ///     item     := 'dim' IDENT '=' INT attrs?
-///               | 'weight' SYMBOL ':' type
+///               | 'weight' SYMBOL ':' type attrs?
 ///               | 'channel' SYMBOL attrs
 ///               | 'graph' SYMBOL '(' args? ')' '->' results ('attributes' attrs)? '{' op* '}'
 ///     op       := (VALUE (',' VALUE)* '=')? IDENT operands? attrs? (':' type (',' type)*)?
@@ -182,7 +182,23 @@ public struct Parser {
     take()
     let name = try expect(.symbol, "a weight name such as '@wq'")
     _ = try expectPunct(":", "before the weight's type")
-    return WeightDecl(name.text, try type(), location: name.location)
+    let type = try type()
+    guard isPunct("{") else { return WeightDecl(name.text, type, location: name.location) }
+    let brace = peek()
+    let attrs = try attributes()
+    var source: String?
+    var transpose = false
+    for (key, value) in attrs.sorted(by: { $0.key < $1.key }) {
+      switch (key, value) {
+      case ("source", .string(let s)): source = s
+      case ("transpose", .bool(let b)): transpose = b
+      case ("source", _), ("transpose", _):
+        throw Diagnostic.error("weight attribute '\(key)' must be \(key == "source" ? "a string" : "a boolean")", at: brace.location)
+      default:
+        throw Diagnostic.error("unknown weight attribute '\(key)' (a weight takes 'source' and 'transpose')", at: brace.location)
+      }
+    }
+    return WeightDecl(name.text, type, source: source, transpose: transpose, location: name.location)
   }
 
   /// `channel @a.q {carries = "query"}`

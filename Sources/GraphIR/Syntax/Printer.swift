@@ -12,7 +12,7 @@ public struct Printer {
         module.dims.map { "  dim \($0.name) = \($0.value)\(attributes($0.attributes))\n" }.joined())
     }
     if !module.weights.isEmpty {
-      sections.append(module.weights.map { "  weight @\($0.name) : \($0.type)\n" }.joined())
+      sections.append(module.weights.map { "  weight @\($0.name) : \($0.type)\(attributes(weightAttributes($0)))\n" }.joined())
     }
     if !module.channels.isEmpty {
       sections.append(
@@ -22,6 +22,13 @@ public struct Printer {
     out += sections.joined(separator: "\n")
     out += "}\n"
     return out
+  }
+
+  private func weightAttributes(_ w: WeightDecl) -> Attributes {
+    var a: Attributes = [:]
+    if let source = w.source { a["source"] = .string(source) }
+    if w.transpose { a["transpose"] = .bool(true) }
+    return a
   }
 
   public func print(_ graph: Graph) -> String {

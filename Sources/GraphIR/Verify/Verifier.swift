@@ -84,7 +84,41 @@ public struct Verifier {
     for g in module.graphs { declare(g.name, g.location, &self) }
     checkRankPrograms()
     for g in module.graphs { checkGraph(g) }
+    checkWeightSources()
     warnUnusedWeights()
+  }
+
+  /// A checkpoint name per instance: `{l}` in the source of a weight that a
+  /// repeated graph reads (one tensor per layer), nowhere else.
+  private mutating func checkWeightSources() {
+    let repeated = Set(module.graphs.flatMap { g in
+      g.ops.filter { $0.opcode == .repeat }.compactMap { op -> String? in
+        if case .symbol(let s)? = op.operands.first { s } else { nil }
+      }
+    })
+    var perLayer: Set<String> = []
+    var once: Set<String> = []
+    for g in module.graphs {
+      for op in g.ops where op.opcode != .repeat {
+        for case .symbol(let s) in op.operands {
+          if repeated.contains(g.rankProgram?.source ?? g.name) { perLayer.insert(s) } else { once.insert(s) }
+        }
+      }
+    }
+    let placeholder = WeightDecl.layerPlaceholder
+    for w in module.weights {
+      if w.transpose && w.type.rank != 2 {
+        error("weight @\(w.name) is \(w.type); only a matrix can be stored transposed", at: w.location)
+      }
+      guard let source = w.source else { continue }
+      if source.isEmpty { error("weight @\(w.name) has an empty source", at: w.location) }
+      let layered = source.contains(placeholder)
+      if perLayer.contains(w.name) && !layered {
+        error("weight @\(w.name) has one instance per layer, but its source \"\(source)\" has no \(placeholder) for the layer index", at: w.location)
+      } else if once.contains(w.name) && layered {
+        error("weight @\(w.name) is used outside repeated graphs, so its source \"\(source)\" cannot have \(placeholder)", at: w.location)
+      }
+    }
   }
 
   /// Rank programs: only in a module split over ranks, each rank's copy of a

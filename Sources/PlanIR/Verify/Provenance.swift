@@ -226,7 +226,7 @@ extension PlanVerifier {
         error(r, "'\(op.opcode.rawValue)' combines rows of tokens \(a) with rows of tokens \(b)", at: op.location(ofOperand: 1))
       }
       state.facts[op.results[0]] = Fact(rows: fact(0)?.rows)
-    case .matmul, .rmsnorm, .layernorm, .silu, .gelu, .softmax, .reshape, .repeat, .linearAttention:
+    case .matmul, .rmsnorm, .layernorm, .silu, .gelu, .softmax, .reshape, .repeat, .linearAttention, .embed:
       let source = op.opcode == .repeat ? fact(1) : fact(0)
       for name in op.results { state.facts[name] = Fact(rows: source?.rows) }
     }

@@ -6,7 +6,8 @@
 /// - matrices `[K, N]`: uniform with variance 1/K (scaled by √(3/K));
 /// - vectors (norm gains, biases, modulation): 1 + 0.1·u;
 /// - inputs: u, uniform in [−1, 1), indexed by global token so that a shard
-///   equals the same rows of the whole.
+///   equals the same rows of the whole; token ids (`i32` inputs) uniform in
+///   `0 ..< vocabulary`, likewise by global token.
 public struct Initializer: Sendable {
   public var seed: UInt64
 
@@ -55,5 +56,13 @@ public struct Initializer: Sendable {
       for c in 0..<row { t[r * row + c] = Self.uniform(k, Int(token) * row + c) }
     }
     return t
+  }
+
+  /// Token ids of input `name` for the given global token positions.
+  public func tokenIds(_ name: String, vocabulary: Int, tokens: [Int64]) -> Tensor {
+    let k = key("input/" + name, nil)
+    return Tensor(
+      shape: [tokens.count],
+      values: tokens.map { token in Float(min(Int((Self.uniform(k, Int(token)) + 1) / 2 * Float(vocabulary)), vocabulary - 1)) })
   }
 }

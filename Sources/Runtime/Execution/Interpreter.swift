@@ -136,7 +136,7 @@ public final class Interpreter {
       return t
     case .symbol(let name):
       guard let w = symbols.weights[name] else { throw RuntimeError("weight @\(name) is not defined") }
-      return try weights.weight(name, layer: layer, shape: try shape(w.type))
+      return try weights.weight(WeightSource.Instance(decl: w, layer: layer, shape: try shape(w.type)))
     }
   }
 
@@ -176,7 +176,12 @@ public final class Interpreter {
       let affine = op.operands.count == 3
       return ([Elementwise.layernorm(try arg(0), affine ? try arg(1) : nil, affine ? try arg(2) : nil, eps: Float(try float(op, "eps")))], 0, false)
     case .rope:
-      return ([Elementwise.rope(try arg(0), positions: try arg(1), theta: try float(op, "theta"))], 0, false)
+      guard let rope = Rope(op) else { throw RuntimeError("rope needs a valid theta and scaling") }
+      let x = try arg(0)
+      let frequencies = (0..<x.shape[2] / 2).map { rope.frequency($0, headDim: x.shape[2]) }
+      return ([Elementwise.rope(x, positions: try arg(1), frequencies: frequencies)], 0, false)
+    case .embed:
+      return ([try Embedding.run(ids: try arg(0), table: try arg(1))], 0, false)
     case .reshape: return ([try arg(0).reshaped(try shape(op.resultTypes[0]))], 0, false)
     case .positions:
       let n = try shape(op.resultTypes[0])[0]

@@ -111,7 +111,7 @@ public struct PlanRunner {
         code: 69)
     }
     let inputs = try main.arguments.map { a in
-      Initializer(seed: options.seed).input(a.name, shape: try interpreter.shape(a.type), tokens: tokens[rank].positions)
+      try Self.generatedInput(a, of: source, shape: try interpreter.shape(a.type), tokens: tokens[rank].positions, seed: options.seed)
     }
     // The working set at f32, and half again for the heap's fragmentation
     // (a quarter left ranks faulting in up to 20 MiB inside the timed region),
@@ -170,7 +170,7 @@ public struct PlanRunner {
         module: source, weights: weights, communicator: nil, tags: nil,
         options: { var o = Interpreter.Options(); o.record = Set(names.map(\.out)); return o }())
       let wholeInputs = try (source.graph(named: Module.entryGraphName)?.arguments ?? []).map { a in
-        Initializer(seed: options.seed).input(a.name, shape: try reference.shape(a.type), tokens: (0..<Int64(sequence)).map { $0 })
+        try Self.generatedInput(a, of: source, shape: try reference.shape(a.type), tokens: (0..<Int64(sequence)).map { $0 }, seed: options.seed)
       }
       running = reference
       let expected = try reference.run(Module.entryGraphName, wholeInputs)
@@ -183,6 +183,24 @@ public struct PlanRunner {
       }
     }
     return report
+  }
+
+  /// The generated rows of entry argument `a` for `tokens`: token ids below
+  /// the vocabulary of the `embed` that reads them, or floats.
+  static func generatedInput(_ a: GraphArgument, of source: Module, shape: [Int], tokens: [Int64], seed: UInt64) throws -> Tensor {
+    let initializer = Initializer(seed: seed)
+    guard a.type.dtype == .i32 else { return initializer.input(a.name, shape: shape, tokens: tokens) }
+    let bindings = source.bindings
+    let vocabulary = source.graph(named: Module.entryGraphName)?.ops.lazy.compactMap { op -> Int? in
+      guard op.opcode == .embed, op.operands.first == .value(a.name), case .symbol(let table) = op.operands[1],
+        let decl = source.weight(named: table), let rows = bindings.value(of: decl.type.dims[0])
+      else { return nil }
+      return Int(rows)
+    }.first
+    guard let vocabulary else {
+      throw RuntimeError("cannot generate %\(a.name) (\(a.type)): only token ids read by an embed of a weight table are generated; give --input")
+    }
+    return initializer.tokenIds(a.name, vocabulary: vocabulary, tokens: tokens)
   }
 
   public static func compare(_ name: String, _ got: Tensor, _ want: Tensor) -> Comparison {

@@ -1,8 +1,8 @@
 import GraphIR
 
 /// Where weights come from: generated from the seed, or loaded from a
-/// safetensors file. Per-layer weights are named `layers.{i}.{name}` in the
-/// file, weights outside repeated graphs just `{name}`.
+/// safetensors file. Each instance is the checkpoint tensor its declaration
+/// names (`WeightDecl.checkpointName`), transposed on load when declared so.
 public struct WeightSource: Sendable {
   public var initializer: Initializer
   public var file: SafeTensors?
@@ -12,27 +12,34 @@ public struct WeightSource: Sendable {
     self.file = file
   }
 
-  public static func fileName(_ name: String, layer: Int?) -> String {
-    layer.map { "layers.\($0).\(name)" } ?? name
+  /// One weight instance a run reads: the declaration, its layer (nil
+  /// outside repeats), and its shape in the model.
+  public struct Instance: Sendable {
+    public var decl: WeightDecl
+    public var layer: Int?
+    public var shape: [Int]
+    public var checkpointName: String { decl.checkpointName(layer: layer) }
+    /// The shape the checkpoint stores.
+    public var storedShape: [Int] { decl.transpose ? shape.reversed() : shape }
   }
 
-  public func weight(_ name: String, layer: Int?, shape: [Int]) throws -> Tensor {
-    guard let file else { return initializer.weight(name, layer: layer, shape: shape) }
-    return try file.tensor(Self.fileName(name, layer: layer), shape: shape)
+  public func weight(_ w: Instance) throws -> Tensor {
+    guard let file else { return initializer.weight(w.decl.name, layer: w.layer, shape: w.shape) }
+    let stored = try file.tensor(w.checkpointName, shape: w.storedShape)
+    return w.decl.transpose ? Layout.transpose(stored) : stored
   }
 
-  /// Every weight instance a run of `plan` reads, under its file name and
-  /// with its shape, in the order the forward pass reads them: `@main`'s own
-  /// weights, then each repeat iteration's (`layers.{i}.{name}`).
-  public static func instances(_ plan: Module) -> [(name: String, shape: [Int])] {
+  /// Every weight instance a run of `plan` reads, in the order the forward
+  /// pass reads them: `@main`'s own weights, then each repeat iteration's.
+  public static func instances(_ plan: Module) -> [Instance] {
     let bindings = plan.bindings
-    var out: [(name: String, shape: [Int])] = []
+    var out: [Instance] = []
     var seen: Set<String> = []
     func add(_ weights: [String], layer: Int?) {
       for w in weights {
         guard let decl = plan.weight(named: w), let extents = bindings.extents(of: decl.type) else { continue }
-        let name = fileName(w, layer: layer)
-        if seen.insert(name).inserted { out.append((name, extents.map { Int($0) })) }
+        let instance = Instance(decl: decl, layer: layer, shape: extents.map { Int($0) })
+        if seen.insert("\(w)/\(layer ?? -1)").inserted { out.append(instance) }
       }
     }
     func weights(of g: Graph) -> [String] {

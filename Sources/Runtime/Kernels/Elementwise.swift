@@ -89,7 +89,8 @@ enum Elementwise {
   }
 
   /// Rotate-half RoPE on `[S, H, D]` with each row's global position.
-  static func rope(_ x: Tensor, positions: Tensor, theta: Double) -> Tensor {
+  /// `frequencies[i]` is ω_i, radians per position of rotation pair i (`Rope.frequency`).
+  static func rope(_ x: Tensor, positions: Tensor, frequencies: [Double]) -> Tensor {
     let (s, h, d) = (x.shape[0], x.shape[1], x.shape[2])
     let half = d / 2
     let out = Tensor(uninitialized: x.shape)
@@ -99,7 +100,7 @@ enum Elementwise {
       let pos = Double(positions[t])
       for i in 0..<half {
         // Angles in double: positions reach millions, where f32 loses the phase.
-        let f = pos * pow(theta, -2 * Double(i) / Double(d))
+        let f = pos * frequencies[i]
         cosines[i] = Float(cos(f))
         sines[i] = Float(sin(f))
       }

@@ -52,4 +52,19 @@ enum Layout {
     }
     return out
   }
+
+  /// The transpose of a matrix `[r, c]`: `[c, r]`.
+  static func transpose(_ x: Tensor) -> Tensor {
+    let (r, c) = (x.shape[0], x.shape[1])
+    let out = Tensor(uninitialized: [c, r])
+    // In tiles of 32 × 32, so both sides stay in cache.
+    for i0 in stride(from: 0, to: r, by: 32) {
+      for j0 in stride(from: 0, to: c, by: 32) {
+        for i in i0..<min(i0 + 32, r) {
+          for j in j0..<min(j0 + 32, c) { out[j * r + i] = x[i * c + j] }
+        }
+      }
+    }
+    return out
+  }
 }

@@ -58,14 +58,14 @@ public enum Reference {
 
 extension Reference {
   /// Rotate-half RoPE written out per element, in Double.
-  public static func rope(_ x: Tensor, positions: [Int64], theta: Double) -> Tensor {
+  public static func rope(_ x: Tensor, positions: [Int64], rope: Rope) -> Tensor {
     let (s, h, d) = (x.shape[0], x.shape[1], x.shape[2])
     let out = Tensor(shape: x.shape)
     for t in 0..<s {
       for head in 0..<h {
         for i in 0..<d {
           let pair = i < d / 2 ? i + d / 2 : i - d / 2
-          let f = Double(positions[t]) * pow(theta, -2 * Double(i % (d / 2)) / Double(d))
+          let f = Double(positions[t]) * rope.frequency(i % (d / 2), headDim: d)
           let a = Double(x[(t * h + head) * d + i])
           let b = Double(x[(t * h + head) * d + pair])
           out[(t * h + head) * d + i] = Float(i < d / 2 ? a * cos(f) - b * sin(f) : a * cos(f) + b * sin(f))

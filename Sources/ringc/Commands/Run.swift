@@ -100,7 +100,7 @@ struct Run: ParsableCommand {
       // Every weight the run reads is checked now, not when a layer needs it.
       do {
         let file = try SafeTensors(path: weights, bytes: bytes)
-        for w in WeightSource.instances(Plan.sourceModule(module)) { _ = try file.locate(w.name, shape: w.shape) }
+        for w in WeightSource.instances(Plan.sourceModule(module)) { _ = try file.locate(w.checkpointName, shape: w.storedShape) }
         options.weights = file
       } catch {
         throw fail("error: --weights: \(error)\n", SysExit.dataError)
