@@ -13,8 +13,9 @@ import HostIO
 /// initialised with `MPI_THREAD_MULTIPLE`, so the main thread may still call
 /// collectives (gathers for `--check` and traces) when no transfer is pending.
 ///
-/// Buffers are `TensorStorage`, allocated by hand, so they stay pinned from
-/// post to completion.
+/// Messages are `MessageBuffer`s in their wire format, allocated by hand,
+/// so they stay pinned from post to completion; 16-bit elements travel as a
+/// 2-byte MPI type.
 ///
 /// Every communicator it uses returns MPI errors as codes (`MPI_ERRORS_RETURN`)
 /// rather than aborting inside MPI; each call's code is checked, and a failure
@@ -37,7 +38,7 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
 
   private struct Pending {
     var request: CommRequest
-    var tensor: Tensor
+    var message: MessageBuffer
   }
 
   private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
@@ -48,6 +49,8 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
   /// few microseconds (the compute thread has nothing to do), else it backs off.
   private var waiters = 0
   private var progressThread = pthread_t()
+  /// The MPI type of one f16 or bf16 element: two bytes.
+  private var halfType: MPI_Datatype?
 
   /// What the compute thread waits in, and since when (for the watchdog).
   private struct Blocked {
@@ -82,6 +85,8 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     try Self.check(MPI_Comm_get_attr(cmpi_comm_world(), cmpi_tag_ub_key(), &value, &flag), "MPI_Comm_get_attr(MPI_TAG_UB)")
     tagLimit = flag != 0 ? (value?.pointee ?? 32767) : 32767
     hosts = try Self.processorNames(size: size)
+    try Self.check(MPI_Type_contiguous(2, cmpi_byte(), &halfType), "MPI_Type_contiguous")
+    try Self.check(MPI_Type_commit(&halfType), "MPI_Type_commit")
     pthread_mutex_init(lock, nil)
     pthread_cond_init(changed, nil)
     pthread_cond_init(watched, nil)
@@ -97,6 +102,7 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     pthread_cond_broadcast(changed)
     pthread_mutex_unlock(lock)
     pthread_join(progressThread, nil)
+    try Self.check(MPI_Type_free(&halfType), "MPI_Type_free")
     try waiting(on: others, in: "MPI_Finalize") { try Self.check(MPI_Finalize(), "MPI_Finalize") }
     pthread_mutex_lock(lock)
     finalized = true
@@ -134,21 +140,21 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     _exit(code)
   }
 
-  public func send(_ tensor: Tensor, to peer: Int, tag: Int32, label: String) -> CommRequest {
-    enqueue(tensor, .send, peer, tag, label)
+  public func send(_ message: MessageBuffer, to peer: Int, tag: Int32, label: String) -> CommRequest {
+    enqueue(message, .send, peer, tag, label)
   }
 
-  public func receive(into tensor: Tensor, from peer: Int, tag: Int32, label: String) -> CommRequest {
-    enqueue(tensor, .receive, peer, tag, label)
+  public func receive(into message: MessageBuffer, from peer: Int, tag: Int32, label: String) -> CommRequest {
+    enqueue(message, .receive, peer, tag, label)
   }
 
   private func enqueue(
-    _ tensor: Tensor, _ direction: CommRequest.Direction, _ peer: Int, _ tag: Int32, _ label: String
+    _ message: MessageBuffer, _ direction: CommRequest.Direction, _ peer: Int, _ tag: Int32, _ label: String
   ) -> CommRequest {
     let request = CommRequest(
-      direction: direction, peer: peer, tag: tag, bytes: tensor.count * 4, label: label, postedAt: Clock.now)
+      direction: direction, peer: peer, tag: tag, bytes: message.byteCount, label: label, postedAt: Clock.now)
     pthread_mutex_lock(lock)
-    queue.append(Pending(request: request, tensor: tensor))
+    queue.append(Pending(request: request, message: message))
     pthread_cond_broadcast(changed)
     pthread_mutex_unlock(lock)
     return request
@@ -237,29 +243,33 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     return comm
   }
 
-  public func allGather(_ tensor: Tensor, group: [Int], label: String) throws -> [[Float]] {
-    try waiting(on: group.filter { $0 != rank }, in: label) { try mpiAllGather(tensor, group) }
+  /// The MPI type of one element in `format`.
+  private func datatype(_ format: WireFormat) -> MPI_Datatype? { format == .f32 ? cmpi_float() : halfType }
+
+  public func allGather(_ tensor: Tensor, as format: WireFormat, group: [Int], label: String) throws -> [[Float]] {
+    try waiting(on: group.filter { $0 != rank }, in: label) { try mpiAllGather(MessageBuffer(tensor, as: format), group) }
   }
 
-  private func mpiAllGather(_ tensor: Tensor, _ group: [Int]) throws -> [[Float]] {
+  private func mpiAllGather(_ mine: MessageBuffer, _ group: [Int]) throws -> [[Float]] {
     let comm = try communicator(group)
-    var count = Int32(tensor.count)
+    var count = Int32(mine.count)
     var counts = [Int32](repeating: 0, count: group.count)
     try Self.check(MPI_Allgather(&count, 1, cmpi_int(), &counts, 1, cmpi_int(), comm), "MPI_Allgather over ranks \(group)")
     var displacements = [Int32](repeating: 0, count: group.count)
     for i in 1..<max(group.count, 1) where i < group.count { displacements[i] = displacements[i - 1] + counts[i - 1] }
-    var all = [Float](repeating: 0, count: Int(counts.reduce(0, +)))
+    let all = MessageBuffer(uninitialized: Int(counts.reduce(0, +)), mine.format)
+    let type = datatype(mine.format)
     try Self.check(
-      MPI_Allgatherv(tensor.pointer, count, cmpi_float(), &all, &counts, &displacements, cmpi_float(), comm),
+      MPI_Allgatherv(mine.bytes, count, type, all.bytes, &counts, &displacements, type, comm),
       "MPI_Allgatherv over ranks \(group)")
-    return (0..<group.count).map { Array(all[Int(displacements[$0])..<Int(displacements[$0] + counts[$0])]) }
+    return (0..<group.count).map { all.floats(Int(displacements[$0])..<Int(displacements[$0] + counts[$0])) }
   }
 
-  public func allToAll(_ parts: [[Float]], group: [Int], label: String) throws -> [[Float]] {
-    try waiting(on: group.filter { $0 != rank }, in: label) { try mpiAllToAll(parts, group) }
+  public func allToAll(_ parts: [[Float]], as format: WireFormat, group: [Int], label: String) throws -> [[Float]] {
+    try waiting(on: group.filter { $0 != rank }, in: label) { try mpiAllToAll(parts, format, group) }
   }
 
-  private func mpiAllToAll(_ parts: [[Float]], _ group: [Int]) throws -> [[Float]] {
+  private func mpiAllToAll(_ parts: [[Float]], _ format: WireFormat, _ group: [Int]) throws -> [[Float]] {
     let comm = try communicator(group)
     var sendCounts = parts.map { Int32($0.count) }
     var receiveCounts = [Int32](repeating: 0, count: group.count)
@@ -268,15 +278,16 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     func offsets(_ counts: [Int32]) -> [Int32] { counts.indices.map { i in counts.prefix(i).reduce(0, +) } }
     var sendOffsets = offsets(sendCounts)
     var receiveOffsets = offsets(receiveCounts)
-    var sendBuffer = parts.flatMap { $0 }
-    var receiveBuffer = [Float](repeating: 0, count: Int(receiveCounts.reduce(0, +)))
+    let sendBuffer = MessageBuffer(concatenating: parts, as: format)
+    let receiveBuffer = MessageBuffer(uninitialized: Int(receiveCounts.reduce(0, +)), format)
+    let type = datatype(format)
     try Self.check(
       MPI_Alltoallv(
-        &sendBuffer, &sendCounts, &sendOffsets, cmpi_float(), &receiveBuffer, &receiveCounts, &receiveOffsets,
-        cmpi_float(), comm),
+        sendBuffer.bytes, &sendCounts, &sendOffsets, type, receiveBuffer.bytes, &receiveCounts, &receiveOffsets, type,
+        comm),
       "MPI_Alltoallv over ranks \(group)")
     return (0..<group.count).map {
-      Array(receiveBuffer[Int(receiveOffsets[$0])..<Int(receiveOffsets[$0] + receiveCounts[$0])])
+      receiveBuffer.floats(Int(receiveOffsets[$0])..<Int(receiveOffsets[$0] + receiveCounts[$0]))
     }
   }
 
@@ -358,7 +369,7 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
   // MARK: - Progress thread
 
   private func progressLoop() {
-    var active: [(request: CommRequest, tensor: Tensor)] = []
+    var active: [(request: CommRequest, message: MessageBuffer)] = []
     var handles: [MPI_Request?] = []
     var idle: UInt32 = 10
     var spins = 0
@@ -375,16 +386,20 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         let code: Int32
         switch p.request.direction {
         case .send:
-          code = MPI_Isend(p.tensor.pointer, Int32(p.tensor.count), cmpi_float(), Int32(p.request.peer), p.request.tag, cmpi_comm_world(), &handle)
+          code = MPI_Isend(
+            p.message.bytes, Int32(p.message.count), datatype(p.message.format), Int32(p.request.peer), p.request.tag,
+            cmpi_comm_world(), &handle)
         case .receive:
-          code = MPI_Irecv(p.tensor.pointer, Int32(p.tensor.count), cmpi_float(), Int32(p.request.peer), p.request.tag, cmpi_comm_world(), &handle)
+          code = MPI_Irecv(
+            p.message.bytes, Int32(p.message.count), datatype(p.message.format), Int32(p.request.peer), p.request.tag,
+            cmpi_comm_world(), &handle)
         }
         if code != MPI_SUCCESS {
           let call = p.request.direction == .send ? "MPI_Isend to" : "MPI_Irecv from"
           finish(p.request, failure: Self.failure(code, "\(call) rank \(p.request.peer) (tag \(p.request.tag))"))
           continue
         }
-        active.append((p.request, p.tensor))
+        active.append((p.request, p.message))
         handles.append(handle)
       }
       if active.isEmpty { continue }
@@ -404,14 +419,17 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
           let i = Int(indices[j])
           let request = active[i].request
           if request.direction == .receive {
+            let message = active[i].message
             var received: Int32 = 0
-            let counted = MPI_Get_count(&statuses[j], cmpi_float(), &received)
+            let counted = MPI_Get_count(&statuses[j], datatype(message.format), &received)
             if counted != MPI_SUCCESS {
               finish(request, failure: Self.failure(counted, "MPI_Get_count from rank \(request.peer) (tag \(request.tag))"))
               continue
             }
-            if Int(received) != active[i].tensor.count {
-              finish(request, failure: "received \(received) floats from rank \(request.peer) (tag \(request.tag)), expected \(active[i].tensor.count)")
+            if Int(received) != message.count {
+              finish(
+                request,
+                failure: "received \(received) \(message.format) elements from rank \(request.peer) (tag \(request.tag)), expected \(message.count)")
               continue
             }
           }

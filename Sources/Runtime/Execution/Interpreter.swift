@@ -70,9 +70,20 @@ public final class Interpreter {
     return e.map { Int($0) }
   }
 
+  /// The transfers in flight in one run of a graph, and the types the
+  /// graph declares for its values (a message travels in its tensor's dtype).
   private struct Pending {
+    var types: [String: TensorType]
     var sends: [MessageKey: [CommRequest]] = [:]
-    var receives: [String: CommRequest] = [:]
+    var receives: [String: Receive] = [:]
+  }
+
+  /// A posted receive: the message arrives in `message` and `recv.done`
+  /// unpacks it into `tensor`, the value the program reads.
+  private struct Receive {
+    var request: CommRequest
+    var message: MessageBuffer
+    var tensor: Tensor
   }
 
   private func execute(_ g: Graph, _ arguments: [Tensor], layer: Int?) throws -> [Tensor] {
@@ -83,7 +94,7 @@ public final class Interpreter {
       // An attention's q, k or v may be the graph's own input.
       if options.record.contains(a.name) { recorded[layerIndex, default: [:]][a.name] = t }
     }
-    var pending = Pending()
+    var pending = Pending(types: Plan.valueTypes(of: g))
     // A value is dropped after its last reader, so a rank holds its live
     // set, not every tensor the program ever made (transfers in flight keep
     // their own reference to their buffers).
@@ -228,7 +239,8 @@ public final class Interpreter {
       return ([Layout.repeatHeads(try arg(0), factor: Int(try int(op, "factor")))], 0, false)
     case .allGather:
       let (comm, _) = try communication()
-      let parts = try comm.allGather(try arg(0), group: try group(op), label: label(op))
+      let parts = try comm.allGather(
+        try arg(0), as: try wireFormat(op.operands[0], pending), group: try group(op), label: label(op))
       return ([Layout.concat(parts, axis: 0, shape: try shape(op.resultTypes[0]))], 0, false)
     case .allToAll:
       let (comm, _) = try communication()
@@ -241,7 +253,9 @@ public final class Interpreter {
       } else {
         sizes = Array(repeating: x.shape[split] / members.count, count: members.count)
       }
-      let received = try comm.allToAll(Layout.split(x, axis: split, sizes: sizes), group: members, label: label(op))
+      let received = try comm.allToAll(
+        Layout.split(x, axis: split, sizes: sizes), as: try wireFormat(op.operands[0], pending), group: members,
+        label: label(op))
       return ([Layout.concat(received, axis: Int(try int(op, "concat_axis")), shape: try shape(op.resultTypes[0]))], 0, false)
     case .attnMerge:
       let (o, l) = AttentionMerge.run(o1: try arg(0), l1: try arg(1), o2: try arg(2), l2: try arg(3), offset: Int(try int(op, "offset")))
@@ -261,7 +275,8 @@ public final class Interpreter {
       let (comm, tags) = try communication()
       let key = try messageKey(op)
       pending.sends[key] = try op.operands.enumerated().map { i, o in
-        comm.send(try value(o, env, layer), to: Int(try int(op, "peer")), tag: try tag(op, tags, layer, i), label: label(op))
+        let message = MessageBuffer(try value(o, env, layer), as: try wireFormat(o, pending))
+        return comm.send(message, to: Int(try int(op, "peer")), tag: try tag(op, tags, layer, i), label: label(op))
       }
       return ([], 0, false)
     case .recvStart:
@@ -269,8 +284,10 @@ public final class Interpreter {
       var buffers: [Tensor] = []
       for (i, (name, type)) in zip(op.results, op.resultTypes).enumerated() {
         let buffer = Tensor(uninitialized: try shape(type))
-        pending.receives[name] = comm.receive(
-          into: buffer, from: Int(try int(op, "peer")), tag: try tag(op, tags, layer, i), label: label(op))
+        let message = MessageBuffer(receiving: buffer, as: WireFormat(type.dtype))
+        let request = comm.receive(
+          into: message, from: Int(try int(op, "peer")), tag: try tag(op, tags, layer, i), label: label(op))
+        pending.receives[name] = Receive(request: request, message: message, tensor: buffer)
         buffers.append(buffer)
       }
       return (buffers, 0, false)
@@ -284,12 +301,21 @@ public final class Interpreter {
         guard let r = pending.receives.removeValue(forKey: name) else {
           throw RuntimeError("recv.done %\(name) has no pending receive")
         }
-        try wait(r)
+        try wait(r.request)
+        r.message.unpack(into: r.tensor)
       }
       return ([], 0, true)
     case .return:
       return ([], 0, false)
     }
+  }
+
+  /// The format `operand` travels in: its declared dtype's.
+  private func wireFormat(_ operand: Operand, _ pending: Pending) throws -> WireFormat {
+    guard let type = WireFormat.declaredType(operand, pending.types, module) else {
+      throw RuntimeError("\(operand) has no declared type")
+    }
+    return WireFormat(type.dtype)
   }
 
   private func group(_ op: Op) throws -> [Int] {

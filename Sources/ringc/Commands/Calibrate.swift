@@ -114,12 +114,13 @@ struct Calibrate: ParsableCommand {
   static func pingPong(_ comm: MPICommunicator) throws -> (bandwidth: Double, latency: Double) {
     let peer = 1 - comm.rank
     func exchange(_ t: Tensor, rounds: Int) throws -> Double {
+      let message = MessageBuffer(t, as: .f32)
       let start = Clock.now
       for i in 0..<rounds {
         if (comm.rank == 0) == (i % 2 == 0) {
-          try comm.wait(comm.send(t, to: peer, tag: Int32(i % 1000), label: "the ping-pong"))
+          try comm.wait(comm.send(message, to: peer, tag: Int32(i % 1000), label: "the ping-pong"))
         } else {
-          try comm.wait(comm.receive(into: t, from: peer, tag: Int32(i % 1000), label: "the ping-pong"))
+          try comm.wait(comm.receive(into: message, from: peer, tag: Int32(i % 1000), label: "the ping-pong"))
         }
       }
       return (Clock.now - start) / Double(rounds)
