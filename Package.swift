@@ -51,7 +51,7 @@ let package = Package(
     .testTarget(name: "GraphIRTests", dependencies: ["GraphIR", "RingcTestSupport"]),
     .testTarget(name: "PassesTests", dependencies: ["Passes", "PlanIR", "GraphIR", "RingcTestSupport"]),
     .testTarget(name: "IRTextTests", dependencies: ["GraphIR", "PlanIR", "Passes", "RingcTestSupport"], exclude: ["Inputs"]),
-    .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "GraphIR", "PlanIR", "Passes"]),
+    .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "GraphIR", "PlanIR", "Passes", "RingcTestSupport"]),
     .testTarget(name: "TimelineTests", dependencies: ["Timeline"]),
     .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Passes", "PlanIR", "GraphIR", "RingcTestSupport"]),
     .testTarget(name: "ringcTests", dependencies: ["ringc", "RingcTestSupport"]),

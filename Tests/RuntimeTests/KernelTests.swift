@@ -22,6 +22,16 @@ func maxError(_ a: Tensor, _ b: Tensor) -> Float {
     #expect(maxError(Reference.matmul(a, b), Runtime.MatMulTesting.run(a, b)) < 1e-5)
   }
 
+  /// `a × bᵀ` for `b: [N, K]`, as a matmul reads a weight stored transposed.
+  @Test func matmulWithTransposedBMatchesTheReference() {
+    let a = random([5, 37, 19], seed: 1)
+    let stored = random([23, 19], seed: 2)
+    let b = Tensor(shape: [19, 23], values: (0..<19 * 23).map { i in stored[(i % 23) * 19 + i / 23] })
+    let fast = Runtime.MatMulTesting.run(a, stored, transposedB: true)
+    #expect(fast.shape == [5, 37, 23])
+    #expect(maxError(Reference.matmul(a, b), fast) < 1e-5)
+  }
+
   /// Shapes that cross tile edges: more rows than one query tile, more keys than one key tile.
   @Test(arguments: [
     (5, 4, 2, 8, 7, false, Int64?.none), (130, 4, 1, 16, 600, false, nil), (200, 2, 2, 32, 200, true, nil),

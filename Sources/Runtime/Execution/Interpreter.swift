@@ -146,9 +146,20 @@ public final class Interpreter {
       guard let t = env[name] else { throw RuntimeError("value %\(name) is not defined") }
       return t
     case .symbol(let name):
-      guard let w = symbols.weights[name] else { throw RuntimeError("weight @\(name) is not defined") }
-      return try weights.weight(WeightSource.Instance(decl: w, layer: layer, shape: try shape(w.type)))
+      return try weights.weight(try weightInstance(name, layer))
     }
+  }
+
+  /// A matmul's right operand; a weight the checkpoint stores transposed
+  /// comes as stored, for sgemm to read transposed.
+  private func matrix(_ operand: Operand, _ env: [String: Tensor], _ layer: Int?) throws -> (tensor: Tensor, transposed: Bool) {
+    guard case .symbol(let name) = operand else { return (try value(operand, env, layer), false) }
+    return try weights.matrix(try weightInstance(name, layer))
+  }
+
+  private func weightInstance(_ name: String, _ layer: Int?) throws -> WeightSource.Instance {
+    guard let w = symbols.weights[name] else { throw RuntimeError("weight @\(name) is not defined") }
+    return WeightSource.Instance(decl: w, layer: layer, shape: try shape(w.type))
   }
 
   private func float(_ op: Op, _ key: String) throws -> Double {
@@ -171,8 +182,10 @@ public final class Interpreter {
     func arg(_ i: Int) throws -> Tensor { try value(op.operands[i], env, layer) }
     switch op.opcode {
     case .matmul:
-      let (a, b) = (try arg(0), try arg(1))
-      return ([MatMul.run(a, b)], Int64(2 * a.count * b.shape[1]), false)
+      let a = try arg(0)
+      let (b, transposed) = try matrix(op.operands[1], env, layer)
+      let n = transposed ? b.shape[0] : b.shape[1]
+      return ([MatMul.run(a, b, transposedB: transposed)], Int64(2 * a.count * n), false)
     case .add: return ([Elementwise.broadcast(try arg(0), try arg(1), +)], 0, false)
     case .mul: return ([Elementwise.broadcast(try arg(0), try arg(1), *)], 0, false)
     case .swiglu: return ([Elementwise.swiglu(try arg(0), try arg(1))], 0, false)

@@ -13,7 +13,7 @@ public struct PlanRunner {
     public var check = false
     public var tracePath: String?
     public var dumpDirectory: String?
-    public var weights: SafeTensors?
+    public var weights: Checkpoint?
     public var failRank: Int?
     public init() {}
   }
@@ -96,7 +96,7 @@ public struct PlanRunner {
     interpreterOptions.failAtFirstBlock = options.failRank == rank
     if options.check { interpreterOptions.record.formUnion(names.map(\.out)) }
     if options.dumpDirectory != nil { interpreterOptions.record.formUnion(names.flatMap { [$0.q, $0.k, $0.v, $0.out] }) }
-    let weights = WeightSource(initializer: Initializer(seed: options.seed), file: options.weights)
+    let weights = WeightSource(initializer: Initializer(seed: options.seed), checkpoint: options.weights)
     let interpreter = Interpreter(
       module: plan, weights: weights, communicator: communicator,
       tags: try Tags(plan, limit: communicator.tagLimit), options: interpreterOptions)

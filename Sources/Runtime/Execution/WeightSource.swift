@@ -1,15 +1,15 @@
 import GraphIR
 
 /// Where weights come from: generated from the seed, or loaded from a
-/// safetensors file. Each instance is the checkpoint tensor its declaration
-/// names (`WeightDecl.checkpointName`), transposed on load when declared so.
+/// checkpoint. Each instance is the checkpoint tensor its declaration names
+/// (`WeightDecl.checkpointName`), converted to f32 when it is read.
 public struct WeightSource: Sendable {
   public var initializer: Initializer
-  public var file: SafeTensors?
+  public var checkpoint: Checkpoint?
 
-  public init(initializer: Initializer, file: SafeTensors? = nil) {
+  public init(initializer: Initializer, checkpoint: Checkpoint? = nil) {
     self.initializer = initializer
-    self.file = file
+    self.checkpoint = checkpoint
   }
 
   /// One weight instance a run reads: the declaration, its layer (nil
@@ -23,10 +23,20 @@ public struct WeightSource: Sendable {
     public var storedShape: [Int] { decl.transpose ? shape.reversed() : shape }
   }
 
+  /// Instance `w` in the model's layout (a checkpoint's transposed matrix
+  /// transposed back).
   public func weight(_ w: Instance) throws -> Tensor {
-    guard let file else { return initializer.weight(w.decl.name, layer: w.layer, shape: w.shape) }
-    let stored = try file.tensor(w.checkpointName, shape: w.storedShape)
+    guard let checkpoint else { return initializer.weight(w.decl.name, layer: w.layer, shape: w.shape) }
+    let stored = try checkpoint.tensor(w)
     return w.decl.transpose ? Layout.transpose(stored) : stored
+  }
+
+  /// Instance `w` as a matmul's right operand: a matrix the checkpoint
+  /// stores transposed comes as stored, `[N, K]`, with `transposed` set, for
+  /// sgemm to read in place.
+  public func matrix(_ w: Instance) throws -> (tensor: Tensor, transposed: Bool) {
+    guard let checkpoint, w.decl.transpose else { return (try weight(w), false) }
+    return (try checkpoint.tensor(w), true)
   }
 
   /// Every weight instance a run of `plan` reads, in the order the forward

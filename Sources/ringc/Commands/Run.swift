@@ -33,7 +33,13 @@ struct Run: ParsableCommand {
   @Option(help: "Write each attention layer's q, k, v and output, in global token order, as .npy files here.")
   var dumpTensors: String?
 
-  @Option(help: "Load weights from a safetensors file (layers.{i}.{name}, or {name} outside repeated graphs).")
+  @Option(
+    help: """
+      Load weights from a checkpoint: a directory as Hugging Face transformers saves one (model.safetensors, or \
+      model.safetensors.index.json and its shards), such an index, or one safetensors file. A weight reads the \
+      tensor its source names, else layers.{i}.{name} ({name} outside repeated graphs), in F32, F16 or BF16; \
+      every one is checked before the run.
+      """)
   var weights: String?
 
   @Flag(help: "Print the report as one JSON object.")
@@ -92,18 +98,10 @@ struct Run: ParsableCommand {
     options.dumpDirectory = dumpTensors
     options.failRank = failRank
     if let weights {
-      // Every rank reads the file; rank 0 says what is wrong with it.
-      let bytes: [UInt8]
-      do { bytes = try FileIO.read(weights, limit: .max) } catch {
-        throw fail("error: --weights: \(error)\n", SysExit.noInput)
-      }
-      // Every weight the run reads is checked now, not when a layer needs it.
-      do {
-        let file = try SafeTensors(path: weights, bytes: bytes)
-        for w in WeightSource.instances(Plan.sourceModule(module)) { _ = try file.locate(w.checkpointName, shape: w.storedShape) }
-        options.weights = file
-      } catch {
-        throw fail("error: --weights: \(error)\n", SysExit.dataError)
+      // Every rank maps the checkpoint and checks every weight the run reads
+      // now, not when a layer needs it; rank 0 says what is wrong with it.
+      do { options.weights = try Checkpoint(path: weights, for: WeightSource.instances(Plan.sourceModule(module))) } catch {
+        throw fail(error.report(flag: "--weights"), ExitCode(error.exitCode))
       }
     }
     let report: PlanRunner.Report?
