@@ -45,7 +45,7 @@ struct ConfigKeys {
     switch node(key) {
     case nil, .null?: return nil
     case .int(let i)?: return i
-    case let other?: throw fail("'\(name(key))' must be an integer, found \(other) (\(other.kindName))")
+    case let other?: throw fail("'\(name(key))' must be an integer, found \(other.quoted)")
     }
   }
 
@@ -69,7 +69,7 @@ struct ConfigKeys {
     case nil: return nil
     case .int(let i)?: return Double(i)
     case .number(let d)? where d.isFinite: return d
-    case let other?: throw fail("'\(name(key))' must be a finite number, found \(other) (\(other.kindName))")
+    case let other?: throw fail("'\(name(key))' must be a finite number, found \(other.quoted)")
     }
   }
 
@@ -78,7 +78,7 @@ struct ConfigKeys {
     switch node(key) {
     case nil, .null?: return nil
     case .bool(let b)?: return b
-    case let other?: throw fail("'\(name(key))' must be true or false, found \(other) (\(other.kindName))")
+    case let other?: throw fail("'\(name(key))' must be true or false, found \(other.quoted)")
     }
   }
 
@@ -87,7 +87,7 @@ struct ConfigKeys {
     switch node(key) {
     case nil, .null?: return nil
     case .string(let s)?: return s
-    case let other?: throw fail("'\(name(key))' must be a string, found \(other) (\(other.kindName))")
+    case let other?: throw fail("'\(name(key))' must be a string, found \(other.quoted)")
     }
   }
 
@@ -97,7 +97,7 @@ struct ConfigKeys {
     switch node(key) {
     case nil, .null?: return nil
     case .object(let o)?: return o.isEmpty ? nil : ConfigKeys(file: file, values: o, prefix: name(key) + ".")
-    case let other?: throw fail("'\(name(key))' must be an object or null, found \(other) (\(other.kindName))")
+    case let other?: throw fail("'\(name(key))' must be an object or null, found \(other.quoted)")
     }
   }
 

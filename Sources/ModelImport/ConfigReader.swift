@@ -86,9 +86,13 @@ private struct Reader {
     let kvHeads = try kvHeads(arch, heads: heads)
     let headDim = try headDim(arch, width: width, heads: heads)
     if heads % kvHeads != 0 {
-      throw fail("'num_attention_heads' (\(heads)) is not a multiple of 'num_key_value_heads' (\(kvHeads))")
+      let omitted = keys.contains("num_key_value_heads") ? "" : ", \(arch.rawValue)'s default: the config omits it"
+      throw fail("'num_attention_heads' (\(heads)) is not a multiple of 'num_key_value_heads' (\(kvHeads)\(omitted))")
     }
-    if headDim % 2 != 0 { throw fail("'head_dim' is \(headDim), odd; RoPE rotates pairs of channels") }
+    if headDim % 2 != 0 {
+      let derived = keys.contains("head_dim") ? "" : " (hidden_size / num_attention_heads)"
+      throw fail("'head_dim' is \(headDim)\(derived), odd; RoPE rotates pairs of channels")
+    }
     if vocab > Int64(Int32.max) { throw fail("'vocab_size' is \(vocab); token ids are i32, so at most \(Int32.max)") }
     let maxPositions = try keys.positive("max_position_embeddings")
       ?? keys.defaulted("max_position_embeddings", arch.defaultMaxPositions)
@@ -142,7 +146,7 @@ private struct Reader {
       case nil: continue
       case .null?, .int(0)?: ignored.append((key, "no experts"))
       case .int(let n)? where n > 0: throw fail("'\(key)' is \(n): mixture-of-experts layers are not imported")
-      case let other?: throw fail("'\(key)' must be an integer, found \(other) (\(other.kindName))")
+      case let other?: throw fail("'\(key)' must be an integer, found \(other.quoted)")
       }
     }
     if let q = keys.node("quantization_config"), q != .null {
@@ -156,7 +160,7 @@ private struct Reader {
     }
     if let types = keys.node("layer_types") {
       guard case .array(let list) = types else {
-        throw fail("'layer_types' must be an array of strings, found \(types) (\(types.kindName))")
+        throw fail("'layer_types' must be an array of strings, found \(types.quoted)")
       }
       for (i, t) in list.enumerated() where t != .string("full_attention") {
         throw fail("'layer_types[\(i)]' is \(t): only \"full_attention\" layers are imported")

@@ -43,6 +43,10 @@ indirect enum JSONNode: Decodable, Equatable, CustomStringConvertible {
     }
   }
 
+  /// The value and its kind, as a message about a value of the wrong kind
+  /// says them: `"4096" (a string)`, `null`.
+  var quoted: String { self == .null ? "null" : "\(self) (\(kindName))" }
+
   /// The value as a message quotes it: short, JSON-like.
   var description: String {
     switch self {

@@ -43,6 +43,10 @@ import Testing
     ("'use_sliding_window' is true: per-layer sliding windows (max_window_layers) are not imported",
      "Qwen2ForCausalLM", ["use_sliding_window": "true"]),
     ("'head_dim' is null, which transformers' Qwen3ForCausalLM cannot use", "Qwen3ForCausalLM", ["head_dim": "null"]),
+    ("'num_attention_heads' (28) is not a multiple of 'num_key_value_heads' (32, Qwen2ForCausalLM's default: the config omits it)",
+     "Qwen2ForCausalLM", ["num_attention_heads": "28", "hidden_size": "56", "num_key_value_heads": nil]),
+    ("'head_dim' is 7 (hidden_size / num_attention_heads), odd", "", ["hidden_size": "28"]),
+    ("'rms_norm_eps' must be a finite number, found null", "", ["rms_norm_eps": "null"]),
   ]
 
   @Test(arguments: cases.indices)
