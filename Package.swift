@@ -26,6 +26,8 @@ let package = Package(
     // Files, standard output and error without Foundation, for every command.
     .target(name: "HostIO"),
     .target(name: "Runtime", dependencies: ["GraphIR", "PlanIR", "HostIO", "Timeline", "CMPI", "CBLAS", "CGlibcExtras", "CHost"], exclude: ["README.md"]),
+    // A model in the .ir format from a Hugging Face config.json.
+    .target(name: "ModelImport", dependencies: ["GraphIR", "HostIO"], exclude: ["README.md"]),
 
     // MARK: - Implementation details
     .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
@@ -40,6 +42,7 @@ let package = Package(
         "PlanIR",
         "Passes",
         "HostIO",
+        "ModelImport",
         "Runtime",
         "Simulation",
         "Timeline",
@@ -53,6 +56,7 @@ let package = Package(
     .testTarget(name: "IRTextTests", dependencies: ["GraphIR", "PlanIR", "Passes", "RingcTestSupport"], exclude: ["Inputs"]),
     .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "GraphIR", "PlanIR", "Passes", "RingcTestSupport"]),
     .testTarget(name: "TimelineTests", dependencies: ["Timeline"]),
+    .testTarget(name: "ModelImportTests", dependencies: ["ModelImport", "GraphIR", "RingcTestSupport"]),
     .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Passes", "PlanIR", "GraphIR", "RingcTestSupport"]),
     .testTarget(name: "ringcTests", dependencies: ["ringc", "RingcTestSupport"]),
   ]

@@ -14,7 +14,7 @@ struct Ringc: ParsableCommand {
       Exit codes follow sysexits: 64 bad usage, 65 bad input file, 66 unreadable file, 70 internal error.
       """,
     version: "0.1.0",
-    subcommands: [Check.self, Print.self, Compile.self, Verify.self, Stats.self, Dump.self, Run.self, BenchKernels.self, Simulate.self, Compare.self, Profiles.self, Calibrate.self])
+    subcommands: [Check.self, Print.self, Import.self, Compile.self, Verify.self, Stats.self, Dump.self, Run.self, BenchKernels.self, Simulate.self, Compare.self, Profiles.self, Calibrate.self])
 
   static func main() {
     var command: ParsableCommand

@@ -67,12 +67,12 @@ import Testing
     let llama = ModuleSummary(try Parser.parse(models["llama3-8b.ir"]!))
     #expect(llama.layers == 32)
     #expect(llama.attentionNodes == 32)
-    // 8.03B minus the two 128256×4096 embedding matrices, which the model omits.
-    #expect(llama.parameters == 6_979_588_096)
+    // Meta-Llama-3-8B's published total, embedding and LM head included.
+    #expect(llama.parameters == 8_030_261_248)
     #expect(llama.sequence?.length == 8192)
     let big = ModuleSummary(try Parser.parse(models["llama3-70b.ir"]!))
     #expect(big.layers == 80)
-    #expect(big.parameters == 68_452_360_192)
+    #expect(big.parameters == 70_553_706_496)
   }
 
   /// A tied LM head reads the embedding's checkpoint tensor: it counts once.

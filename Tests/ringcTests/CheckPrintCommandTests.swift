@@ -11,7 +11,7 @@ import Testing
     #expect(lines.count == 7)
     #expect(
       lines.contains(
-        "models/llama3-70b.ir: @llama3_70b: 80 layers, 68.45B (68452360192) parameters, 80 attention nodes, sequence S = 8192"
+        "models/llama3-70b.ir: @llama3_70b: 80 layers, 70.55B (70553706496) parameters, 80 attention nodes, sequence S = 8192"
       ))
   }
 
