@@ -33,6 +33,8 @@ public final class Interpreter {
   let tags: Tags?
   let options: Options
   public var trace: Trace?
+  /// Called after each iteration of a `repeat` in the entry graph (a layer).
+  public var onLayerDone: (() -> Void)?
   /// Recorded values: layer → name → tensor.
   public private(set) var recorded: [Int: [String: Tensor]] = [:]
   /// The op running now, as `OpFailure.op` names it (for failures outside
@@ -282,6 +284,7 @@ public final class Interpreter {
         let layerIndex = nextLayer
         nextLayer += 1
         x = try execute(g, [x], layer: layerIndex)[0]
+        if layer == nil { onLayerDone?() }
       }
       return ([x], 0, false)
     case .sendStart:

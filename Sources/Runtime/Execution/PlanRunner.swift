@@ -3,10 +3,11 @@ import HostIO
 import PlanIR
 import Timeline
 
-/// Runs a plan on this MPI rank: generates the rank's inputs and weights,
-/// executes its program, and on request checks the result against a dense
-/// single-process run of the plan's source model on rank 0, writes tensors
-/// and a trace. Rank 0 returns the report; other ranks return nil.
+/// Runs a plan on this MPI rank: generates the rank's inputs (or reads its
+/// rows of an input file) and weights, executes its program, and on request
+/// checks the result against a dense single-process run of the plan's source
+/// model on rank 0, writes the output, tensors and a trace. Rank 0 returns
+/// the report; other ranks return nil.
 public struct PlanRunner {
   public struct Options {
     public var seed: UInt64 = 0
@@ -15,7 +16,24 @@ public struct PlanRunner {
     public var dumpDirectory: String?
     public var weights: Checkpoint?
     public var failRank: Int?
+    /// The entry graph's argument, from a file instead of the generator.
+    public var input: PlanInput?
+    /// Where rank 0 writes the output (the entry graph's first result) as
+    /// float32 `.npy` in global token order, and which of its rows (all
+    /// when nil); ranks send rank 0 only those rows.
+    public var outputPath: String?
+    public var outputRows: Range<Int>?
+    /// A progress line on rank 0's standard error, one update per layer.
+    public var progress = false
     public init() {}
+  }
+
+  /// An output file written: its path, the rows of the output it holds and
+  /// its shape.
+  public struct WrittenOutput: Sendable {
+    public var path: String
+    public var rows: Range<Int>
+    public var shape: [Int]
   }
 
   /// Errors of one compared tensor.
@@ -44,6 +62,7 @@ public struct PlanRunner {
     public var layers: [(layer: Int, comparison: Comparison)]
     public var times: [RankTimes]
     public var tolerance: Double
+    public var written: WrittenOutput?
     public var passed: Bool {
       (output?.passes(tolerance) ?? true) && layers.allSatisfy { $0.comparison.passes(tolerance) }
     }
@@ -122,9 +141,7 @@ public struct PlanRunner {
         "the plan needs \(largest.bytes == .max ? "more than 2^63" : String(largest.bytes)) bytes for \(largest.what)\(line), more than this rank's share of the host's memory (\(share) bytes: \(Machine.physicalMemory) for \(ranksHere) ranks); lower --seq or raise --sp",
         code: 69)
     }
-    let inputs = try main.arguments.map { a in
-      try Self.generatedInput(a, of: source, shape: try interpreter.shape(a.type), tokens: tokens[rank].positions, seed: options.seed)
-    }
+    let inputs = try entryInputs(main.arguments, tokens: tokens[rank], interpreter)
     // The working set at f32, and half again for the heap's fragmentation
     // (a quarter left ranks faulting in up to 20 MiB inside the timed region),
     // but never more than this rank's share of half the machine's memory.
@@ -135,7 +152,7 @@ public struct PlanRunner {
     // Always traced: the per-rank compute, communication and exposed times come from it.
     interpreter.trace = Trace(rank: rank, origin: origin)
     running = interpreter
-    let outputs = try interpreter.run(main.name, inputs)
+    let outputs = try withProgress(interpreter, label: "layer") { try interpreter.run(main.name, inputs) }
     running = nil
     let elapsed = Clock.now - origin
     let seconds = try communicator.maximum(elapsed, label: "the reduction of the run times")
@@ -144,26 +161,27 @@ public struct PlanRunner {
     if let path = options.tracePath { try writeTrace(interpreter.trace, to: path) }
     var report = Report(ranks: communicator.size, seconds: seconds, output: nil, layers: [], times: times, tolerance: Self.tolerance(plan))
 
-    // Gather what the checks and dumps need, in global token order on rank 0.
+    // Gather what the checks, dumps and output need, in global token order on rank 0.
     let sequence = Int(plan.sequenceDim?.value ?? 0)
-    func gather(_ t: Tensor) throws -> Tensor? {
-      guard let parts = try communicator.gatherFloats(t.buffer, label: "the gather of results on rank 0") else { return nil }
-      let row = t.rowSize
-      let whole = Tensor(shape: [sequence] + t.shape.dropFirst())
-      for (r, values) in parts.enumerated() {
-        for (i, token) in tokens[r].positions.enumerated() {
-          for c in 0..<row { whole[Int(token) * row + c] = values[i * row + c] }
-        }
-      }
-      return whole
-    }
+    func gather(_ t: Tensor) throws -> Tensor? { try self.gather(t, rows: 0..<sequence, tokens: tokens) }
     var gathered: [Int: [String: Tensor]] = [:]
     for layer in interpreter.recorded.keys.sorted() {
       for name in interpreter.recorded[layer]!.keys.sorted() {
         if let whole = try gather(interpreter.recorded[layer]![name]!) { gathered[layer, default: [:]][name] = whole }
       }
     }
-    let finalOutput = try outputs.first.flatMap(gather)
+    // Without --check only the rows of --output-rows travel.
+    let outputRows = options.outputRows ?? 0..<sequence
+    let finalOutput = options.check ? try outputs.first.flatMap(gather) : nil
+    var written: Tensor?
+    if options.outputPath != nil, let output = outputs.first {
+      // Every rank takes the same branch: each gathers or none does.
+      if options.check {
+        written = finalOutput.map { Elementwise.slice($0, start: outputRows.lowerBound, len: outputRows.count) }
+      } else {
+        written = try self.gather(output, rows: outputRows, tokens: tokens)
+      }
+    }
     guard rank == 0 else { return nil }
 
     if let dir = options.dumpDirectory {
@@ -177,15 +195,18 @@ public struct PlanRunner {
         }
       }
     }
+    if let path = options.outputPath, let written {
+      try FileIO.write(NPY.encode(written), to: path)
+      report.written = WrittenOutput(path: path, rows: outputRows, shape: written.shape)
+    }
     if options.check, let finalOutput {
       let reference = Interpreter(
         module: source, weights: weights, communicator: nil, tags: nil,
         options: { var o = Interpreter.Options(); o.record = Set(names.map(\.out)); return o }())
-      let wholeInputs = try (source.graph(named: Module.entryGraphName)?.arguments ?? []).map { a in
-        try Self.generatedInput(a, of: source, shape: try reference.shape(a.type), tokens: (0..<Int64(sequence)).map { $0 }, seed: options.seed)
-      }
+      let wholeInputs = try entryInputs(
+        source.graph(named: Module.entryGraphName)?.arguments ?? [], tokens: TokenRanges([0..<Int64(sequence)]), reference)
       running = reference
-      let expected = try reference.run(Module.entryGraphName, wholeInputs)
+      let expected = try withProgress(reference, label: "check: layer") { try reference.run(Module.entryGraphName, wholeInputs) }
       report.output = Self.compare("output", finalOutput, expected[0])
       for (layer, values) in reference.recorded.sorted(by: { $0.key < $1.key }) {
         for n in names {
@@ -213,6 +234,51 @@ public struct PlanRunner {
       throw RuntimeError("cannot generate %\(a.name) (\(a.type)): only token ids read by an embed of a weight table are generated; give --input")
     }
     return initializer.tokenIds(a.name, vocabulary: vocabulary, tokens: tokens)
+  }
+
+  /// The entry graph's arguments for the rows of `tokens`: read from the
+  /// input file, or generated.
+  private func entryInputs(_ arguments: [GraphArgument], tokens: TokenRanges, _ interpreter: Interpreter) throws -> [Tensor] {
+    if let input = options.input { return [try input.rows(tokens)] }
+    return try arguments.map { a in
+      try Self.generatedInput(a, of: Plan.sourceModule(plan), shape: try interpreter.shape(a.type), tokens: tokens.positions, seed: options.seed)
+    }
+  }
+
+  /// Rows `rows` (global tokens) of a tensor whose rows each rank holds for
+  /// its `tokens`, in global order on rank 0 (nil on the others); every
+  /// rank sends only its rows inside `rows`.
+  private func gather(_ t: Tensor, rows: Range<Int>, tokens: [TokenRanges]) throws -> Tensor? {
+    let width = t.rowSize
+    func kept(_ r: Int) -> [(row: Int, token: Int)] {
+      tokens[r].positions.enumerated().map { ($0.offset, Int($0.element)) }.filter { rows.contains($0.token) }
+    }
+    let mine = kept(communicator.rank)
+    let part = Tensor(uninitialized: [mine.count] + t.shape.dropFirst())
+    for (i, m) in mine.enumerated() { (part.pointer + i * width).update(from: t.pointer + m.row * width, count: width) }
+    guard let parts = try communicator.gatherFloats(part.buffer, label: "the gather of results on rank 0") else { return nil }
+    let whole = Tensor(shape: [rows.count] + t.shape.dropFirst())
+    for (r, values) in parts.enumerated() {
+      values.withUnsafeBufferPointer { v in
+        for (i, m) in kept(r).enumerated() {
+          (whole.pointer + (m.token - rows.lowerBound) * width).update(from: v.baseAddress! + i * width, count: width)
+        }
+      }
+    }
+    return whole
+  }
+
+  /// Runs `body` with a progress line on rank 0 (when asked) that moves as
+  /// `interpreter` finishes the layers of its entry graph.
+  private func withProgress<T>(_ interpreter: Interpreter, label: String, _ body: () throws -> T) rethrows -> T {
+    guard options.progress, communicator.rank == 0, interpreter.entryLayer > 0 else { return try body() }
+    let line = ProgressLine(label: label, total: interpreter.entryLayer)
+    interpreter.onLayerDone = line.layerDone
+    defer {
+      line.finish()
+      interpreter.onLayerDone = nil
+    }
+    return try body()
   }
 
   public static func compare(_ name: String, _ got: Tensor, _ want: Tensor) -> Comparison {

@@ -6,13 +6,20 @@ import HostIO
 import Runtime
 import Timeline
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 struct Run: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Execute a plan under mpirun: mpirun -np P ringc run PLAN [--check] [--trace FILE].",
+    abstract: "Execute a plan under mpirun: mpirun -np P ringc run PLAN [--input X.npy] [--output Y.npy] [--check].",
     discussion: """
-      Every rank generates its own slice of the inputs and weights from --seed (or loads --weights),
-      runs its program with OpenBLAS and OpenMPI, and rank 0 prints the time per rank. --check compares
-      the gathered output and every attention layer with a dense single-process run of the plan's model.
+      Every rank generates its own slice of the inputs and weights from --seed (or reads its rows of --input and \
+      loads --weights), runs its program with OpenBLAS and OpenMPI, and rank 0 prints the time per rank. --check \
+      compares the gathered output and every attention layer with a dense single-process run of the plan's model. \
+      --output writes the model's output (all of it, or the rows of --output-rows) from rank 0. When standard error \
+      is a terminal, rank 0 shows which layer runs and the time left (under mpirun standard error is a pipe: pass \
+      --progress).
       """)
 
   @Argument(help: "The plan file (from ringc compile).")
@@ -42,6 +49,29 @@ struct Run: ParsableCommand {
       """)
   var weights: String?
 
+  @Option(
+    help: """
+      Read @main's argument from this .npy file instead of generating it: float32 [S, ...] for a float argument, \
+      int32 or int64 token ids [S] for an i32 one. Each rank reads only its own tokens' rows. Without --seq the plan \
+      runs at the file's length.
+      """)
+  var input: String?
+
+  @Option(help: "Write the output (@main's first result) as a float32 .npy file, rows in global token order.")
+  var output: String?
+
+  @Option(
+    parsing: .unconditional,
+    help: "Write only rows A..<B of the output: A:B, A: or :B (the ranks send rank 0 only those rows).",
+    transform: { try RowRange(parsing: $0) })
+  var outputRows: RowRange?
+
+  @Flag(help: "Show the progress line (layer, elapsed, time left) even when standard error is not a terminal.")
+  var progress = false
+
+  @Flag(help: "Show no progress line.")
+  var quiet = false
+
   @Flag(help: "Print the report as one JSON object.")
   var json = false
 
@@ -60,6 +90,9 @@ struct Run: ParsableCommand {
   func validate() throws {
     if let seq, seq <= 0 { throw ValidationError("--seq must be a positive number of tokens, found \(seq)") }
     if !(timeout > 0) { throw ValidationError("--timeout must be positive, found \(timeout)") }
+    if outputRows != nil && output == nil { throw ValidationError("--output-rows needs --output") }
+    if output == "-" { throw ValidationError("--output needs a file: standard output carries the report") }
+    if progress && quiet { throw ValidationError("--progress and --quiet exclude each other") }
   }
 
   func run() throws {
@@ -82,9 +115,17 @@ struct Run: ParsableCommand {
     } catch {
       throw fail("", error.exitCode)
     }
-    if let seq, seq != module.sequenceDim?.value {
-      do { module = try Self.recompile(module, seq: seq) } catch {
-        throw fail(DiagnosticRenderer().render(error.diagnostics), error.isUsage ? SysExit.usage : SysExit.dataError)
+    // Every rank opens --input and checks it; rank 0 says what is wrong with it.
+    var inputFile: NPYFile?
+    if let input {
+      do { inputFile = try NPYFile(path: input) } catch { throw fail("error: --input: \(error)\n", error.exitCode) }
+    }
+    // Without --seq the plan runs at the input's length.
+    let inputLength = inputFile?.header.shape.first.flatMap { $0 > 0 ? Int64($0) : nil }
+    if let length = seq ?? inputLength, length != module.sequenceDim?.value {
+      do { module = try Self.recompile(module, seq: length) } catch {
+        let why = seq == nil ? "error: --input: \(input ?? "") holds \(length) tokens; the plan cannot run at that length:\n" : ""
+        throw fail(why + DiagnosticRenderer().render(error.diagnostics), error.isUsage ? SysExit.usage : SysExit.dataError)
       }
     }
     guard module.ranks == communicator.size else {
@@ -97,6 +138,36 @@ struct Run: ParsableCommand {
     options.tracePath = trace
     options.dumpDirectory = dumpTensors
     options.failRank = failRank
+    options.progress = rank == 0 && !quiet && (progress || isatty(2) != 0)
+    if let inputFile {
+      do { options.input = try PlanInput(inputFile, model: Plan.sourceModule(module)) } catch {
+        throw fail("error: --input: \(error)\n", error.exitCode)
+      }
+    }
+    if let output {
+      switch Self.outputRows(outputRows, of: module, check: check) {
+      case .success(let rows): options.outputRows = rows
+      case .failure(let problem): throw fail("error: \(problem.message)\n", SysExit.usage)
+      }
+      for (flag, path) in [("the plan", plan), ("--input", input), ("--weights", weights)] {
+        if let path, FileIO.sameFile(output, path) {
+          throw fail("error: --output \(output) is \(flag) \(path); write the output elsewhere\n", SysExit.usage)
+        }
+      }
+      // Only rank 0 writes it, so its verdict on the path is every rank's.
+      var unwritable: FileIO.Failure?
+      if rank == 0 {
+        do { try FileIO.checkWritable(output) } catch { unwritable = error }
+      }
+      let verdict: Double
+      do { verdict = try communicator.maximum(unwritable == nil ? 0 : 1, label: "the check of --output") } catch {
+        throw fail("error: \(error)\n", SysExit.software)
+      }
+      if verdict > 0 {
+        throw fail("error: --output: \(unwritable?.description ?? "rank 0 cannot write it")\n", SysExit.cannotCreate)
+      }
+      options.outputPath = output
+    }
     if let weights {
       // Every rank maps the checkpoint and checks every weight the run reads
       // now, not when a layer needs it; rank 0 says what is wrong with it.
@@ -108,8 +179,10 @@ struct Run: ParsableCommand {
     do {
       report = try PlanRunner(plan: module, communicator: communicator, options: options).run()
     } catch {
-      // An output that cannot be written (--trace, --dump-tensors) is not a bug.
-      communicator.fail("\(error)", code: error is FileIO.Failure ? 73 : 70)
+      // An output that cannot be written (--trace, --dump-tensors, --output)
+      // or an input that changed under the run is not a bug.
+      let inputCode = (error as? NPYError)?.exitCode.rawValue
+      communicator.fail("\(error)", code: error is FileIO.Failure ? 73 : inputCode ?? 70)
     }
     do { try communicator.finalize() } catch {
       Stderr.write("ringc run: rank \(rank): \(error)\n")
@@ -118,6 +191,36 @@ struct Run: ParsableCommand {
     guard let report else { return }
     Stdout.write(json ? RunReport.json(report) : RunReport.text(report, plan: plan))
     if check && !report.passed { throw ExitCode(1) }
+  }
+
+  /// A problem with --output or --output-rows, found before the run.
+  struct OutputProblem: Error {
+    var message: String
+  }
+
+  /// The rows of the output that --output writes: `rows` (all when nil)
+  /// among the output's S rows, few enough for one gather to rank 0.
+  static func outputRows(_ rows: RowRange?, of plan: Module, check: Bool) -> Result<Range<Int>, OutputProblem> {
+    let source = Plan.sourceModule(plan)
+    let sequence = Int(source.sequenceDim?.value ?? 0)
+    guard let type = source.graph(named: Module.entryGraphName)?.resultTypes.first,
+      let shape = source.bindings.extents(of: type), shape.first == Int64(sequence)
+    else {
+      return .failure(OutputProblem(message: "--output: the plan's @\(Module.entryGraphName) has no result of \(sequence) token rows"))
+    }
+    let wanted = rows ?? .all
+    guard let range = wanted.resolved(count: sequence) else {
+      return .failure(OutputProblem(message: "--output-rows \(wanted) is not inside the output's \(sequence) rows (0 ≤ A < B ≤ \(sequence))"))
+    }
+    // MPI_Gatherv counts the bytes rank 0 receives in a C int; --check gathers every row.
+    let gathered = check ? sequence : range.count
+    guard let bytes = DimBindings.product([Int64(gathered), 4] + shape.dropFirst()), bytes <= Int64(Int32.max) else {
+      let what = check ? "all \(sequence) rows (--check gathers every row)" : "\(gathered) rows"
+      let fix = check ? "run without --check and choose rows with --output-rows" : "write fewer with --output-rows"
+      return .failure(
+        OutputProblem(message: "--output: \(what) of \(type) are more than the 2^31 - 1 bytes one gather to rank 0 moves; \(fix)"))
+    }
+    return .success(range)
   }
 
   static func recompile(_ plan: Module, seq: Int64) throws(CompileError) -> Module {
@@ -144,6 +247,9 @@ enum RunReport {
         let share = r.seconds > 0 ? t.exposed / r.seconds * 100 : 0
         out += "  \(padLeft("\(i)", 4))  \(padLeft(seconds(t.compute), 10))  \(padLeft(seconds(t.communication), 8))  \(padLeft(seconds(t.exposed), 10))  \(padLeft(String((share * 10).rounded() / 10), 12))%\n"
       }
+    }
+    if let w = r.written {
+      out += "output: \(w.path), float32 \(NPYHeader.shapeText(w.shape)), rows \(w.rows.lowerBound)..<\(w.rows.upperBound)\n"
     }
     if let o = r.output {
       out += "check: output max_abs_error \(scientific(o.maxAbsoluteError)), max_rel_error \(scientific(o.maxRelativeError)) (tolerance \(scientific(r.tolerance))): \(r.passed ? "ok" : "FAILED")\n"
@@ -178,8 +284,20 @@ enum RunReport {
       ]
     }
     items.append(("per_rank", .array(ranks)))
+    if let w = r.written {
+      let file: JSONValue = [
+        "path": JSONValue(w.path), "rows": .array([JSONValue(w.rows.lowerBound), JSONValue(w.rows.upperBound)]),
+        "shape": .array(w.shape.map { JSONValue($0) }),
+      ]
+      items.append(("output_file", file))
+    }
     return JSONValue.object(items).serialized() + "\n"
   }
 
   static func seconds(_ v: Double) -> String { String((v * 1e4).rounded() / 1e4) }
+}
+
+extension NPYError {
+  /// Sysexits: 66 for a file that cannot be read, 65 for one whose contents are wrong.
+  var exitCode: ExitCode { kind == .unreadable ? SysExit.noInput : SysExit.dataError }
 }
