@@ -41,7 +41,7 @@ struct HuggingFaceModelTests {
     let compiled = try ringc(["compile", model, "--sp", "\(sp)", "--seq", "\(seq)", "--strategy", strategy, "-o", plan])
     #expect(compiled.status == 0, "\(name) \(strategy) sp \(sp): \(compiled.stderr)")
     let output = "\(dir)/\(name).\(strategy).sp\(sp).s\(seq).npy"
-    let r = try mpirun(sp, ["run", plan, "--weights", "\(fixtures)/\(name)", "--input", input, "--output", output, "--quiet"])
+    let r = try mpirun(sp, ["run", plan, "--weights", "\(fixtures)/\(name)", "--input", input, "--output", output, "--check", "--quiet"])
     #expect(r.status == 0, "\(name) \(strategy) sp \(sp): \(r.stderr)")
     let got = try NPYFixture.read(output)
     let vocab = want.shape[1]

@@ -47,6 +47,14 @@ import Testing
       let r = try ringc(["compile", model, "--sp", "2", "--strategy", strategy, "-o", dir + "/\(strategy).plan"])
       #expect(r.status == 0, "\(strategy): \(r.stderr)")
     }
+    // compare and --strategy auto choose among the strategies that serve it.
+    let compared = try ringc(["compare", model, "--sp", "2", "--profile", "h100-sxm-8"])
+    #expect(compared.status == 0, "\(compared.stderr)")
+    #expect(compared.stdout.contains("on h100-sxm-8, 2 ranks"), "\(compared.stdout)")
+    #expect(compared.stdout.contains("tokenring             cannot serve: tokenring does not support sliding-window attention"))
+    #expect(compared.stdout.contains("winner: ulysses") || compared.stdout.contains("winner: allgather"), "\(compared.stdout)")
+    let auto = try ringc(["compile", model, "--sp", "2", "--strategy", "auto", "--profile", "h100-sxm-8", "-o", dir + "/auto.plan"])
+    #expect(auto.status == 0, "\(auto.stderr)")
   }
 
   @Test func badInputsGiveOneLineAndTheirExitCode() throws {

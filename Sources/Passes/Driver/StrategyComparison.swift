@@ -27,6 +27,8 @@ public struct StrategyComparison: Sendable {
   }
 
   public var rows: [Row]
+  /// The ranks every strategy was compiled for.
+  public let sp: Int
 
   /// The strategies worth trying for `sp` ranks: every one-level strategy and
   /// every USP split U × R = P with both U and R above 1.
@@ -40,6 +42,7 @@ public struct StrategyComparison: Sendable {
   }
 
   public init(model: Module, sp: Int, profile: DeviceProfile, strategies: [Strategy]? = nil) {
+    self.sp = sp
     rows = (strategies ?? Self.candidates(sp: sp)).map { strategy in
       var row = Row(strategy: strategy)
       do {

@@ -39,7 +39,7 @@ struct Compare: ParsableCommand {
   }
 
   static func text(_ c: StrategyComparison, _ p: DeviceProfile, model: String, seq: Int64?) -> String {
-    var out = "\(model) at \(seq.map { "S = \($0)" } ?? "its length") on \(p.name), \(c.rows.first?.plan?.ranks ?? 0) ranks\n"
+    var out = "\(model) at \(seq.map { "S = \($0)" } ?? "its length") on \(p.name), \(c.sp) ranks\n"
     out += "  strategy             ms/layer   ms/forward  sent/rank/layer   peak memory   exposed ms   comm-bound steps\n"
     for r in c.rows.sorted(by: { ($0.refusal == nil ? 0 : 1, $0.layerSeconds) < ($1.refusal == nil ? 0 : 1, $1.layerSeconds) }) {
       let name = padRight(r.strategy.description, 20)
