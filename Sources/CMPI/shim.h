@@ -8,6 +8,7 @@ static inline MPI_Datatype cmpi_float(void) { return MPI_FLOAT; }
 static inline MPI_Datatype cmpi_byte(void) { return MPI_BYTE; }
 static inline MPI_Datatype cmpi_int(void) { return MPI_INT; }
 static inline MPI_Datatype cmpi_double(void) { return MPI_DOUBLE; }
+static inline MPI_Datatype cmpi_int64(void) { return MPI_INT64_T; }
 static inline MPI_Op cmpi_op_max(void) { return MPI_MAX; }
 static inline MPI_Errhandler cmpi_errors_return(void) { return MPI_ERRORS_RETURN; }
 static inline int cmpi_tag_ub_key(void) { return MPI_TAG_UB; }

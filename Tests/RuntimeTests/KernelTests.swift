@@ -30,6 +30,12 @@ func maxError(_ a: Tensor, _ b: Tensor) -> Float {
     let fast = Runtime.MatMulTesting.run(a, stored, transposedB: true)
     #expect(fast.shape == [5, 37, 23])
     #expect(maxError(Reference.matmul(a, b), fast) < 1e-5)
+    // Read in blocks of 19·3 elements: 3 rows of the stored matrix at a time, the last block short.
+    let blocked = Runtime.MatMulTesting.runTransposed(a, n: 23, k: 19, blockElements: 19 * 3) { rows in
+      Tensor(shape: [rows.count, 19], values: Array(stored.buffer[(rows.lowerBound * 19)..<(rows.upperBound * 19)]))
+    }
+    #expect(blocked.shape == [5, 37, 23])
+    #expect(maxError(Reference.matmul(a, b), blocked) < 1e-5)
   }
 
   /// Shapes that cross tile edges: more rows than one query tile, more keys than one key tile.

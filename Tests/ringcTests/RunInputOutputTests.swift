@@ -202,11 +202,12 @@ extension RunCommandTests {
     let past = try mpirun(2, ["run", plan, "--output", "\(dir)/o.npy", "--output-rows", "10:33"])
     #expect(past.status == 64, "\(past.stderr)")
     #expect(past.stderr.components(separatedBy: "error: --output-rows 10:33 is not inside the output's 32 rows (0 ≤ A < B ≤ 32)\n").count == 2, "\(past.stderr)")
-    // An output larger than one gather moves is refused before anything runs.
-    let wide = try Self.compileWide(columns: 1 << 25, in: dir)
+    // An output larger than rank 0 can gather is refused before anything runs.
+    let wide = try Self.compileWide(columns: 1 << 30, in: dir)
     let tooLarge = try mpirun(2, ["run", wide, "--output", "\(dir)/o.npy"])
     #expect(tooLarge.status == 64, "\(tooLarge.stderr)")
-    #expect(tooLarge.stderr.contains("error: --output: 32 rows of f32[S,33554432] are more than the 2^31 - 1 bytes one gather to rank 0 moves; write fewer with --output-rows\n"), "\(tooLarge.stderr)")
+    #expect(tooLarge.stderr.contains("error: --output: 32 rows of f32[S,1073741824] are more than a quarter of this host's memory ("), "\(tooLarge.stderr)")
+    #expect(tooLarge.stderr.contains("), which rank 0 gathers them in; write fewer with --output-rows\n"), "\(tooLarge.stderr)")
     let alone = try mpirun(2, ["run", plan, "--output-rows", "1:2"])
     #expect(alone.status == 64 && alone.stderr.contains("--output-rows needs --output"), "\(alone.stderr)")
     let unwritable = try mpirun(2, ["run", plan, "--output", "\(dir)/missing/o.npy"])

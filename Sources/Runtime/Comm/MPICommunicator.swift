@@ -177,20 +177,38 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     try waiting(on: rank == root ? others : [root], in: label) { try mpiGather(bytes, root: root) }
   }
 
+  /// MPI counts are 32-bit: a gather moves its parts in rounds of under
+  /// 2 GiB in all, each rank sending its next piece (or nothing) per round.
   private func mpiGather(_ bytes: [UInt8], root: Int) throws -> [[UInt8]]? {
-    var count = Int32(bytes.count)
-    var counts = [Int32](repeating: 0, count: size)
-    try Self.check(MPI_Gather(&count, 1, cmpi_int(), &counts, 1, cmpi_int(), Int32(root), cmpi_comm_world()), "MPI_Gather")
-    var displacements = [Int32](repeating: 0, count: size)
-    for i in 1..<max(size, 1) where i < size { displacements[i] = displacements[i - 1] + counts[i - 1] }
-    let total = rank == root ? Int(counts.reduce(0, +)) : 0
-    var all = [UInt8](repeating: 0, count: max(total, 1))
-    var mine = bytes.isEmpty ? [0] : bytes
-    try Self.check(
-      MPI_Gatherv(&mine, count, cmpi_byte(), &all, &counts, &displacements, cmpi_byte(), Int32(root), cmpi_comm_world()),
-      "MPI_Gatherv")
-    guard rank == root else { return nil }
-    return (0..<size).map { i in Array(all[Int(displacements[i])..<Int(displacements[i] + counts[i])]) }
+    var count = Int64(bytes.count)
+    var counts = [Int64](repeating: 0, count: size)
+    try Self.check(MPI_Gather(&count, 8, cmpi_byte(), &counts, 8, cmpi_byte(), Int32(root), cmpi_comm_world()), "MPI_Gather")
+    // Every rank learns how many rounds the largest part needs.
+    let piece = Int(Int32.max) / max(size, 1)
+    var rounds = Int64((bytes.count + piece - 1) / piece)
+    var allRounds: Int64 = 0
+    try Self.check(MPI_Allreduce(&rounds, &allRounds, 1, cmpi_int64(), cmpi_op_max(), cmpi_comm_world()), "MPI_Allreduce")
+    var parts = rank == root ? counts.map { [UInt8](repeating: 0, count: Int($0)) } : []
+    for round in 0..<Int(allRounds) {
+      let offset = round * piece
+      var roundCounts = counts.map { Int32(clamping: max(0, min(Int($0) - offset, piece))) }
+      var displacements = [Int32](repeating: 0, count: size)
+      for i in 1..<max(size, 1) where i < size { displacements[i] = displacements[i - 1] + roundCounts[i - 1] }
+      let total = rank == root ? Int(roundCounts.reduce(0) { $0 + Int($1) }) : 0
+      var received = [UInt8](repeating: 0, count: max(total, 1))
+      // Only the root knows every count; each rank knows its own.
+      let mineCount = Int32(clamping: max(0, min(bytes.count - offset, piece)))
+      var mine = mineCount > 0 ? Array(bytes[offset..<(offset + Int(mineCount))]) : [0]
+      try Self.check(
+        MPI_Gatherv(&mine, mineCount, cmpi_byte(), &received, &roundCounts, &displacements, cmpi_byte(), Int32(root), cmpi_comm_world()),
+        "MPI_Gatherv")
+      guard rank == root else { continue }
+      for i in 0..<size where roundCounts[i] > 0 {
+        let from = Int(displacements[i])
+        parts[i].replaceSubrange(offset..<(offset + Int(roundCounts[i])), with: received[from..<(from + Int(roundCounts[i]))])
+      }
+    }
+    return rank == root ? parts : nil
   }
 
   public func gatherFloats(_ values: UnsafeMutableBufferPointer<Float>, root: Int = 0, label: String) throws -> [[Float]]? {

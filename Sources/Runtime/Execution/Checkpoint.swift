@@ -112,6 +112,17 @@ public struct Checkpoint: Sendable {
     return t.file.load(t.entry, as: t.element)
   }
 
+  /// Rows `rows` of axis 0 of the tensor instance `w` reads, as stored, in f32.
+  public func rows(_ w: WeightSource.Instance, _ rows: Range<Int>) throws -> Tensor {
+    let name = w.checkpointName
+    guard let t = tensors[name], t.entry.shape == w.storedShape, let count = t.entry.shape.first,
+      rows.lowerBound >= 0, rows.upperBound <= count
+    else {
+      throw RuntimeError("--weights \(path): rows \(rows) of tensor '\(name)' of weight @\(w.decl.name) were not checked before the run")
+    }
+    return t.file.load(t.entry, as: t.element, rows: rows)
+  }
+
   static func shapeMismatch(_ name: String, _ found: [Int], _ w: WeightSource.Instance, reader: String) -> String {
     guard w.decl.transpose else {
       let hint = found.count == 2 && found == w.storedShape.reversed() ? " (the tensor is stored transposed: declare the weight with transpose = true)" : ""

@@ -185,6 +185,13 @@ public final class Interpreter {
     switch op.opcode {
     case .matmul:
       let a = try arg(0)
+      // A checkpoint's transposed matrix, read in blocks of rows.
+      if case .symbol(let name) = op.operands[1], let w = try? weightInstance(name, layer), w.decl.transpose,
+        let rows = weights.storedRows(w)
+      {
+        let (n, k) = (w.storedShape[0], w.storedShape[1])
+        return ([try MatMul.runTransposed(a, n: n, k: k, rows: rows)], Int64(2 * a.count * n), false)
+      }
       let (b, transposed) = try matrix(op.operands[1], env, layer)
       let n = transposed ? b.shape[0] : b.shape[1]
       return ([MatMul.run(a, b, transposedB: transposed)], Int64(2 * a.count * n), false)
@@ -207,6 +214,12 @@ public final class Interpreter {
       let frequencies = (0..<x.shape[2] / 2).map { rope.frequency($0, headDim: x.shape[2]) }
       return ([Elementwise.rope(x, positions: try arg(1), frequencies: frequencies)], 0, false)
     case .embed:
+      // A checkpoint's table: only the rows the ids pick are converted.
+      if case .symbol(let name) = op.operands[1], let w = try? weightInstance(name, layer), !w.decl.transpose,
+        let rows = weights.storedRows(w)
+      {
+        return ([try Embedding.run(ids: try arg(0), vocabulary: w.shape[0], width: w.shape[1], rows: rows)], 0, false)
+      }
       return ([try Embedding.run(ids: try arg(0), table: try arg(1))], 0, false)
     case .reshape: return ([try arg(0).reshaped(try shape(op.resultTypes[0]))], 0, false)
     case .positions:

@@ -84,9 +84,15 @@ public struct SafeTensors: Sendable {
 
   /// The data of `entry` (one of this file's) converted to f32.
   func load(_ entry: Entry, as element: Element) -> Tensor {
-    let t = Tensor(uninitialized: entry.shape)
+    load(entry, as: element, rows: 0..<(entry.shape.first ?? 1))
+  }
+
+  /// Rows `rows` (of axis 0, inside the entry's) of `entry` converted to f32.
+  func load(_ entry: Entry, as element: Element, rows: Range<Int>) -> Tensor {
+    let t = Tensor(uninitialized: entry.shape.isEmpty ? [] : [rows.count] + entry.shape.dropFirst())
     guard t.count > 0, let base = file.bytes.baseAddress else { return t }
-    let data = base + entry.bytes.lowerBound
+    let rowBytes = entry.shape.isEmpty ? 0 : entry.bytes.count / max(entry.shape[0], 1) * rows.lowerBound
+    let data = base + entry.bytes.lowerBound + rowBytes
     let out = t.pointer
     switch element {
     case .f32:

@@ -39,6 +39,14 @@ public struct WeightSource: Sendable {
     return (try checkpoint.tensor(w), true)
   }
 
+  /// Rows of instance `w` as the checkpoint stores it, converted only as
+  /// far as asked: what an embedding lookup needs of its table, or a block
+  /// of a large transposed matrix; nil for generated weights.
+  public func storedRows(_ w: Instance) -> ((Range<Int>) throws -> Tensor)? {
+    guard let checkpoint else { return nil }
+    return { try checkpoint.rows(w, $0) }
+  }
+
   /// Every weight instance a run of `plan` reads, in the order the forward
   /// pass reads them: `@main`'s own weights, then each repeat iteration's.
   public static func instances(_ plan: Module) -> [Instance] {

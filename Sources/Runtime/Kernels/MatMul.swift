@@ -12,6 +12,22 @@ enum MatMul {
     return out
   }
 
+  /// `a × bᵀ` for `b: [n, k]` read a block of rows at a time (`rows(r)` is
+  /// rows r of b, `[r.count, k]`), so a large stored matrix (an LM head) is
+  /// never whole in f32: at most `blockElements` of it at once.
+  static func runTransposed(
+    _ a: Tensor, n: Int, k: Int, blockElements: Int = 1 << 24, rows: (Range<Int>) throws -> Tensor
+  ) rethrows -> Tensor {
+    let m = a.count / k
+    let out = Tensor(uninitialized: Array(a.shape.dropLast()) + [n])
+    let step = max(1, blockElements / max(k, 1))
+    for start in stride(from: 0, to: n, by: step) {
+      let block = try rows(start..<min(start + step, n))
+      gemm(m: m, n: block.shape[0], k: k, a: a.pointer, lda: k, b: block.pointer, ldb: k, transB: true, c: out.pointer + start, ldc: n)
+    }
+    return out
+  }
+
   /// C = alpha · op(A) · op(B) + beta · C, row-major, leading dimensions explicit.
   @inline(__always)
   static func gemm(

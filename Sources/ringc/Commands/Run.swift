@@ -212,13 +212,15 @@ struct Run: ParsableCommand {
     guard let range = wanted.resolved(count: sequence) else {
       return .failure(OutputProblem(message: "--output-rows \(wanted) is not inside the output's \(sequence) rows (0 ≤ A < B ≤ \(sequence))"))
     }
-    // MPI_Gatherv counts the bytes rank 0 receives in a C int; --check gathers every row.
+    // Rank 0 holds the gathered rows twice (the parts, then the whole);
+    // --check gathers every row.
     let gathered = check ? sequence : range.count
-    guard let bytes = DimBindings.product([Int64(gathered), 4] + shape.dropFirst()), bytes <= Int64(Int32.max) else {
+    let limit = Int64(Machine.physicalMemory / 4)
+    guard let bytes = DimBindings.product([Int64(gathered), 4] + shape.dropFirst()), bytes <= limit else {
       let what = check ? "all \(sequence) rows (--check gathers every row)" : "\(gathered) rows"
       let fix = check ? "run without --check and choose rows with --output-rows" : "write fewer with --output-rows"
       return .failure(
-        OutputProblem(message: "--output: \(what) of \(type) are more than the 2^31 - 1 bytes one gather to rank 0 moves; \(fix)"))
+        OutputProblem(message: "--output: \(what) of \(type) are more than a quarter of this host's memory (\(limit) bytes), which rank 0 gathers them in; \(fix)"))
     }
     return .success(range)
   }
