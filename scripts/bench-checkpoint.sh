@@ -32,7 +32,7 @@ np.save(sys.argv[1], np.random.default_rng(0).integers(0, int(sys.argv[3]), size
 # Peak of each rank's VmRSS, RssFile and RssAnon (KiB), sampled every 0.2 s.
 sample() {
   while sleep 0.2; do
-    for pid in $(pgrep -f "ringc run $out/plan.ir" || true); do
+    for pid in $(pgrep -f "^$ringc run $out/plan.ir" || true); do
       awk -v pid="$pid" '/^(VmRSS|RssFile|RssAnon):/ { printf "%s %s %s\n", pid, $1, $2 }' "/proc/$pid/status" 2>/dev/null || true
     done
   done >>"$out/samples"
