@@ -62,8 +62,10 @@ import Testing
     #expect(try weights.weight(instance("embed", nil)).values == e.values)
     #expect(try weights.weight(instance("head", nil)).values == transposed(e))
     #expect(try weights.weight(instance("wq", 1)).values == transposed(b))
-    let (matrix, isTransposed) = try weights.matrix(instance("wq", 0))
-    #expect(isTransposed && matrix.shape == [8, 8] && matrix.values == a.values)
+    let rows = try #require(weights.storedRows(try instance("wq", 0)))
+    let stored = try rows(0..<8)
+    #expect(stored.shape == [8, 8] && stored.values == a.values)
+    #expect(try rows(2..<3).values == Array(a.values[16..<24]))
   }
 
   @Test func aDirectoryWithOneFileLoads() throws {

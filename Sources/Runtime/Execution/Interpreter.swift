@@ -152,13 +152,6 @@ public final class Interpreter {
     }
   }
 
-  /// A matmul's right operand; a weight the checkpoint stores transposed
-  /// comes as stored, for sgemm to read transposed.
-  private func matrix(_ operand: Operand, _ env: [String: Tensor], _ layer: Int?) throws -> (tensor: Tensor, transposed: Bool) {
-    guard case .symbol(let name) = operand else { return (try value(operand, env, layer), false) }
-    return try weights.matrix(try weightInstance(name, layer))
-  }
-
   private func weightInstance(_ name: String, _ layer: Int?) throws -> WeightSource.Instance {
     guard let w = symbols.weights[name] else { throw RuntimeError("weight @\(name) is not defined") }
     return WeightSource.Instance(decl: w, layer: layer, shape: try shape(w.type))
@@ -192,9 +185,8 @@ public final class Interpreter {
         let (n, k) = (w.storedShape[0], w.storedShape[1])
         return ([try MatMul.runTransposed(a, n: n, k: k, rows: rows)], Int64(2 * a.count * n), false)
       }
-      let (b, transposed) = try matrix(op.operands[1], env, layer)
-      let n = transposed ? b.shape[0] : b.shape[1]
-      return ([MatMul.run(a, b, transposedB: transposed)], Int64(2 * a.count * n), false)
+      let b = try arg(1)
+      return ([MatMul.run(a, b)], Int64(2 * a.count * b.shape[1]), false)
     case .add: return ([Elementwise.broadcast(try arg(0), try arg(1), +)], 0, false)
     case .mul: return ([Elementwise.broadcast(try arg(0), try arg(1), *)], 0, false)
     case .swiglu: return ([Elementwise.swiglu(try arg(0), try arg(1))], 0, false)

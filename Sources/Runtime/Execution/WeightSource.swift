@@ -31,14 +31,6 @@ public struct WeightSource: Sendable {
     return w.decl.transpose ? Layout.transpose(stored) : stored
   }
 
-  /// Instance `w` as a matmul's right operand: a matrix the checkpoint
-  /// stores transposed comes as stored, `[N, K]`, with `transposed` set, for
-  /// sgemm to read in place.
-  public func matrix(_ w: Instance) throws -> (tensor: Tensor, transposed: Bool) {
-    guard let checkpoint, w.decl.transpose else { return (try weight(w), false) }
-    return (try checkpoint.tensor(w), true)
-  }
-
   /// Rows of instance `w` as the checkpoint stores it, converted only as
   /// far as asked: what an embedding lookup needs of its table, or a block
   /// of a large transposed matrix; nil for generated weights.

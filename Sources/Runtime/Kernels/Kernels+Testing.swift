@@ -2,7 +2,7 @@ import GraphIR
 
 /// The fast kernels' entry points for tests (the kernels themselves are internal).
 public enum MatMulTesting {
-  public static func run(_ a: Tensor, _ b: Tensor, transposedB: Bool = false) -> Tensor { MatMul.run(a, b, transposedB: transposedB) }
+  public static func run(_ a: Tensor, _ b: Tensor) -> Tensor { MatMul.run(a, b) }
   public static func runTransposed(_ a: Tensor, n: Int, k: Int, blockElements: Int, rows: (Range<Int>) -> Tensor) -> Tensor {
     MatMul.runTransposed(a, n: n, k: k, blockElements: blockElements, rows: rows)
   }

@@ -2,12 +2,12 @@ import CBLAS
 
 /// `[..., K] × [K, N] → [..., N]` through `cblas_sgemm`.
 enum MatMul {
-  /// `a × b`, or with `transposedB` `a × bᵀ` for `b: [N, K]`.
-  static func run(_ a: Tensor, _ b: Tensor, transposedB: Bool = false) -> Tensor {
-    let (k, n) = transposedB ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
+  /// `a × b`.
+  static func run(_ a: Tensor, _ b: Tensor) -> Tensor {
+    let (k, n) = (b.shape[0], b.shape[1])
     let m = a.count / k
     var out = Tensor(uninitialized: Array(a.shape.dropLast()) + [n])
-    gemm(m: m, n: n, k: k, a: a.pointer, lda: k, b: b.pointer, ldb: b.shape[1], transB: transposedB, c: out.pointer, ldc: n)
+    gemm(m: m, n: n, k: k, a: a.pointer, lda: k, b: b.pointer, ldb: n, c: out.pointer, ldc: n)
     out.shape = Array(a.shape.dropLast()) + [n]
     return out
   }
