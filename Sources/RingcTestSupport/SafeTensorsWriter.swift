@@ -58,3 +58,17 @@ public enum SafeTensorsWriter {
     return "{\"metadata\": {\"total_size\": 0}, \"weight_map\": {\(map.joined(separator: ", "))}}"
   }
 }
+
+/// The checkpoint of `Tests/IRTextTests/Inputs/lm-ends.ir`: its embedding
+/// table (which the tied head reads too) and both layers' q projections,
+/// one tensor per shard of a three-shard directory.
+public enum LMEndsCheckpoint {
+  public static let embed = TestTensor("model.embed_tokens.weight", [32, 8], seed: 1)
+  public static let q0 = TestTensor("model.layers.0.self_attn.q_proj.weight", [8, 8], seed: 2)
+  public static let q1 = TestTensor("model.layers.1.self_attn.q_proj.weight", [8, 8], seed: 3)
+  public static let shards = [
+    (file: "model-00001-of-00003.safetensors", tensors: [embed]),
+    (file: "model-00002-of-00003.safetensors", tensors: [q0]),
+    (file: "model-00003-of-00003.safetensors", tensors: [q1]),
+  ]
+}

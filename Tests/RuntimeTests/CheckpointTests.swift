@@ -13,14 +13,10 @@ import Testing
   /// head: the embedding table read transposed.
   static let model = try! Parser.parse(try! readText(repositoryRoot + "/Tests/IRTextTests/Inputs/lm-ends.ir"))
   static let instances = WeightSource.instances(model)
-  static let embed = TestTensor("model.embed_tokens.weight", [32, 8], seed: 1)
-  static let q0 = TestTensor("model.layers.0.self_attn.q_proj.weight", [8, 8], seed: 2)
-  static let q1 = TestTensor("model.layers.1.self_attn.q_proj.weight", [8, 8], seed: 3)
-  static let shards = [
-    (file: "model-00001-of-00003.safetensors", tensors: [embed]),
-    (file: "model-00002-of-00003.safetensors", tensors: [q0]),
-    (file: "model-00003-of-00003.safetensors", tensors: [q1]),
-  ]
+  static let embed = LMEndsCheckpoint.embed
+  static let q0 = LMEndsCheckpoint.q0
+  static let q1 = LMEndsCheckpoint.q1
+  static let shards = LMEndsCheckpoint.shards
 
   /// A fresh directory holding `files` (name → bytes).
   static func directory(_ files: [String: [UInt8]]) throws -> String {
