@@ -9,6 +9,8 @@ public enum Attribute: Hashable, Sendable, CustomStringConvertible {
   case string(String)
   case symbol(String)
   case ints([Int64])
+  /// A list with at least one non-integer number, `[0.9, 1]`.
+  case floats([Double])
 
   public var description: String {
     switch self {
@@ -18,6 +20,7 @@ public enum Attribute: Hashable, Sendable, CustomStringConvertible {
     case .string(let s): Self.quote(s)
     case .symbol(let s): "@" + s
     case .ints(let vs): "[" + vs.map(String.init).joined(separator: ", ") + "]"
+    case .floats(let vs): "[" + vs.map(Self.format).joined(separator: ", ") + "]"
     }
   }
 
@@ -30,6 +33,7 @@ public enum Attribute: Hashable, Sendable, CustomStringConvertible {
     case .string: .string
     case .symbol: .symbol
     case .ints: .ints
+    case .floats: .floats
     }
   }
 

@@ -54,9 +54,14 @@ public enum Opcode: String, CaseIterable, Sendable {
   /// j ≤ i by global position. `window = W` (optional): token i sees only keys
   /// with i − j < W (with causal) or |i − j| < W (without).
   case attention
-  /// `%o = linear_attention %q, %k, %v {causal}` — attention without softmax or
-  /// feature map: `o_i = Σ_j q_i·k_jᵀ · v_j` over the allowed j (j ≤ i when
-  /// causal), computed right-product-first as `q (kᵀ v)`. Shapes as `attention`.
+  /// `%o = linear_attention %q, %k, %v {causal, feature_map, decay, normalize}`
+  /// — attention without softmax: `o_i = Σ_j λ^{i−j} (φ(q_i)·φ(k_j)) v_j`
+  /// over keys j ≤ i (causal) or all keys; `normalize = true` divides by
+  /// `Σ_j λ^{i−j} φ(q_i)·φ(k_j)`. `feature_map = "identity"` (default),
+  /// `"elu1"` (elu + 1) or `"relu"`; `decay = [λ, …]`, one λ ∈ (0, 1] per kv
+  /// head, needs causal (default: none, λ = 1); `normalize` needs `"elu1"`.
+  /// No scale. Shapes and GQA head mapping as `attention`. `LinearAttention`
+  /// (`Ops/LinearAttentionOps.swift`) reads the parameters.
   case linearAttention = "linear_attention"
   /// `%y = repeat @layer, %x {count = L}` — applies graph `@layer` (one argument,
   /// one result of the same type) L times. Iteration i uses its own instance of
@@ -113,4 +118,23 @@ public enum Opcode: String, CaseIterable, Sendable {
   case attnApply = "attn.apply"
   /// `%y = concat %a, %b, … {axis} : t` — concatenation along `axis`.
   case concat
+  /// `%s = linattn.state %k, %v {tokens = [start, len], …} : f32[KVH, Dk, W]`
+  /// — the state the keys leave at `end = start + len`:
+  /// `Σ_j λ^{end−j} φ(k_j) v'_jᵀ`, `v' = [v, 1]` when normalising (W = Dv + 1),
+  /// else `v` (W = Dv). The `…` are the `linear_attention` parameters.
+  case linattnState = "linattn.state"
+  /// `%p = linattn.prefix %s1, … {spans = [start, len, …], at, …}` — the
+  /// states (one span each) decayed to position `at` and summed:
+  /// `Σ_i λ^{at − end_i} s_i` over the spans that end at or before `at` when
+  /// causal, over all spans (λ = 1) otherwise.
+  case linattnPrefix = "linattn.prefix"
+  /// `%u = linattn.intra %q, %k, %v {tokens, …} : f32[n, H, W]` — the part of
+  /// the output the local keys give (all at positions `tokens`), not yet
+  /// normalised: `Σ_{j local} λ^{i−j} (φ(q_i)·φ(k_j)) v'_j`.
+  case linattnIntra = "linattn.intra"
+  /// `%o = linattn.finish %q, %u[, %p] {tokens, …}` — adds what the earlier
+  /// (or, not causal, all other) keys give through the prefix state `p`
+  /// (decayed to `start`): `u_i + λ^{i−start} φ(q_i)·p`, then normalises
+  /// (`u[:Dv] / u[Dv]`) or keeps `u[:Dv]`; result in the queries' dtype.
+  case linattnFinish = "linattn.finish"
 }

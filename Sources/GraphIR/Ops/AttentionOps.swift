@@ -1,10 +1,8 @@
-/// `attention %q, %k, %v {causal, scale, window}` and `linear_attention`:
+/// `attention %q, %k, %v {causal, scale, window}` (and the shapes of `linear_attention`):
 /// `q: [S, H, D]`, `k: [S, KVH, D]`, `v: [S, KVH, Dv]` give `[S, H, Dv]`.
 enum AttentionOps: OpFamily {
   static func spec(_ opcode: Opcode) -> OpSpec {
-    opcode == .attention
-      ? OpSpec(operands: 3...3, optional: ["causal": .bool, "scale": .float, "window": .int])
-      : OpSpec(operands: 3...3, optional: ["causal": .bool])
+    OpSpec(operands: 3...3, optional: ["causal": .bool, "scale": .float, "window": .int])
   }
 
   static func infer(_ op: Op, _ t: [TensorType], _ r: TypeRules) throws(TypeRuleError) -> [TensorType] {

@@ -20,7 +20,8 @@ extension Opcode {
     case .rmsnorm, .layernorm: NormOps.self
     case .rope, .positions: PositionOps.self
     case .embed: EmbedOps.self
-    case .attention, .linearAttention: AttentionOps.self
+    case .attention: AttentionOps.self
+    case .linearAttention, .linattnState, .linattnPrefix, .linattnIntra, .linattnFinish: LinearAttentionOps.self
     case .reshape, .slice, .concat, .repeatKV: ShapeOps.self
     case .repeat, .return: ControlOps.self
     case .attnBlock, .attnScores, .attnApply: AttnBlockOps.self

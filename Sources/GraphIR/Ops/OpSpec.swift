@@ -1,12 +1,12 @@
 /// The kinds an attribute may have.
 public enum AttributeKind: Sendable {
-  case int, float, bool, string, symbol, ints
+  case int, float, bool, string, symbol, ints, floats
 
   func accepts(_ a: Attribute) -> Bool {
     switch (self, a) {
     case (.int, .int), (.bool, .bool), (.string, .string), (.symbol, .symbol), (.ints, .ints):
       true
-    case (.float, .float), (.float, .int): true
+    case (.float, .float), (.float, .int), (.floats, .floats), (.floats, .ints): true
     default: false
     }
   }
@@ -19,6 +19,7 @@ public enum AttributeKind: Sendable {
     case .string: "a string"
     case .symbol: "a symbol"
     case .ints: "an integer list"
+    case .floats: "a number list"
     }
   }
 }
@@ -62,7 +63,7 @@ extension Opcode {
   public var isPlanOnly: Bool {
     switch self {
     case .slice, .attnBlock, .attnMerge, .sendStart, .sendDone, .recvStart, .recvDone, .allGather, .allToAll,
-      .repeatKV, .attnScores, .attnApply, .concat:
+      .repeatKV, .attnScores, .attnApply, .concat, .linattnState, .linattnPrefix, .linattnIntra, .linattnFinish:
       true
     default: false
     }

@@ -8,7 +8,7 @@
 ///     op       := (VALUE (',' VALUE)* '=')? IDENT operands? attrs? (':' type (',' type)*)?
 ///     type     := DTYPE '[' (dim (',' dim)*)? ']'        dim := INT | IDENT
 ///     attrs    := '{' (IDENT '=' attr (',' IDENT '=' attr)*)? '}'
-///     attr     := INT | FLOAT | true | false | STRING | SYMBOL | '[' INT,* ']'
+///     attr     := INT | FLOAT | true | false | STRING | SYMBOL | '[' (INT | FLOAT),* ']'
 ///
 /// Whitespace, newlines included, is insignificant; `//` starts a comment. The
 /// parser recovers at the next line that starts a statement, so one run reports
@@ -363,12 +363,21 @@ public struct Parser {
       return .bool(t.text == "true")
     case .punct(UInt8(ascii: "[")):
       take()
-      var values: [Int64] = []
+      // Integers stay `ints`; one float makes the whole list `floats`.
+      var values: [Attribute] = []
       if !isPunct("]") {
-        repeat { values.append(try integer()) } while try consumeComma()
+        repeat {
+          guard peek().kind == .float else {
+            values.append(.int(try integer()))
+            continue
+          }
+          values.append(try attributeValue())
+        } while try consumeComma()
       }
       _ = try expectPunct("]", "to close the list")
-      return .ints(values)
+      let ints = values.compactMap { if case .int(let v) = $0 { v } else { nil } }
+      if ints.count == values.count { return .ints(ints) }
+      return .floats(values.map { a in if case .float(let f) = a { f } else if case .int(let i) = a { Double(i) } else { 0 } })
     default:
       throw unexpected("an attribute value")
     }

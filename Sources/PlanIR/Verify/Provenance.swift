@@ -226,13 +226,41 @@ extension PlanVerifier {
         error(r, "'\(op.opcode.rawValue)' combines rows of tokens \(a) with rows of tokens \(b)", at: op.location(ofOperand: 1))
       }
       state.facts[op.results[0]] = Fact(rows: fact(0)?.rows)
+    case .linattnState:
+      // A state carries the keys it sums as its columns.
+      if let rows = fact(0)?.rows, let span = TokenRanges(attribute: op.attributes["tokens"]), rows != span {
+        error(r, "linattn.state sums keys \(rows) but says tokens \(span)", at: op.location)
+      }
+      state.facts[op.results[0]] = Fact(columns: fact(0)?.rows)
+    case .linattnPrefix:
+      guard case .ints(let spans)? = op.attributes["spans"], case .int(let at)? = op.attributes["at"] else { return }
+      let causal = op.attributes["causal"] == .bool(true)
+      var keys: [Range<Int64>] = []
+      for i in op.operands.indices where 2 * i + 1 < spans.count {
+        let span = spans[2 * i]..<(spans[2 * i] + spans[2 * i + 1])
+        if let columns = fact(i)?.columns, columns != TokenRanges([span]) {
+          error(r, "linattn.prefix takes operand \(i) as the state of tokens \(TokenRanges([span])), but it sums keys \(columns)", at: op.location(ofOperand: i))
+        }
+        if !causal || span.upperBound <= at, !span.isEmpty { keys.append(span) }
+      }
+      state.facts[op.results[0]] = Fact(columns: TokenRanges(keys))
+    case .linattnIntra:
+      guard let q = fact(0)?.rows, let k = fact(1)?.rows else { return }
+      state.facts[op.results[0]] = Fact(
+        rows: q, partial: .block(Contribution(q: q, k: k)), mask: Mask(causal: op.attributes["causal"] == .bool(true), window: nil))
+    case .linattnFinish:
+      guard let intra = fact(1), let q = intra.rows, var blocks = intra.partial else { return }
+      if let keys = fact(2)?.columns { blocks = .merged(blocks, .block(Contribution(q: q, k: keys))) }
+      state.facts[op.results[0]] = Fact(rows: q, partial: blocks, mask: intra.mask)
     case .matmul, .rmsnorm, .layernorm, .silu, .gelu, .softmax, .reshape, .repeat, .linearAttention, .embed:
       let source = op.opcode == .repeat ? fact(1) : fact(0)
       for name in op.results { state.facts[name] = Fact(rows: source?.rows) }
     }
   }
 
-  static let attentionOps: Set<Opcode> = [.attnMerge, .sendStart, .sendDone, .recvDone, .attnBlock, .allToAll, .concat, .attnApply]
+  static let attentionOps: Set<Opcode> = [
+    .attnMerge, .sendStart, .sendDone, .recvDone, .attnBlock, .allToAll, .concat, .attnApply, .linattnFinish,
+  ]
 
   /// A collective every member reached: its result's token facts.
   mutating func collective(_ op: Op, rank r: Int, group: [Int], facts: [Int: Fact], state: inout RankState) {
