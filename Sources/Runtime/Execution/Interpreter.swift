@@ -227,8 +227,8 @@ public final class Interpreter {
       let pairs = mask.visiblePairs(TokenRanges([0..<Int64(q.shape[0])]), TokenRanges([0..<Int64(k.shape[0])]))
       let work = AttentionWork(pairs: pairs, heads: Int64(q.shape[1]), headDim: Int64(q.shape[2]), valueDim: Int64(v.shape[2]))
       return ([DenseAttention.run(q: q, k: k, v: v, mask: mask, scale: scale)], work.flops ?? 0, false)
-    case .linearAttention:
-      return ([DenseAttention.linear(q: try arg(0), k: try arg(1), v: try arg(2), causal: op.attributes["causal"] == .bool(true))], 0, false)
+    case .linearAttention, .linattnState, .linattnPrefix, .linattnIntra, .linattnFinish:
+      return try linear(op, (0..<op.operands.count).map { i throws in try arg(i) })
     case .attnBlock:
       if options.failAtFirstBlock { throw RuntimeError("deliberate failure (--fail-rank)") }
       let (q, k, v) = (try arg(0), try arg(1), try arg(2))
@@ -332,6 +332,28 @@ public final class Interpreter {
   }
 
   /// The format `operand` travels in: its declared dtype's.
+  /// `linear_attention` (the dense recurrence) and its plan ops (the blockwise kernels).
+  private func linear(_ op: Op, _ x: [Tensor]) throws -> (results: [Tensor], flops: Int64, isCommunication: Bool) {
+    guard let params = LinearAttention(op) else { throw RuntimeError("'\(op.opcode.rawValue)' has invalid linear-attention parameters") }
+    switch op.opcode {
+    case .linearAttention:
+      return ([DenseAttention.linear(q: x[0], k: x[1], v: x[2], params: params)], 0, false)
+    case .linattnState:
+      return ([LinearAttentionKernel.state(k: x[0], v: x[1], params: params)], 0, false)
+    case .linattnIntra:
+      let (n, h, kvh, d) = (x[0].shape[0], x[0].shape[1], x[1].shape[1], x[0].shape[2])
+      let w = x[2].shape[2] + (params.normalize ? 1 : 0)
+      let flops = params.intraFlops(tokens: Int64(n), heads: Int64(h), kvHeads: Int64(kvh), headDim: Int64(d), width: Int64(w))
+      return ([LinearAttentionKernel.intra(q: x[0], k: x[1], v: x[2], params: params)], Int64(flops), false)
+    case .linattnPrefix:
+      guard case .ints(let spans)? = op.attributes["spans"], spans.count == 2 * x.count else { throw RuntimeError("linattn.prefix needs spans") }
+      let ends = (0..<x.count).map { spans[2 * $0] + spans[2 * $0 + 1] }
+      return ([LinearAttentionKernel.prefix(states: x, ends: ends, at: try int(op, "at"), params: params)], 0, false)
+    default:
+      return ([LinearAttentionKernel.finish(q: x[0], intra: x[1], prefix: x.count > 2 ? x[2] : nil, params: params)], 0, false)
+    }
+  }
+
   private func wireFormat(_ operand: Operand, _ pending: Pending) throws -> WireFormat {
     guard let type = WireFormat.declaredType(operand, pending.types, module) else {
       throw RuntimeError("\(operand) has no declared type")

@@ -44,7 +44,8 @@ public enum DenseAttention {
 
   /// Linear attention `o_i = Σ_{j allowed} (q_i·k_j) v_j`, as `q (kᵀv)` with a
   /// running prefix state per head when causal.
-  public static func linear(q: Tensor, k: Tensor, v: Tensor, causal: Bool) -> Tensor {
+  public static func linear(q: Tensor, k: Tensor, v: Tensor, params: LinearAttention) -> Tensor {
+    let causal = params.causal
     let (s, h, d) = (q.shape[0], q.shape[1], q.shape[2])
     let (kvh, dv) = (k.shape[1], v.shape[2])
     let out = Tensor(shape: [s, h, dv])
