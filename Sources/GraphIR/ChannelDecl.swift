@@ -33,4 +33,6 @@ public enum ChannelKind: String, CaseIterable, Sendable {
   case partial
   /// Head-sharded activations of an all-to-all (Ulysses).
   case heads
+  /// Linear-attention states (LASP): f32 `[KVH, Dk, W]` sums of φ(k)·vᵀ.
+  case state
 }

@@ -36,11 +36,21 @@ public struct PassPipeline: Sendable {
         let inner = Strategy.Inner(rawValue: options["inner"] ?? "ring"), Set(options.keys).isSubset(of: ["ulysses", "ring", "inner"])
       else { throw CompileError("pass 'usp' takes ulysses=U, ring=R and inner=ring|tokenring") }
       return LowerAttentionPass(.usp(ulysses: u, ring: r, inner: inner))
+    case Strategy.Linear.lasp2.rawValue, Strategy.Linear.lasp1.rawValue:
+      var softmax: Strategy?
+      if let text = options["softmax"] {
+        guard let s = Strategy(text), s.softmax == s else {
+          throw CompileError("pass '\(name)' takes softmax=S with S a softmax strategy (\(Strategy.spellings.prefix(8).joined(separator: ", "))), found softmax=\(text)")
+        }
+        softmax = s
+      }
+      guard Set(options.keys).isSubset(of: ["softmax"]) else { throw CompileError("pass '\(name)' takes only softmax=S") }
+      return LowerAttentionPass(.linear(Strategy.Linear(rawValue: name)!, softmax: softmax))
     default:
       let lowerings: [Strategy] = [.tokenring, .ring, .ringZigzag, .striped(width: nil), .rsa, .ulysses, .allgather]
       guard let strategy = lowerings.first(where: { $0.passName == name }) else {
         throw CompileError(
-          "unknown pass '\(name)'; known passes: \(([ShardSequencePass.passName, "usp"] + lowerings.map(\.passName) + [OverlapSchedulePass.passName]).joined(separator: ", "))")
+          "unknown pass '\(name)'; known passes: \(([ShardSequencePass.passName, "usp"] + lowerings.map(\.passName) + Strategy.Linear.allCases.map(\.rawValue) + [OverlapSchedulePass.passName]).joined(separator: ", "))")
       }
       try noOptions()
       return LowerAttentionPass(strategy)

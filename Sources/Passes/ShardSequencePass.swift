@@ -107,16 +107,13 @@ public struct ShardSequencePass: Pass {
       }
       for op in g.ops {
         for (name, t) in zip(op.results, op.resultTypes) { types[name] = t }
-        if op.opcode == .linearAttention {
-          errors.append(.error("linear_attention has no sequence-parallel lowering yet; only attention can be split", at: op.location))
-        }
         if case .positions = op.opcode, op.attributes["ranges"] != nil {
           errors.append(.error("positions is already sharded (it has ranges)", at: op.location))
         }
         for t in op.resultTypes where t.dims.dropFirst().contains(s) {
           errors.append(.error("'\(op.opcode.rawValue)' puts the sequence dimension \(seq) off axis 0 (\(t)); only attention may mix tokens", at: op.location))
         }
-        if op.opcode == .attention {
+        if op.opcode == .attention || op.opcode == .linearAttention {
           // Every strategy splits queries and keys by the same layout, so
           // all three must run over the sequence; keys of another length
           // (cross-attention) would be taken for a rank's share of tokens.

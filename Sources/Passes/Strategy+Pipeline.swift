@@ -9,6 +9,7 @@ extension Strategy {
     case .tokenring: "token-ring"
     case .usp: "usp"
     case .striped: "striped"
+    case .linear(let l, _): l.rawValue
     default: description
     }
   }
@@ -24,6 +25,14 @@ extension Strategy {
       "\(ShardSequencePass.passName){layout=striped\(w.map { ",stripe=\($0)" } ?? "")},\(passName)"
     case .usp(let u, let r, let inner):
       "\(ShardSequencePass.passName){group=\(u)},usp{ulysses=\(u),ring=\(r),inner=\(inner.rawValue)}"
+    case .linear(let l, nil): "\(ShardSequencePass.passName){layout=contiguous},\(l.rawValue)"
+    case .linear(let l, let softmax?):
+      // LASP needs contiguous shards; a USP softmax part keeps its groups.
+      if case .usp(let u, _, _) = softmax {
+        "\(ShardSequencePass.passName){group=\(u),layout=contiguous},\(l.rawValue){softmax=\(softmax)}"
+      } else {
+        "\(ShardSequencePass.passName){layout=contiguous},\(l.rawValue){softmax=\(softmax)}"
+      }
     }
   }
 }

@@ -3,7 +3,7 @@ import GraphIR
 /// The sequence-parallel strategies `ringc compile --strategy` offers, as a
 /// plan names them in its `strategy` attribute. `Passes` gives each its
 /// pipeline (`Strategy.pipeline`).
-public enum Strategy: Hashable, Sendable, CustomStringConvertible {
+public indirect enum Strategy: Hashable, Sendable, CustomStringConvertible {
   /// Queries travel, partials go home (Wang et al. 2024). Zigzag when causal.
   case tokenring
   /// K/V travel one hop forward per step over contiguous chunks (Liu et al.).
@@ -23,13 +23,44 @@ public enum Strategy: Hashable, Sendable, CustomStringConvertible {
   case usp(ulysses: Int, ring: Int, inner: Inner)
   /// All-gather K and V, attend local queries (Llama 3 / Megatron CP).
   case allgather
+  /// Linear attention over contiguous chunks (Sun et al. 2025, LASP-2 / LASP-1):
+  /// `linear` lowers every `linear_attention`; `softmax`, when given, lowers
+  /// the model's softmax `attention` layers (a hybrid model; LASP-2H is
+  /// `lasp2` with `allgather`). Without it a softmax layer is refused.
+  case linear(Linear, softmax: Strategy?)
 
   public enum Inner: String, Sendable { case ring, tokenring }
 
+  /// How linear attention's states move: LASP-2 gathers every rank's chunk
+  /// state at once; LASP-1 passes running sums along the chain of ranks.
+  public enum Linear: String, Sendable, CaseIterable { case lasp2, lasp1 }
+
+  /// The strategy that lowers softmax `attention` (itself, or a hybrid's softmax part).
+  public var softmax: Strategy? {
+    if case .linear(_, let s) = self { return s }
+    return self
+  }
+
   /// What `--strategy` accepts, for messages.
-  public static let spellings = ["tokenring", "ring", "ring-zigzag", "striped[:W]", "rsa", "ulysses", "usp:UxR[:ring|tokenring]", "allgather"]
+  public static let spellings = [
+    "tokenring", "ring", "ring-zigzag", "striped[:W]", "rsa", "ulysses", "usp:UxR[:ring|tokenring]", "allgather",
+    "lasp2", "lasp1", "lasp2h", "lasp2+S|lasp1+S (S: a softmax strategy)",
+  ]
 
   public init?(_ text: String) {
+    if let linear = Linear(rawValue: text) {
+      self = .linear(linear, softmax: nil)
+      return
+    }
+    if text == "lasp2h" {
+      self = .linear(.lasp2, softmax: .allgather)
+      return
+    }
+    if let plus = text.firstIndex(of: "+"), let linear = Linear(rawValue: String(text[..<plus])) {
+      guard let softmax = Strategy(String(text[text.index(after: plus)...])), softmax.softmax == softmax else { return nil }
+      self = .linear(linear, softmax: softmax)
+      return
+    }
     switch text {
     case "tokenring": self = .tokenring
     case "ring": self = .ring
@@ -66,6 +97,8 @@ public enum Strategy: Hashable, Sendable, CustomStringConvertible {
     case .ulysses: "ulysses"
     case .allgather: "allgather"
     case .usp(let u, let r, let inner): "usp:\(u)x\(r):\(inner.rawValue)"
+    case .linear(.lasp2, .allgather?): "lasp2h"
+    case .linear(let l, let s): s.map { "\(l.rawValue)+\($0)" } ?? l.rawValue
     }
   }
 }

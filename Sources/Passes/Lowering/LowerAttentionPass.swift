@@ -2,7 +2,9 @@ import GraphIR
 import PlanIR
 
 /// `token-ring`, `ring`, `ring-zigzag`, `rsa`, `ulysses`, `allgather`,
-/// `usp{ulysses=U,ring=R,inner=ring|tokenring}`: stage partitioned → scheduled.
+/// `usp{ulysses=U,ring=R,inner=ring|tokenring}`, `lasp2{softmax=S}`,
+/// `lasp1{softmax=S}`: stage partitioned → scheduled. (`LinearEmitter` lowers
+/// `linear_attention` the same way, for the LASP strategies.)
 ///
 /// Replaces every collective `attention` of every rank by the strategy's
 /// explicit program: point-to-point `send`/`recv` pairs, `all_gather` and
@@ -56,7 +58,7 @@ public struct LowerAttentionPass: Pass {
       var ops: [Op] = []
       for op in module.graphs[gi].ops {
         for (r, t) in zip(op.results, op.resultTypes) { types[r] = t }
-        guard op.opcode == .attention else {
+        guard op.opcode == .attention || op.opcode == .linearAttention else {
           ops.append(op)
           continue
         }
@@ -64,7 +66,7 @@ public struct LowerAttentionPass: Pass {
           op: op, rank: rank, ranks: p, layout: layout, tokens: tokens, sequence: seq.value,
           types: op.operands.map { o -> TensorType? in if case .value(let v) = o { types[v] } else { nil } })
         do {
-          let lowered = try site.lower(strategy)
+          let lowered = try op.opcode == .linearAttention ? site.lowerLinear(strategy) : site.lower(strategy)
           ops += lowered.ops
           for c in lowered.channels { channels[c.name] = c }
         } catch {
@@ -101,7 +103,7 @@ public struct LowerAttentionPass: Pass {
   }
 
   private func checkDegrees(_ p: Int, _ layout: TokenLayout) throws(CompileError) {
-    if case .usp(let u, let r, _) = strategy {
+    if case .usp(let u, let r, _)? = strategy.softmax {
       guard u * r == p else {
         throw CompileError("--strategy \(strategy) needs ulysses × ring = \(u) × \(r) = \(u * r) ranks, but --sp is \(p)", isUsage: true)
       }
@@ -134,7 +136,31 @@ struct AttentionSite {
     return e
   }
 
+  /// A `linear_attention` under LASP-2 or LASP-1; softmax strategies refuse it.
+  func lowerLinear(_ strategy: Strategy) throws(CompileError) -> Lowering {
+    guard case .linear(let linear, _) = strategy else {
+      throw fail("\(strategy) splits softmax attention; linear_attention needs lasp2 or lasp1 (for a hybrid model lasp2h, or lasp2+S with S a softmax strategy)")
+    }
+    let (builder, operands) = try prepare("linear_attention")
+    var e = try LinearEmitter(builder, site: self, operands: operands)
+    return linear == .lasp2 ? e.lasp2() : e.lasp1()
+  }
+
+  private func prepare(_ what: String) throws(CompileError) -> (PlanBuilder, AttentionOperands) {
+    guard let qt = types[0], let kt = types[1], let vt = types[2] else {
+      throw fail("\(what) operands must be per-token values, not weights")
+    }
+    guard case .value(let q) = op.operands[0], case .value(let k) = op.operands[1], case .value(let v) = op.operands[2]
+    else { throw fail("\(what) operands must be values") }
+    let operands = AttentionOperands(
+      q: q, k: k, v: v, queryType: qt, keyType: kt, valueType: vt, out: op.results[0], outType: op.resultTypes[0])
+    return (PlanBuilder(attention: op, keyType: kt), operands)
+  }
+
   func lower(_ strategy: Strategy) throws(CompileError) -> Lowering {
+    guard let strategy = strategy.softmax else {
+      throw fail("\(strategy) lowers linear attention only; this softmax attention needs a hybrid strategy (lasp2h, or \(strategy)+S with S a softmax strategy)")
+    }
     guard let qt = types[0], let kt = types[1], let vt = types[2] else {
       throw fail("\(strategy) needs attention operands that are per-token values, not weights")
     }
@@ -170,6 +196,8 @@ struct AttentionSite {
     case .ulysses:
       var e = CollectiveEmitter(builder, site: self, operands: operands)
       return try e.ulysses(degree: ranks, inner: nil)
+    case .linear:
+      throw fail("\(strategy) is not a softmax strategy")
     case .usp(let u, _, let inner):
       if windowed { throw fail("usp does not support sliding-window attention yet; use allgather or ulysses") }
       if causal && layout.kind != .zigzag && inner == .tokenring {

@@ -76,6 +76,7 @@ struct PlanBuilder {
     case .value: "v"
     case .partial: "out"
     case .heads: "a2a"
+    case .state: "state"
     }
     let chan = "\(name).\(suffix)"
     if !channels.contains(where: { $0.name == chan }) { channels.append(ChannelDecl(chan, carries: kind)) }

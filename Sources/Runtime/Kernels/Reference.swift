@@ -102,3 +102,31 @@ extension Reference {
       : 0.5 * v * (1 + erf(v / 2.0.squareRoot()))
   }
 }
+
+extension Reference {
+  /// Linear attention written out pair by pair, in Double:
+  /// `o_i = Σ_j λ^{i−j} (φ(q_i)·φ(k_j)) v_j` over keys at positions ≤ i
+  /// (causal) or all, divided by `Σ_j λ^{i−j} φ(q_i)·φ(k_j)` when normalising.
+  public static func linearAttention(q: Tensor, k: Tensor, v: Tensor, params: LinearAttention) -> Tensor {
+    let (n, h, d) = (q.shape[0], q.shape[1], q.shape[2])
+    let (m, kvh, dv) = (k.shape[0], k.shape[1], v.shape[2])
+    let phi = { (x: Float) in Double(params.featureMap(x)) }
+    let out = Tensor(shape: [n, h, dv])
+    for head in 0..<h {
+      let g = head / (h / kvh)
+      for i in 0..<n {
+        var acc = [Double](repeating: 0, count: dv)
+        var denominator = 0.0
+        for j in 0..<m where !params.causal || j <= i {
+          var score = 0.0
+          for a in 0..<d { score += phi(q[(i * h + head) * d + a]) * phi(k[(j * kvh + g) * d + a]) }
+          score *= pow(params.lambda(kvHead: g), Double(i - j))
+          denominator += score
+          for c in 0..<dv { acc[c] += score * Double(v[(j * kvh + g) * dv + c]) }
+        }
+        for c in 0..<dv { out[(i * h + head) * dv + c] = Float(params.normalize ? acc[c] / denominator : acc[c]) }
+      }
+    }
+    return out
+  }
+}
