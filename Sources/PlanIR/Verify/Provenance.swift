@@ -243,7 +243,9 @@ extension PlanVerifier {
         }
         if !causal || span.upperBound <= at, !span.isEmpty { keys.append(span) }
       }
-      state.facts[op.results[0]] = Fact(columns: TokenRanges(keys))
+      // A sum of states is a set of keys: kept in position order so a chain
+      // that adds later keys first still equals one span.
+      state.facts[op.results[0]] = Fact(columns: TokenRanges(keys.sorted { $0.lowerBound < $1.lowerBound }))
     case .linattnIntra:
       guard let q = fact(0)?.rows, let k = fact(1)?.rows else { return }
       state.facts[op.results[0]] = Fact(

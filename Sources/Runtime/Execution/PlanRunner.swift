@@ -97,7 +97,7 @@ public struct PlanRunner {
   /// (q, k, v, out) value names.
   static func attentionValues(_ source: Module) -> [(q: String, k: String, v: String, out: String)] {
     source.graphs.flatMap { g in
-      g.ops.filter { $0.opcode == .attention }.compactMap { op in
+      g.ops.filter { $0.opcode == .attention || $0.opcode == .linearAttention }.compactMap { op in
         guard case .value(let q) = op.operands[0], case .value(let k) = op.operands[1], case .value(let v) = op.operands[2]
         else { return nil }
         return (q, k, v, op.results[0])
