@@ -7,11 +7,11 @@ import GraphIR
 /// dtype as f32).
 public enum Liveness {
   /// The attention region of `g`: from its first lowered-attention op
-  /// (communication, collectives, blocks, scores) to its last.
+  /// (communication, collectives, blocks, scores, linear-attention states) to its last.
   static func attentionRegion(_ g: Graph) -> ClosedRange<Int>? {
     let lowered: Set<Opcode> = [
       .sendStart, .sendDone, .recvStart, .recvDone, .allGather, .allToAll, .attnBlock, .attnMerge, .attnScores,
-      .attnApply, .repeatKV, .attention,
+      .attnApply, .repeatKV, .attention, .linattnState, .linattnPrefix, .linattnIntra, .linattnFinish,
     ]
     guard let first = g.ops.firstIndex(where: { lowered.contains($0.opcode) }),
       let last = g.ops.lastIndex(where: { lowered.contains($0.opcode) })

@@ -68,7 +68,7 @@ public struct PlanStats: Sendable {
     }
     let mainHasAttention = module.graphs.contains { g in
       g.rankProgram?.source == Module.entryGraphName
-        && g.ops.contains { $0.opcode == .attnBlock || $0.opcode == .attnScores }
+        && g.ops.contains { $0.opcode == .attnBlock || $0.opcode == .attnScores || $0.opcode == .linattnIntra }
     }
     if mainHasAttention {
       layersOf[Module.entryGraphName] = [next]
@@ -123,6 +123,12 @@ public struct PlanStats: Sendable {
             else { continue }
             let inner = op.opcode == .attnScores ? bindings.value(of: at.dims[2]) : bindings.value(of: bt.dims[0])
             addFlops(step, product(2, elements, inner ?? 0))
+          case .linattnState, .linattnIntra, .linattnFinish:
+            // Linear attention has no steps of compute: all of it counts at step 0.
+            guard let params = LinearAttention(op), let result = bindings.extents(of: op.resultTypes[0]) else { continue }
+            let operands = op.operands.map { Self.type($0, types, module).flatMap { bindings.extents(of: $0) } ?? [] }
+            let flops = params.flops(op.opcode, operands: operands, result: result)
+            addFlops(0, flops < 9.2e18 ? Int64(flops) : nil)
           case .allGather, .allToAll:
             guard case .ints(let group)? = op.attributes["group"], case .int(let step)? = op.attributes["step"],
               let t = Self.type(op.operands[0], types, module), let total = bindings.byteCount(of: t),

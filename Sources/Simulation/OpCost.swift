@@ -79,6 +79,18 @@ struct OpCost {
       return Cost(
         seconds: work / (peak * efficiency) + launch, flops: flops,
         source: .attention(q.dtype, peak: peak, efficiency: efficiency, launch: launch))
+    case .linearAttention, .linattnState, .linattnIntra, .linattnFinish:
+      // Chunked products at matmul efficiency (what Lightning Attention's
+      // kernels reach is not published per profile; a stated simplification).
+      guard let params = LinearAttention(op), let q = type(0), let result = op.resultTypes.first else { return nil }
+      let flops = params.flops(
+        op.opcode, operands: op.operands.indices.map { i in type(i).map { $0.dims.map(count) } ?? [] },
+        result: result.dims.map(count))
+      guard flops > 0 else { return memoryBound(op, type) }
+      let peak = profile.peak(for: q.dtype)
+      return Cost(
+        seconds: flops / (peak * profile.matmulEfficiency) + launch, flops: flops,
+        source: .matmul(q.dtype, peak: peak, efficiency: profile.matmulEfficiency, launch: launch))
     case .attnScores, .attnApply, .matmul:
       guard let a = type(0), let b = type(1), let result = op.resultTypes.first else { return nil }
       let inner = Double(op.opcode == .attnScores ? count(a.dims[2]) : count(b.dims[0]))
@@ -96,11 +108,15 @@ struct OpCost {
     case .reshape, .positions, .return, .repeat, .sendStart, .sendDone, .recvStart, .recvDone, .allGather, .allToAll:
       return nil
     default:
-      // Memory-bound: read the operands, write the results.
-      let moved = op.operands.indices.reduce(0.0) { $0 + bytes(type($1)) } + op.resultTypes.reduce(0.0) { $0 + bytes($1) }
-      return Cost(
-        seconds: moved / profile.memoryBandwidth + launch, flops: 0,
-        source: .memory(bandwidth: profile.memoryBandwidth, launch: launch))
+      return memoryBound(op, type)
     }
+  }
+
+  /// Memory-bound: read the operands, write the results.
+  private func memoryBound(_ op: Op, _ type: (Int) -> TensorType?) -> Cost {
+    let moved = op.operands.indices.reduce(0.0) { $0 + bytes(type($1)) } + op.resultTypes.reduce(0.0) { $0 + bytes($1) }
+    return Cost(
+      seconds: moved / profile.memoryBandwidth + profile.launchOverhead, flops: 0,
+      source: .memory(bandwidth: profile.memoryBandwidth, launch: profile.launchOverhead))
   }
 }

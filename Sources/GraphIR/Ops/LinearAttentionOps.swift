@@ -191,6 +191,29 @@ public struct LinearAttention: Sendable, Equatable {
   }
 }
 
+extension LinearAttention {
+  /// FLOPs of a linear-attention op (graph or plan) from its operands' and
+  /// first result's extents: the chunked product for `linear_attention` and
+  /// `linattn.intra`, `2·n·KVH·Dk·W` to build a state, `2·n·H·Dk·W` to read
+  /// a prefix in `linattn.finish`; a prefix sum is memory-bound (0 here).
+  public func flops(_ opcode: Opcode, operands: [[Int64]], result: [Int64]) -> Double {
+    func at(_ i: Int, _ axis: Int) -> Int64 { i < operands.count && axis < operands[i].count ? operands[i][axis] : 0 }
+    let extra: Int64 = normalize ? 1 : 0
+    switch opcode {
+    case .linearAttention:
+      return intraFlops(tokens: at(0, 0), heads: at(0, 1), kvHeads: at(1, 1), headDim: at(0, 2), width: at(2, 2) + extra)
+    case .linattnIntra:
+      return intraFlops(tokens: at(0, 0), heads: at(0, 1), kvHeads: at(1, 1), headDim: at(0, 2), width: result.count > 2 ? result[2] : 0)
+    case .linattnState:
+      return 2 * Double(at(0, 0)) * Double(at(0, 1)) * Double(at(0, 2)) * Double(result.count > 2 ? result[2] : 0)
+    case .linattnFinish where operands.count > 2:
+      return 2 * Double(at(0, 0)) * Double(at(0, 1)) * Double(at(0, 2)) * Double(at(1, 2))
+    default:
+      return 0
+    }
+  }
+}
+
 extension Opcode {
   /// `linear_attention` and its plan ops.
   public var isLinearAttention: Bool {
