@@ -18,21 +18,27 @@ extension Strategy {
   /// the model is causal, else contiguous".
   public var pipeline: String {
     switch self {
-    case .tokenring, .allgather: "\(ShardSequencePass.passName),\(passName)"
-    case .ring, .rsa, .ulysses: "\(ShardSequencePass.passName){layout=contiguous},\(passName)"
-    case .ringZigzag: "\(ShardSequencePass.passName){layout=zigzag},\(passName)"
-    case .striped(let w):
-      "\(ShardSequencePass.passName){layout=striped\(w.map { ",stripe=\($0)" } ?? "")},\(passName)"
-    case .usp(let u, let r, let inner):
-      "\(ShardSequencePass.passName){group=\(u)},usp{ulysses=\(u),ring=\(r),inner=\(inner.rawValue)}"
-    case .linear(let l, nil): "\(ShardSequencePass.passName){layout=contiguous},\(l.rawValue)"
-    case .linear(let l, let softmax?):
-      // LASP needs contiguous shards; a USP softmax part keeps its groups.
-      if case .usp(let u, _, _) = softmax {
-        "\(ShardSequencePass.passName){group=\(u),layout=contiguous},\(l.rawValue){softmax=\(softmax)}"
-      } else {
-        "\(ShardSequencePass.passName){layout=contiguous},\(l.rawValue){softmax=\(softmax)}"
-      }
+    case .usp(let u, let r, let inner): "\(sharding),usp{ulysses=\(u),ring=\(r),inner=\(inner.rawValue)}"
+    case .linear(let l, let softmax?): "\(sharding),\(l.rawValue){softmax=\(softmax)}"
+    default: "\(sharding),\(passName)"
+    }
+  }
+
+  /// The `shard-sequence` pass with the layout the strategy needs. LASP-2
+  /// takes any layout, so a hybrid shards as its softmax strategy does;
+  /// LASP-1 needs contiguous shards (a USP softmax part keeps its groups).
+  var sharding: String {
+    let name = ShardSequencePass.passName
+    switch self {
+    case .tokenring, .allgather: return name
+    case .ring, .rsa, .ulysses: return "\(name){layout=contiguous}"
+    case .ringZigzag: return "\(name){layout=zigzag}"
+    case .striped(let w): return "\(name){layout=striped\(w.map { ",stripe=\($0)" } ?? "")}"
+    case .usp(let u, _, _): return "\(name){group=\(u)}"
+    case .linear(.lasp2, let softmax?): return softmax.sharding
+    case .linear(_, let softmax):
+      if case .usp(let u, _, _)? = softmax { return "\(name){group=\(u),layout=contiguous}" }
+      return "\(name){layout=contiguous}"
     }
   }
 }

@@ -81,15 +81,19 @@ struct OpCost {
         source: .attention(q.dtype, peak: peak, efficiency: efficiency, launch: launch))
     case .linearAttention, .linattnState, .linattnIntra, .linattnFinish:
       // Chunked products at matmul efficiency (what Lightning Attention's
-      // kernels reach is not published per profile; a stated simplification).
+      // kernels reach is not published per profile; a stated simplification),
+      // or the time to move the operands and results where that is longer:
+      // the plan keeps the f32 intra part between `intra` and `finish`.
       guard let params = LinearAttention(op), let q = type(0), let result = op.resultTypes.first else { return nil }
       let flops = params.flops(
         op.opcode, operands: op.operands.indices.map { i in type(i).map { $0.dims.map(count) } ?? [] },
         result: result.dims.map(count))
-      guard flops > 0 else { return memoryBound(op, type) }
+      let memory = memoryBound(op, type)
       let peak = profile.peak(for: q.dtype)
+      let compute = flops / (peak * profile.matmulEfficiency) + launch
+      guard compute > memory.seconds else { return Cost(seconds: memory.seconds, flops: flops, source: memory.source) }
       return Cost(
-        seconds: flops / (peak * profile.matmulEfficiency) + launch, flops: flops,
+        seconds: compute, flops: flops,
         source: .matmul(q.dtype, peak: peak, efficiency: profile.matmulEfficiency, launch: launch))
     case .attnScores, .attnApply, .matmul:
       guard let a = type(0), let b = type(1), let result = op.resultTypes.first else { return nil }

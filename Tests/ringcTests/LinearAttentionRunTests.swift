@@ -47,8 +47,11 @@ struct LinearAttentionRunTests {
   }
 
   /// Hybrid (a linear and a softmax layer per block, 2 blocks): linear layers
-  /// by LASP, softmax layers by the named strategy.
-  @Test(arguments: ["lasp2h", "lasp2+ulysses", "lasp1+ring", "lasp2+usp:2x2"])
+  /// by LASP, softmax layers by the named strategy — LASP-2 in the softmax
+  /// strategy's layout (zigzag, striped), LASP-1 contiguous.
+  @Test(arguments: [
+    "lasp2h", "lasp2+ulysses", "lasp1+ring", "lasp2+usp:2x2", "lasp2+tokenring", "lasp2+striped:3", "lasp2+usp:2x2:tokenring",
+  ])
   func hybridMatchesTheDenseReference(strategy: String) throws {
     let dir = try temporaryDirectory()
     try Self.check("\(repositoryRoot)/models/tiny-hybrid.ir", strategy: strategy, sp: strategy.contains("u") ? 4 : 3, layers: 4, in: dir)
@@ -61,6 +64,7 @@ struct LinearAttentionRunTests {
     ("tiny-linear.ir", "ring", "29:10: error: ring splits softmax attention; linear_attention needs lasp2 or lasp1"),
     ("tiny.ir", "lasp2", "30:10: error: lasp2 lowers linear attention only"),
     ("tiny-hybrid.ir", "lasp1+tokenring", "57:11: error: tokenring needs the zigzag layout for causal attention"),
+    ("tiny-hybrid.ir", "lasp1+ring-zigzag", "57:11: error: ring-zigzag needs the zigzag layout"),
   ])
   func refusesWithALocatedReason(model: String, strategy: String, message: String) throws {
     let dir = try temporaryDirectory()

@@ -24,26 +24,37 @@ public struct StrategyComparison: Sendable {
     /// False when the attention region does not fit in device memory.
     public var fits = true
     public var plan: Module?
+    /// Per layer of each kind, its attention's predicted time on the slowest
+    /// rank (`AttentionKindTimes`); nil where the model has no such layer.
+    public var linearSeconds: Double?
+    public var softmaxSeconds: Double?
   }
 
   public var rows: [Row]
   /// The ranks every strategy was compiled for.
   public let sp: Int
 
-  /// The strategies worth trying for `sp` ranks: every one-level strategy and
-  /// every USP split U × R = P with both U and R above 1.
-  public static func candidates(sp: Int) -> [Strategy] {
-    var out: [Strategy] = [.tokenring, .ring, .ringZigzag, .striped(width: nil), .rsa, .ulysses, .allgather]
+  /// The strategies worth trying for `sp` ranks on `model`: for softmax
+  /// attention every one-level strategy and every USP split U × R = P with
+  /// both U and R above 1; for linear attention LASP-2 and LASP-1; for a
+  /// model with both, each LASP with each softmax strategy.
+  public static func candidates(sp: Int, model: Module? = nil) -> [Strategy] {
+    var softmax: [Strategy] = [.tokenring, .ring, .ringZigzag, .striped(width: nil), .rsa, .ulysses, .allgather]
     for u in 2..<max(2, sp) where sp % u == 0 && sp / u > 1 {
-      out.append(.usp(ulysses: u, ring: sp / u, inner: .ring))
-      out.append(.usp(ulysses: u, ring: sp / u, inner: .tokenring))
+      softmax.append(.usp(ulysses: u, ring: sp / u, inner: .ring))
+      softmax.append(.usp(ulysses: u, ring: sp / u, inner: .tokenring))
     }
-    return out
+    let ops = model?.graphs.flatMap(\.ops) ?? []
+    guard ops.contains(where: { $0.opcode == .linearAttention }) else { return softmax }
+    let hasSoftmax = ops.contains { $0.opcode == .attention }
+    return Strategy.Linear.allCases.flatMap { linear in
+      hasSoftmax ? softmax.map { Strategy.linear(linear, softmax: $0) } : [Strategy.linear(linear, softmax: nil)]
+    }
   }
 
   public init(model: Module, sp: Int, profile: DeviceProfile, strategies: [Strategy]? = nil) {
     self.sp = sp
-    rows = (strategies ?? Self.candidates(sp: sp)).map { strategy in
+    rows = (strategies ?? Self.candidates(sp: sp, model: model)).map { strategy in
       var row = Row(strategy: strategy)
       do {
         let plan = try Compiler.compile(model, sp: sp, strategy: strategy)
@@ -59,6 +70,8 @@ public struct StrategyComparison: Sendable {
         row.bytesPerRank = program.map { p in (0..<stats.sp).map { stats.bytesSent(p, rank: $0) }.max() ?? 0 } ?? 0
         row.peakBytes = program?.peakBytes.max() ?? 0
         row.fits = Double(row.peakBytes) <= profile.memoryCapacity
+        let kinds = AttentionKindTimes(plan: plan, program: layer)
+        (row.linearSeconds, row.softmaxSeconds) = (kinds.linear, kinds.softmax)
         row.plan = plan
       } catch let error as CompileError {
         row.refusal = error.diagnostics.first?.message ?? "cannot compile"
@@ -81,7 +94,9 @@ public struct StrategyComparison: Sendable {
     guard usable.count > 1 else { return "\(best.strategy) is the only strategy that serves the model and fits" }
     let second = usable[1]
     let factor = second.layerSeconds / max(best.layerSeconds, 1e-12)
-    var why = "\(best.strategy) is \(String((factor * 1000).rounded() / 1000))× faster per layer than \(second.strategy)"
+    // Within 1% a ratio reads as "1.0×": say the percentage instead.
+    let margin = factor < 1.01 ? "\(String(((factor - 1) * 1e5).rounded() / 1000))% faster" : "\(String((factor * 1000).rounded() / 1000))× faster"
+    var why = "\(best.strategy) is \(margin) per layer than \(second.strategy)"
     if second.communicationBoundSteps > best.communicationBoundSteps {
       why += ": \(second.strategy) waits on communication in \(second.communicationBoundSteps) of \(second.steps) steps, \(best.strategy) in \(best.communicationBoundSteps) of \(best.steps)"
     } else if second.exposedSeconds > best.exposedSeconds {
@@ -96,6 +111,27 @@ public struct StrategyComparison: Sendable {
       let ratio = Double(best.bytesPerRank) / Double(max(second.bytesPerRank, 1))
       why += "; it sends \(String((ratio * 100).rounded() / 100))× more bytes per rank but spreads them over more links at once"
     }
+    if let kinds = kindRanking { why += "; \(kinds)" }
     return why
+  }
+
+  /// For a hybrid model: each kind of layer ranked on its own — the LASP
+  /// variants by their linear layers' time, the softmax strategies by their
+  /// softmax layers' (the two kinds are lowered independently, so the best
+  /// pair is the best of each); nil unless the rows have both kinds.
+  public var kindRanking: String? {
+    let usable = rows.filter { $0.refusal == nil && $0.fits && $0.linearSeconds != nil && $0.softmaxSeconds != nil }
+    guard !usable.isEmpty else { return nil }
+    func best<Key: Hashable>(_ key: (Strategy) -> Key?, _ seconds: (Row) -> Double?) -> [(Key, Double)] {
+      var out: [Key: Double] = [:]
+      for r in usable { if let k = key(r.strategy), let t = seconds(r) { out[k] = min(out[k] ?? .infinity, t) } }
+      return out.sorted { $0.value < $1.value }.map { ($0.key, $0.value) }
+    }
+    let linear = best({ if case .linear(let l, _) = $0 { return l.rawValue } else { return nil } }, \.linearSeconds)
+    let softmax = best({ $0.softmax?.description }, \.softmaxSeconds)
+    func list(_ items: [(String, Double)]) -> String {
+      items.prefix(3).map { "\($0.0) \(($0.1 * 1e5).rounded() / 100) ms" }.joined(separator: ", ")
+    }
+    return "per linear layer: \(list(linear)); per softmax layer: \(list(softmax))"
   }
 }

@@ -143,7 +143,7 @@ struct AttentionSite {
     }
     let (builder, operands) = try prepare("linear_attention")
     var e = try LinearEmitter(builder, site: self, operands: operands)
-    return linear == .lasp2 ? e.lasp2() : e.lasp1()
+    return linear == .lasp2 ? e.lasp2() : try e.lasp1()
   }
 
   private func prepare(_ what: String) throws(CompileError) -> (PlanBuilder, AttentionOperands) {

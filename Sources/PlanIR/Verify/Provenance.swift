@@ -155,6 +155,13 @@ extension PlanVerifier {
       }
       let partial = Fact(rows: q, partial: .block(Contribution(q: q, k: k)), columns: op.opcode == .attnScores ? k : nil, mask: mask)
       for name in op.results { state.facts[name] = partial }
+    case .concat where op.attributes["axis"] == .int(0):
+      // Rows joined: a rank's runs of finished outputs (LASP-2 over several runs).
+      let facts = op.operands.indices.compactMap(fact)
+      guard facts.count == op.operands.count, facts.allSatisfy({ $0.rows != nil }), let first = facts.first else { return }
+      let blocks = facts.compactMap(\.partial)
+      let merged = blocks.count == facts.count ? blocks.dropFirst().reduce(blocks.first) { acc, b in acc.map { .merged($0, b) } } : nil
+      state.facts[op.results[0]] = Fact(rows: TokenRanges(facts.flatMap { $0.rows!.ranges }), partial: merged, mask: first.mask)
     case .concat:
       let facts = op.operands.indices.compactMap(fact)
       guard facts.count == op.operands.count, let first = facts.first else { return }

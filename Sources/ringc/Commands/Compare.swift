@@ -40,7 +40,9 @@ struct Compare: ParsableCommand {
 
   static func text(_ c: StrategyComparison, _ p: DeviceProfile, model: String, seq: Int64?) -> String {
     var out = "\(model) at \(seq.map { "S = \($0)" } ?? "its length") on \(p.name), \(c.sp) ranks\n"
-    out += "  strategy             ms/layer   ms/forward  sent/rank/layer   peak memory   exposed ms   comm-bound steps\n"
+    let hybrid = c.rows.contains { $0.linearSeconds != nil && $0.softmaxSeconds != nil }
+    out += "  strategy             ms/layer   ms/forward  sent/rank/layer   peak memory   exposed ms   comm-bound steps"
+    out += hybrid ? "  linear ms  softmax ms\n" : "\n"
     for r in c.rows.sorted(by: { ($0.refusal == nil ? 0 : 1, $0.layerSeconds) < ($1.refusal == nil ? 0 : 1, $1.layerSeconds) }) {
       let name = padRight(r.strategy.description, 20)
       if let refusal = r.refusal {
@@ -49,6 +51,9 @@ struct Compare: ParsableCommand {
       }
       out += "  \(name) \(padLeft(milliseconds(r.layerSeconds), 9)) \(padLeft(milliseconds(r.totalSeconds), 12)) \(padLeft(formatBytes(r.bytesPerRank), 17))"
       out += " \(padLeft(formatBytes(r.peakBytes), 13)) \(padLeft(milliseconds(r.exposedSeconds), 12)) \(padLeft("\(r.communicationBoundSteps)/\(r.steps)", 18))"
+      if hybrid {
+        out += " \(padLeft(r.linearSeconds.map(milliseconds) ?? "-", 10)) \(padLeft(r.softmaxSeconds.map(milliseconds) ?? "-", 11))"
+      }
       out += r.fits ? "\n" : "  (does not fit in \(formatBytes(Int64(p.memoryCapacity))))\n"
     }
     if let w = c.winner { out += "winner: \(w.strategy) — \(c.reason)\n" } else { out += "no strategy serves this model here\n" }
@@ -66,6 +71,8 @@ struct Compare: ParsableCommand {
         "peak_bytes": JSONValue(r.peakBytes), "exposed_ms": JSONValue(r.exposedSeconds * 1e3),
         "communication_bound_steps": JSONValue(r.communicationBoundSteps), "steps": JSONValue(r.steps),
         "fits": JSONValue(r.fits),
+        "linear_layer_ms": r.linearSeconds.map { JSONValue($0 * 1e3) } ?? .null,
+        "softmax_layer_ms": r.softmaxSeconds.map { JSONValue($0 * 1e3) } ?? .null,
       ]
     }
     let report: JSONValue = [
