@@ -49,6 +49,22 @@ public enum KernelBenchmark {
     return Row(name: "attn.block \(block)×\(block)\(causal ? " causal" : ""), \(heads) heads × \(headDim)", gflops: flops / t / 1e9)
   }
 
+  /// The chunked linear-attention kernel (`linattn.intra`) on `tokens` rows,
+  /// counted as `LinearAttention.intraFlops` (the work the simulator charges).
+  public static func linearAttention(tokens: Int, heads: Int, headDim: Int, threads: Int, causal: Bool, runs: Int = 5) -> Row {
+    openblas_set_num_threads(Int32(threads))
+    let init_ = Initializer(seed: 1)
+    let positions = (0..<Int64(tokens)).map { $0 }
+    let q = init_.input("q", shape: [tokens, heads, headDim], tokens: positions)
+    let k = init_.input("k", shape: [tokens, heads, headDim], tokens: positions)
+    let v = init_.input("v", shape: [tokens, heads, headDim], tokens: positions)
+    let params = LinearAttention(causal: causal)
+    let t = median(runs) { _ = LinearAttentionKernel.intra(q: q, k: k, v: v, params: params) }
+    let flops = params.intraFlops(
+      tokens: Int64(tokens), heads: Int64(heads), kvHeads: Int64(heads), headDim: Int64(headDim), width: Int64(headDim))
+    return Row(name: "linattn.intra \(tokens) tokens\(causal ? " causal" : ""), \(heads) heads × \(headDim)", gflops: flops / t / 1e9)
+  }
+
   /// Bytes per second of copying 64 MiB into a fresh tensor, counting what
   /// is read and written: what the runtime's memory-bound ops do, page
   /// faults of new buffers included.
