@@ -41,6 +41,18 @@ public enum Liveness {
     _ g: Graph, types: [String: TensorType], bindings: DimBindings, elementBytes: Int64? = nil
   ) -> Int64 {
     guard let region = attentionRegion(g) else { return 0 }
+    return peak(g, in: region, types: types, bindings: bindings, elementBytes: elementBytes)
+  }
+
+  /// The most bytes of values live at once anywhere in `g` (weights apart).
+  static func graphPeak(_ g: Graph, types: [String: TensorType], bindings: DimBindings) -> Int64 {
+    guard !g.ops.isEmpty else { return 0 }
+    return peak(g, in: 0...(g.ops.count - 1), types: types, bindings: bindings, elementBytes: nil)
+  }
+
+  private static func peak(
+    _ g: Graph, in region: ClosedRange<Int>, types: [String: TensorType], bindings: DimBindings, elementBytes: Int64?
+  ) -> Int64 {
     let lastUse = lastUses(g.ops)
     func bytes(_ name: String) -> Int64 {
       guard let t = types[name] else { return 0 }

@@ -41,6 +41,8 @@ public struct PlanStats: Sendable {
   public var programs: [Program]
   /// Layers of the forward pass; each is one call of one program.
   public var layerCount: Int
+  /// Per rank: what its device holds (empty when built with `memory: false`).
+  public var memory: [DeviceMemory] = []
 
   /// `memory: false` skips the liveness analysis (peak bytes read 0), for
   /// callers that only want FLOPs and messages.
@@ -169,6 +171,7 @@ public struct PlanStats: Sendable {
         family: family.name, layers: layers, stepFlops: stepFlops, matmulFlops: matmulFlops, messages: messages,
         peakBytes: peakBytes)
     }
+    if memory { self.memory = (0..<sp).map { DeviceMemory(module, rank: $0) } }
     if overflowed {
       throw CompileError(
         "the plan's FLOP counts overflow 64 bits (sequence \(sequence)); ringc cannot report on a sequence this long",

@@ -101,6 +101,22 @@ import Testing
     #expect(missing.stderr.contains("--strategy auto needs --profile"))
   }
 
+  /// Llama-3-70B's replicated bf16 weights exceed an 80 GB H100: auto picks
+  /// nothing and says why; compare marks every row and shows the breakdown.
+  @Test func autoRefusesWhatDoesNotFitInDeviceMemory() throws {
+    let dir = try temporaryDirectory()
+    let r = try ringc(["compile", "models/llama3-70b.ir", "--sp", "8", "--seq", "8192", "--strategy", "auto", "--profile", "h100-sxm-8", "-o", dir + "/auto.plan"])
+    #expect(r.status == 65)
+    #expect(r.stderr.contains("no strategy fits in device memory"), "\(r.stderr)")
+    #expect(r.stderr.contains("more ranks do not help"), "\(r.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: dir + "/auto.plan"))
+    let table = try ringc(["compare", "models/llama3-70b.ir", "--sp", "8", "--seq", "8192", "--profile", "h100-sxm-8"])
+    #expect(table.status == 0)
+    #expect(table.stdout.contains("(does not fit in 74.51 GiB)"))
+    #expect(table.stdout.contains("device memory = weights (every rank holds all, here 131.42 GiB)"))
+    #expect(!table.stdout.contains("winner:"))
+  }
+
   @Test(.enabled(if: mpirunPath != nil, "mpirun is not installed"))
   func calibrateWritesAProfileTheSimulatorReads() throws {
     let dir = try temporaryDirectory()

@@ -21,8 +21,12 @@ public struct StrategyComparison: Sendable {
     /// Steps whose communication outlasts their compute, of all steps.
     public var communicationBoundSteps = 0
     public var steps = 0
-    /// False when the attention region does not fit in device memory.
+    /// The fullest rank's device memory (`DeviceMemory`: weights, activations).
+    public var memory: DeviceMemory?
+    /// False when that rank's weights and activations exceed the device's memory.
     public var fits = true
+    /// Layers of the forward pass.
+    public var layers = 0
     public var plan: Module?
     /// Per layer of each kind, its attention's predicted time on the slowest
     /// rank (`AttentionKindTimes`); nil where the model has no such layer.
@@ -33,6 +37,8 @@ public struct StrategyComparison: Sendable {
   public var rows: [Row]
   /// The ranks every strategy was compiled for.
   public let sp: Int
+  /// The profile's device memory, bytes.
+  public let capacity: Double
 
   /// The strategies worth trying for `sp` ranks on `model`: for softmax
   /// attention every one-level strategy and every USP split U × R = P with
@@ -54,6 +60,7 @@ public struct StrategyComparison: Sendable {
 
   public init(model: Module, sp: Int, profile: DeviceProfile, strategies: [Strategy]? = nil) {
     self.sp = sp
+    capacity = profile.memoryCapacity
     rows = (strategies ?? Self.candidates(sp: sp, model: model)).map { strategy in
       var row = Row(strategy: strategy)
       do {
@@ -69,7 +76,9 @@ public struct StrategyComparison: Sendable {
         row.communicationBoundSteps = layer.steps.filter { $0.communication > $0.compute }.count
         row.bytesPerRank = program.map { p in (0..<stats.sp).map { stats.bytesSent(p, rank: $0) }.max() ?? 0 } ?? 0
         row.peakBytes = program?.peakBytes.max() ?? 0
-        row.fits = Double(row.peakBytes) <= profile.memoryCapacity
+        row.memory = stats.memory.max { $0.total < $1.total }
+        row.fits = Double(row.memory?.total ?? 0) <= profile.memoryCapacity
+        row.layers = stats.layerCount
         let kinds = AttentionKindTimes(plan: plan, program: layer)
         (row.linearSeconds, row.softmaxSeconds) = (kinds.linear, kinds.softmax)
         row.plan = plan
@@ -87,32 +96,72 @@ public struct StrategyComparison: Sendable {
     rows.filter { $0.refusal == nil && $0.fits }.min { $0.layerSeconds < $1.layerSeconds }
   }
 
+  /// Predictions closer than this are a tie: the cost model's stated
+  /// uncertainty (`Simulation/README.md`), not a ranking.
+  public static let tieMargin = 0.03
+
   /// One sentence on why the winner wins, against the runner-up.
   public var reason: String {
     let usable = rows.filter { $0.refusal == nil && $0.fits }.sorted { $0.layerSeconds < $1.layerSeconds }
-    guard let best = usable.first else { return "no strategy can serve this model on these ranks" }
+    guard let best = usable.first else { return nothingFits ?? "no strategy can serve this model on these ranks" }
     guard usable.count > 1 else { return "\(best.strategy) is the only strategy that serves the model and fits" }
     let second = usable[1]
     let factor = second.layerSeconds / max(best.layerSeconds, 1e-12)
-    // Within 1% a ratio reads as "1.0×": say the percentage instead.
-    let margin = factor < 1.01 ? "\(String(((factor - 1) * 1e5).rounded() / 1000))% faster" : "\(String((factor * 1000).rounded() / 1000))× faster"
-    var why = "\(best.strategy) is \(margin) per layer than \(second.strategy)"
-    if second.communicationBoundSteps > best.communicationBoundSteps {
-      why += ": \(second.strategy) waits on communication in \(second.communicationBoundSteps) of \(second.steps) steps, \(best.strategy) in \(best.communicationBoundSteps) of \(best.steps)"
-    } else if second.exposedSeconds > best.exposedSeconds {
-      why += ": it exposes less communication"
+    let percent = String(((factor - 1) * 1e4).rounded() / 100)
+    var why: String
+    if factor < 1 + Self.tieMargin {
+      let tied = usable.prefix { $0.layerSeconds < best.layerSeconds * (1 + Self.tieMargin) }.map(\.strategy.description)
+      why = "\(tied.joined(separator: ", ")) tie (within \(Int(Self.tieMargin * 100)) %, the cost model's uncertainty); \(best.strategy) is predicted \(percent) % ahead of \(second.strategy)"
     } else {
-      why += ": it has less work on its slowest rank"
+      why = "\(best.strategy) is \(String((factor * 1000).rounded() / 1000))× faster per layer than \(second.strategy)"
     }
-    if best.bytesPerRank < second.bytesPerRank {
-      let ratio = Double(second.bytesPerRank) / Double(max(best.bytesPerRank, 1))
-      why += "; it sends \(String((ratio * 100).rounded() / 100))× fewer bytes per rank"
-    } else if best.bytesPerRank > second.bytesPerRank {
-      let ratio = Double(best.bytesPerRank) / Double(max(second.bytesPerRank, 1))
-      why += "; it sends \(String((ratio * 100).rounded() / 100))× more bytes per rank but spreads them over more links at once"
+    // Inside a tie no term is the cause; outside it, name the one that differs.
+    if factor >= 1 + Self.tieMargin {
+      if second.communicationBoundSteps > best.communicationBoundSteps {
+        why += ": \(second.strategy) waits on communication in \(second.communicationBoundSteps) of \(second.steps) steps, \(best.strategy) in \(best.communicationBoundSteps) of \(best.steps)"
+      } else if second.exposedSeconds > best.exposedSeconds * 1.05 {
+        why += ": it exposes \(Self.ms(best.exposedSeconds)) ms of communication per layer, \(second.strategy) \(Self.ms(second.exposedSeconds)) ms"
+      } else {
+        why += ": with communication hidden in both, its slowest rank has less work"
+      }
+    }
+    if best.bytesPerRank != second.bytesPerRank {
+      let fewer = best.bytesPerRank < second.bytesPerRank
+      let ratio = Double(fewer ? second.bytesPerRank : best.bytesPerRank) / Double(max(fewer ? best.bytesPerRank : second.bytesPerRank, 1))
+      why += "; it sends \(String((ratio * 100).rounded() / 100))× \(fewer ? "fewer" : "more") bytes per rank"
     }
     if let kinds = kindRanking { why += "; \(kinds)" }
     return why
+  }
+
+  /// Why nothing fits and what would, from the row that holds the least;
+  /// nil when some row fits or none compiled.
+  var nothingFits: String? {
+    guard let least = rows.filter({ $0.refusal == nil }).compactMap({ r in r.memory.map { (r, $0) } })
+      .min(by: { $0.1.total < $1.1.total }), !least.0.fits
+    else { return nil }
+    let (row, m) = least
+    var why = "no strategy fits in device memory: the fullest rank of the leanest, \(row.strategy), holds \(Self.bytes(m.weights)) of weights and \(Self.bytes(m.activations)) of activations, over the device's \(Self.bytes(Int64(capacity)))"
+    if Double(m.weights) >= capacity {
+      // Sequence parallelism replicates weights; only splitting them helps.
+      let perLayer = Double(m.weights) / Double(max(row.layers, 1))
+      let fit = max(0, Int((capacity - Double(m.activations)) / perLayer))
+      why += "; the weights alone exceed it (every rank holds them all), so more ranks do not help: split the weights (tensor or pipeline parallelism, which ringc does not plan) — about \(min(fit, row.layers)) of the \(row.layers) layers' weights fit on one device beside these activations"
+    } else {
+      // Activations shrink about as 1/P; weights stay.
+      let ranks = Int((Double(sp) * Double(m.activations) / (capacity - Double(m.weights))).rounded(.up))
+      why += "; activations shrink with more ranks: about --sp \(ranks) would fit"
+    }
+    return why
+  }
+
+  static func ms(_ seconds: Double) -> String { String((seconds * 1e5).rounded() / 100) }
+
+  static func bytes(_ b: Int64) -> String {
+    for (scale, unit) in [(1 << 40, "TiB"), (1 << 30, "GiB"), (1 << 20, "MiB")] as [(Int64, String)] where b >= scale {
+      return "\((Double(b) / Double(scale) * 100).rounded() / 100) \(unit)"
+    }
+    return "\(b) B"
   }
 
   /// For a hybrid model: each kind of layer ranked on its own — the LASP

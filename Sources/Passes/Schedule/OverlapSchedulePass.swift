@@ -170,11 +170,12 @@ public struct OverlapSchedulePass: Pass {
   /// Seconds as milliseconds to two decimals, for remarks.
   static func ms(_ seconds: Double) -> String { String((seconds * 1e5).rounded() / 100) }
 
-  /// The most bytes a rank of `m` holds at once, if over the budget.
+  /// The most bytes a rank of `m` holds at once (weights and activations,
+  /// `DeviceMemory`), if over the budget.
   private func overBudget(_ m: Module) -> Int64? {
     let peak: Int64
     do {
-      peak = try PlanStats(stamped(m)).programs.compactMap { $0.peakBytes.max() }.max() ?? 0
+      peak = try PlanStats(stamped(m)).memory.map(\.total).max() ?? 0
     } catch {
       return .max
     }

@@ -41,7 +41,7 @@ struct Compare: ParsableCommand {
   static func text(_ c: StrategyComparison, _ p: DeviceProfile, model: String, seq: Int64?) -> String {
     var out = "\(model) at \(seq.map { "S = \($0)" } ?? "its length") on \(p.name), \(c.sp) ranks\n"
     let hybrid = c.rows.contains { $0.linearSeconds != nil && $0.softmaxSeconds != nil }
-    out += "  strategy             ms/layer   ms/forward  sent/rank/layer   peak memory   exposed ms   comm-bound steps"
+    out += "  strategy             ms/layer   ms/forward  sent/rank/layer  device memory   exposed ms   comm-bound steps"
     out += hybrid ? "  linear ms  softmax ms\n" : "\n"
     for r in c.rows.sorted(by: { ($0.refusal == nil ? 0 : 1, $0.layerSeconds) < ($1.refusal == nil ? 0 : 1, $1.layerSeconds) }) {
       let name = padRight(r.strategy.description, 20)
@@ -50,13 +50,16 @@ struct Compare: ParsableCommand {
         continue
       }
       out += "  \(name) \(padLeft(milliseconds(r.layerSeconds), 9)) \(padLeft(milliseconds(r.totalSeconds), 12)) \(padLeft(formatBytes(r.bytesPerRank), 17))"
-      out += " \(padLeft(formatBytes(r.peakBytes), 13)) \(padLeft(milliseconds(r.exposedSeconds), 12)) \(padLeft("\(r.communicationBoundSteps)/\(r.steps)", 18))"
+      out += " \(padLeft(formatBytes(r.memory?.total ?? 0), 14)) \(padLeft(milliseconds(r.exposedSeconds), 12)) \(padLeft("\(r.communicationBoundSteps)/\(r.steps)", 18))"
       if hybrid {
         out += " \(padLeft(r.linearSeconds.map(milliseconds) ?? "-", 10)) \(padLeft(r.softmaxSeconds.map(milliseconds) ?? "-", 11))"
       }
       out += r.fits ? "\n" : "  (does not fit in \(formatBytes(Int64(p.memoryCapacity))))\n"
     }
-    if let w = c.winner { out += "winner: \(w.strategy) — \(c.reason)\n" } else { out += "no strategy serves this model here\n" }
+    if let m = c.winner?.memory ?? c.rows.compactMap(\.memory).min(by: { $0.total < $1.total }) {
+      out += "device memory = weights (every rank holds all, here \(formatBytes(m.weights))) + activations (most live at once); the KV cache for decoding would add \(formatBytes(m.kvCache))\n"
+    }
+    if let w = c.winner { out += "winner: \(w.strategy) — \(c.reason)\n" } else { out += "\(c.reason)\n" }
     return out
   }
 
@@ -68,7 +71,9 @@ struct Compare: ParsableCommand {
       return [
         "strategy": JSONValue(r.strategy.description), "layer_ms": JSONValue(r.layerSeconds * 1e3),
         "total_ms": JSONValue(r.totalSeconds * 1e3), "bytes_per_rank": JSONValue(r.bytesPerRank),
-        "peak_bytes": JSONValue(r.peakBytes), "exposed_ms": JSONValue(r.exposedSeconds * 1e3),
+        "peak_bytes": JSONValue(r.peakBytes), "device_bytes": JSONValue(r.memory?.total ?? 0),
+        "weight_bytes": JSONValue(r.memory?.weights ?? 0), "activation_bytes": JSONValue(r.memory?.activations ?? 0),
+        "kv_cache_bytes": JSONValue(r.memory?.kvCache ?? 0), "exposed_ms": JSONValue(r.exposedSeconds * 1e3),
         "communication_bound_steps": JSONValue(r.communicationBoundSteps), "steps": JSONValue(r.steps),
         "fits": JSONValue(r.fits),
         "linear_layer_ms": r.linearSeconds.map { JSONValue($0 * 1e3) } ?? .null,

@@ -99,7 +99,7 @@ struct Compile: ParsableCommand {
       let comparison = StrategyComparison(model: loaded.module, sp: sp, profile: device)
       guard let winner = comparison.winner, winner.plan != nil else {
         let reasons = comparison.rows.compactMap { r in r.refusal.map { "\(r.strategy): \($0)" } }
-        Stderr.write("error: no strategy can serve \(model) at --sp \(sp):\n  " + reasons.joined(separator: "\n  ") + "\n")
+        Stderr.write("error: no strategy can serve \(model) at --sp \(sp): \(comparison.reason)\n" + reasons.map { "  \($0)\n" }.joined())
         throw SysExit.dataError
       }
       Stderr.write("auto: \(winner.strategy) on \(device.name) — \(comparison.reason)\n")
@@ -160,10 +160,9 @@ struct Compile: ParsableCommand {
     if let profile {
       // No order fits a plan whose strategy itself holds too much: say so.
       let budget = try memoryBudget.flatMap(ByteSize.parse) ?? loadProfile(profile).memoryCapacity
-      let peak = stats.programs.flatMap(\.peakBytes).max() ?? 0
-      if Double(peak) > budget {
+      if let m = stats.memory.max(by: { $0.total < $1.total }), Double(m.total) > budget {
         Stderr.write(
-          "warning: a rank holds \(formatBytes(peak)) at once in an attention layer, over the memory budget of \(formatBytes(Int64(budget))); 'ringc compare' shows what each strategy holds\n")
+          "warning: a rank holds \(formatBytes(m.total)) (weights \(formatBytes(m.weights)), activations \(formatBytes(m.activations))), over the memory budget of \(formatBytes(Int64(budget))); 'ringc compare' shows what each strategy holds and what would fit\n")
       }
     }
   }

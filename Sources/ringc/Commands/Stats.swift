@@ -54,6 +54,19 @@ enum StatsReport {
     }
     let total = s.allMessagesBytes
     out += "\ntotal over \(s.layerCount) layers: \(formatBytes(total)) sent\n"
+    if let (r, m) = s.memory.enumerated().max(by: { $0.element.total < $1.element.total }) {
+      out += memoryText(m, rank: r)
+    }
+    return out
+  }
+
+  /// The device memory of the rank that holds the most.
+  static func memoryText(_ m: DeviceMemory, rank r: Int) -> String {
+    var out = "device memory of r\(r), the fullest rank (forward pass, declared dtypes):\n"
+    out += "  weights      \(padLeft(formatBytes(m.weights), 12))  (every rank holds all: sequence parallelism splits tokens, not weights)\n"
+    out += "  activations  \(padLeft(formatBytes(m.activations), 12))  (most live at once; the attention region alone: \(formatBytes(m.attention)))\n"
+    out += "  total        \(padLeft(formatBytes(m.total), 12))\n"
+    out += "  keeping the KV cache for decoding would add \(formatBytes(m.kvCache))\n"
     return out
   }
 
@@ -87,6 +100,13 @@ enum StatsReport {
     let report: JSONValue = [
       "sp": JSONValue(s.sp), "strategy": JSONValue(s.strategy), "layout": JSONValue(s.layout), "sequence": JSONValue(s.sequence),
       "layers": .array(layers.sorted { $0.0 < $1.0 }.map(\.1)), "messages": .array(messages),
+      "device_memory": .array(
+        s.memory.enumerated().map { r, m in
+          [
+            "rank": JSONValue(r), "weights": JSONValue(m.weights), "activations": JSONValue(m.activations),
+            "attention": JSONValue(m.attention), "total": JSONValue(m.total), "kv_cache": JSONValue(m.kvCache),
+          ]
+        }),
     ]
     return report.serialized() + "\n"
   }
