@@ -113,9 +113,10 @@ import Testing
     var expected: [String: Int64] = [:]
     for r in 0..<sp {
       for m in 0..<sp where m != r {
-        // q, k, v: my tokens × (heads / P) × 8 × 4 B each, then the output back.
+        // q, k, v at steps 0–2: my tokens × (heads / P) × 8 × 4 B each; the
+        // attention is step 3; the output goes back at step 4.
         for step in 0..<3 { expected["\(step) \(r) \(m) heads"] = c * Int64(4 / sp) * 8 * 4 }
-        expected["3 \(r) \(m) heads"] = c * Int64(4 / sp) * 8 * 4
+        expected["4 \(r) \(m) heads"] = c * Int64(4 / sp) * 8 * 4
       }
     }
     #expect(Self.bytes(stats) == expected)

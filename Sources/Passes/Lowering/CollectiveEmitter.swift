@@ -72,6 +72,9 @@ struct CollectiveEmitter {
     TensorType(t.dtype, [.literal(n), .literal(h), t.dims[2]])
   }
 
+  /// The step of the attention after the three all-to-alls in.
+  static let firstComputeStep: Int64 = 3
+
   /// Ulysses over groups of `degree` consecutive ranks; with `inner`, a ring
   /// over the groups (USP).
   mutating func ulysses(degree u: Int, inner: Strategy.Inner?) throws(CompileError) -> Lowering {
@@ -108,7 +111,12 @@ struct CollectiveEmitter {
     b.allToAll(uv, v, group: members, split: 1, concat: 0, sizes: nil, chan: channel, step: 2, type: localV)
     let operands = AttentionOperands(
       q: uq, k: uk, v: uv, queryType: localQ, keyType: localK, valueType: localV, out: uo, outType: localOut)
+    // The three all-to-alls are steps 0–2; what follows starts at step 3, and
+    // the all-to-all back takes the step after it, so no two phases share a
+    // step in stats or in the simulator's step table.
+    var last = Self.firstComputeStep
     if let inner {
+      let first = b.ops.count
       // The ring joins the ranks holding the same heads: the same place in every group.
       let groups = site.ranks / u
       let ring = RingGroup(
@@ -125,12 +133,13 @@ struct CollectiveEmitter {
         _ = e.emit()
         b = e.b
       }
+      last = b.shiftSteps(from: first, by: Self.firstComputeStep)
     } else {
-      b.block((uo, b.name + ".ul"), q: uq, k: uk, v: uv, qTokens: groupTokens, kTokens: groupTokens, step: 0, outType: localOut)
+      b.block((uo, b.name + ".ul"), q: uq, k: uk, v: uv, qTokens: groupTokens, kTokens: groupTokens, step: Int(last), outType: localOut)
     }
     b.allToAll(
       x.out, uo, group: members, split: 0, concat: 1, sizes: members.map { site.tokens[$0].count }, chan: channel,
-      step: 3, type: x.outType)
+      step: Int(last) + 1, type: x.outType)
     return b.lowering
   }
 }

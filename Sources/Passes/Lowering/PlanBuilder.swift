@@ -93,6 +93,19 @@ struct PlanBuilder {
 
   static func lse(heads: Dim, rows: Int64) -> TensorType { TensorType(.f32, [heads, .literal(rows)]) }
 
+  /// Adds `offset` to the `step` of every op from index `first` on (an
+  /// inner lowering numbered from 0, placed after other steps); returns the
+  /// last step they take (`offset` when none has one).
+  mutating func shiftSteps(from first: Int, by offset: Int64) -> Int64 {
+    var last = offset
+    for i in first..<ops.count {
+      guard case .int(let step)? = ops[i].attributes["step"] else { continue }
+      ops[i].attributes["step"] = .int(step + offset)
+      last = max(last, step + offset)
+    }
+    return last
+  }
+
   mutating func emit(_ op: Op) {
     var op = op
     op.location = location
