@@ -7,6 +7,7 @@ extension Strategy {
   public var passName: String {
     switch self {
     case .tokenring: "token-ring"
+    case .passq: "pass-q"
     case .usp: "usp"
     case .striped: "striped"
     case .linear(let l, _): l.rawValue
@@ -30,7 +31,7 @@ extension Strategy {
   var sharding: String {
     let name = ShardSequencePass.passName
     switch self {
-    case .tokenring, .allgather: return name
+    case .tokenring, .passq, .allgather: return name
     case .ring, .rsa, .ulysses: return "\(name){layout=contiguous}"
     case .ringZigzag: return "\(name){layout=zigzag}"
     case .striped(let w): return "\(name){layout=striped\(w.map { ",stripe=\($0)" } ?? "")}"

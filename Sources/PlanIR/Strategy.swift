@@ -6,6 +6,10 @@ import GraphIR
 public indirect enum Strategy: Hashable, Sendable, CustomStringConvertible {
   /// Queries travel, partials go home (Wang et al. 2024). Zigzag when causal.
   case tokenring
+  /// Pass-Q (Yang et al. 2024, arXiv 2411.01783): queries travel as in
+  /// TokenRing, but each rank keeps the partials it computes for visiting
+  /// queries and one all-to-all at the end returns them to their owners.
+  case passq
   /// K/V travel one hop forward per step over contiguous chunks (Liu et al.).
   case ring
   /// Ring with the zigzag layout: balanced causal work, half blocks.
@@ -43,7 +47,7 @@ public indirect enum Strategy: Hashable, Sendable, CustomStringConvertible {
 
   /// What `--strategy` accepts, for messages.
   public static let spellings = [
-    "tokenring", "ring", "ring-zigzag", "striped[:W]", "rsa", "ulysses", "usp:UxR[:ring|tokenring]", "allgather",
+    "tokenring", "passq", "ring", "ring-zigzag", "striped[:W]", "rsa", "ulysses", "usp:UxR[:ring|tokenring]", "allgather",
     "lasp2", "lasp1", "lasp2h", "lasp2+S|lasp1+S (S: a softmax strategy)",
   ]
 
@@ -63,6 +67,7 @@ public indirect enum Strategy: Hashable, Sendable, CustomStringConvertible {
     }
     switch text {
     case "tokenring": self = .tokenring
+    case "passq": self = .passq
     case "ring": self = .ring
     case "ring-zigzag": self = .ringZigzag
     case "rsa": self = .rsa
@@ -90,6 +95,7 @@ public indirect enum Strategy: Hashable, Sendable, CustomStringConvertible {
   public var description: String {
     switch self {
     case .tokenring: "tokenring"
+    case .passq: "passq"
     case .ring: "ring"
     case .ringZigzag: "ring-zigzag"
     case .striped(let w): w.map { "striped:\($0)" } ?? "striped"

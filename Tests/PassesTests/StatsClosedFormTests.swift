@@ -55,6 +55,36 @@ import Testing
     return out
   }
 
+  /// Pass-Q: TokenRing's query messages; every partial (and its lse) goes
+  /// home at step P, from the rank that computed it at step t.
+  static func expectedPassQ(s: Int64, p: Int, h: Int64, d: Int64, e: Int64, causal: Bool) -> [String: Int64] {
+    var out = causal ? expectedZigzag(s: s, p: p, h: h, d: d, e: e) : expectedNonCausal(s: s, p: p, h: h, d: d, e: e)
+    out = out.filter { !$0.key.hasSuffix("partial") && !$0.key.hasSuffix("lse") }
+    for r in 0..<p {
+      for t in 1..<p {
+        let owner = mod(causal ? r + t : r - t, p)
+        let rows: Int64
+        if causal {
+          let c = chunks(s, 2 * p)
+          rows = owner > r ? c[owner] + c[2 * p - 1 - owner] : c[2 * p - 1 - owner]
+        } else {
+          rows = chunks(s, p)[owner]
+        }
+        out["\(p) \(r) \(owner) partial"] = rows * h * d * e
+        out["\(p) \(r) \(owner) lse"] = rows * h * 4
+      }
+    }
+    return out
+  }
+
+  @Test(arguments: [(2, 24), (3, 23), (4, 29)])
+  func passQBytes(sp: Int, seq: Int) throws {
+    let causal = try PlanStats(try compile("tiny.ir", sp: sp, seq: Int64(seq), strategy: .passq))
+    #expect(Self.measured(causal) == Self.expectedPassQ(s: Int64(seq), p: sp, h: 4, d: 16, e: 4, causal: true))
+    let full = try PlanStats(try compile("tiny-dit.ir", sp: sp, seq: Int64(seq), strategy: .passq))
+    #expect(Self.measured(full) == Self.expectedPassQ(s: Int64(seq), p: sp, h: 4, d: 8, e: 4, causal: false))
+  }
+
   static func measured(_ stats: PlanStats) -> [String: Int64] {
     let program = stats.programs.first { !$0.messages.isEmpty }!
     var out: [String: Int64] = [:]

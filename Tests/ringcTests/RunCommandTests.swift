@@ -31,7 +31,7 @@ struct RunCommandTests {
 
   /// Head width and kv-head count given as named dims (`dim D = 16`,
   /// `f32[S,KV,D]`): every strategy compiles and matches at P = 2.
-  @Test(arguments: ["tokenring", "ring", "ring-zigzag", "striped", "rsa", "ulysses", "usp:1x2", "usp:2x1:tokenring", "allgather"])
+  @Test(arguments: ["tokenring", "passq", "ring", "ring-zigzag", "striped", "rsa", "ulysses", "usp:1x2", "usp:2x1:tokenring", "allgather"])
   func namedDimsCompileAndRunForEveryStrategy(strategy: String) throws {
     let dir = try temporaryDirectory()
     let plan = "\(dir)/named.plan"
@@ -45,7 +45,7 @@ struct RunCommandTests {
 
   /// Every strategy, causal GQA (tiny) and non-causal MHA (tiny-dit), P = 2…4
   /// where the strategy allows it, on an uneven length.
-  @Test(arguments: ["ring", "ring-zigzag", "striped:2", "rsa", "ulysses", "allgather", "usp:2x2", "usp:2x2:tokenring"], ["tiny.ir", "tiny-dit.ir"])
+  @Test(arguments: ["passq", "ring", "ring-zigzag", "striped:2", "rsa", "ulysses", "allgather", "usp:2x2", "usp:2x2:tokenring"], ["tiny.ir", "tiny-dit.ir"])
   func everyStrategyMatchesTheDenseReference(strategy: String, model: String) throws {
     let dir = try temporaryDirectory()
     for sp in strategy.hasPrefix("usp") ? [4] : strategy == "ulysses" ? [2, 4] : [2, 3, 4] {

@@ -171,15 +171,15 @@ struct AttentionSite {
     let builder = PlanBuilder(attention: op, keyType: kt)
     let windowed = op.attributes["window"] != nil
     switch strategy {
-    case .tokenring, .ring, .ringZigzag, .striped, .rsa:
+    case .tokenring, .passq, .ring, .ringZigzag, .striped, .rsa:
       if windowed { throw fail("\(strategy) does not support sliding-window attention yet; use allgather or ulysses") }
       let group = RingGroup(
         members: Array(0..<ranks), index: rank, tokens: tokens,
         chunks: TokenLayout.chunks(sequence: sequence, count: layout.chunkCount(groups: ranks)))
       switch strategy {
-      case .tokenring:
-        if causal && layout.kind != .zigzag { throw fail("tokenring needs the zigzag layout for causal attention; the module is \(layout)") }
-        var e = TokenRingEmitter(builder, group: group, operands: operands)
+      case .tokenring, .passq:
+        if causal && layout.kind != .zigzag { throw fail("\(strategy) needs the zigzag layout for causal attention; the module is \(layout)") }
+        var e = TokenRingEmitter(builder, group: group, operands: operands, partials: strategy == .passq ? .atTheEnd : .home)
         return causal ? e.causalZigzag() : e.nonCausal()
       case .rsa:
         var e = RSAEmitter(builder, group: group, operands: operands, causal: causal)

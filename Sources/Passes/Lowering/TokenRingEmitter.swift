@@ -29,22 +29,67 @@ import GraphIR
 ///     %a, %a.lse = attn.merge %a.acc.s0, %a.lacc.s0, %a.in.s2, %a.inl.s2 {offset = 8} : f32[16,4,16], f32[4,16]
 ///     send.done %a.o.s1, %a.l.s1 {chan = @a.out, peer = 1, step = 2}
 ///
+/// Pass-Q (`partials: .atTheEnd`) moves the queries the same way but keeps
+/// every partial it computes until the last query step, then returns them
+/// all at once (one all-to-all, written as a message to each owner at step
+/// P) and each rank merges the P − 1 partials of its queries:
+///
+///     %a.o.s1, %a.l.s1 = attn.block %a.q.s1, %a.kf, %a.vf {…, step = 1} : …
+///     send.start %a.o.s1, %a.l.s1 {chan = @a.out, peer = 1, step = 2}
+///     %a.in.s1, %a.inl.s1 = recv.start {chan = @a.out, peer = 1, step = 2} : f32[8,4,16], f32[4,8]
+///     recv.done %a.in.s1, %a.inl.s1
+///     %a, %a.lse = attn.merge %a.acc.s0, %a.lacc.s0, %a.in.s1, %a.inl.s1 {offset = 8} : …
+///
 /// Invariant: K and V never leave their rank; each query block visits every
 /// rank whose keys it can see, and each partial merges into its owner's
 /// output by log-sum-exp.
 struct TokenRingEmitter {
+  /// Where a partial goes once computed: home at once (TokenRing) or with
+  /// all the others after the last step (pass-Q).
+  enum Partials { case home, atTheEnd }
+
   var b: PlanBuilder
   let group: RingGroup
   let x: AttentionOperands
   let qChannel: String
   let outChannel: String
+  let partials: Partials
 
-  init(_ builder: PlanBuilder, group: RingGroup, operands: AttentionOperands) {
+  init(_ builder: PlanBuilder, group: RingGroup, operands: AttentionOperands, partials: Partials = .home) {
     b = builder
     qChannel = b.channel(.query)
     outChannel = b.channel(.partial)
     self.group = group
     x = operands
+    self.partials = partials
+  }
+
+  /// What pass-Q returns for step t = 1…P−1: the partial computed then goes
+  /// to `owner`; ours comes from `holder` (who held our queries then),
+  /// `rows` of them, merged at `offset`.
+  private struct Return {
+    var owner: Int
+    var holder: Int
+    var rows: Int64
+    var offset: Int64
+  }
+
+  /// Pass-Q's end: every partial to its owner at step P, then ours merged.
+  private mutating func returnAllPartials(acc: (String, String), _ returns: [Return]) -> Lowering {
+    let s = group.size
+    for (t, r) in zip(1..., returns) { b.sendStart([n("o", t), n("l", t)], outChannel, to: group.members[r.owner], step: s) }
+    for (t, r) in zip(1..., returns) {
+      b.recvStart([n("in", t), n("inl", t)], [oType(r.rows), lseType(r.rows)], outChannel, from: group.members[r.holder], step: s)
+    }
+    var acc = acc
+    for (t, r) in zip(1..., returns) {
+      b.recvDone([n("in", t), n("inl", t)])
+      let merged = t == returns.count ? (x.out, x.out + ".lse") : (n("acc", t), n("lacc", t))
+      b.merge(merged, acc: acc, part: (n("in", t), n("inl", t)), offset: r.offset, outType: x.outType)
+      acc = merged
+    }
+    for (t, r) in zip(1..., returns) { b.sendDone([n("o", t), n("l", t)], outChannel, to: group.members[r.owner], step: s) }
+    return b.lowering
   }
 
   private var me: Int { group.index }
@@ -71,7 +116,7 @@ struct TokenRingEmitter {
         b.sendStart([qCur], qChannel, to: group.peer(1), step: s)
         b.recvStart([next], [qType(group.tokens[group.mod(me - s - 1)].count)], qChannel, from: group.peer(-1), step: s)
       }
-      if s >= 2 {
+      if s >= 2 && partials == .home {
         b.sendStart([n("o", s - 1), n("l", s - 1)], outChannel, to: group.peer(-s + 1), step: s)
         b.recvStart([n("in", s), n("inl", s)], [oType(own.count), lseType(own.count)], outChannel, from: group.peer(s - 1), step: s)
       }
@@ -81,7 +126,7 @@ struct TokenRingEmitter {
         b.recvDone([next])
         b.sendDone([qCur], qChannel, to: group.peer(1), step: s)
       }
-      if s >= 2 {
+      if s >= 2 && partials == .home {
         b.recvDone([n("in", s), n("inl", s)])
         let merged = (n("acc", s), n("lacc", s))
         b.merge(merged, acc: acc, part: (n("in", s), n("inl", s)), offset: 0, outType: x.outType)
@@ -89,6 +134,10 @@ struct TokenRingEmitter {
         b.sendDone([n("o", s - 1), n("l", s - 1)], outChannel, to: group.peer(-s + 1), step: s)
       }
       qCur = next
+    }
+    if partials == .atTheEnd {
+      let returns = (1..<p).map { t in Return(owner: group.mod(me - t), holder: group.mod(me + t), rows: own.count, offset: 0) }
+      return returnAllPartials(acc: acc, returns)
     }
     // Tail: the last partial goes to r+1; ours arrives from r−1. Exposed.
     let s = p
@@ -131,7 +180,7 @@ struct TokenRingEmitter {
         let rows = full(nextOwner, at: me) ? group.tokens[nextOwner].count : Int64(group.back(nextOwner).count)
         b.recvStart([next], [qType(rows)], qChannel, from: group.peer(1), step: s)
       }
-      if s >= 2 { partialExchange(s) }
+      if s >= 2 && partials == .home { partialExchange(s) }
       if s == 0 {
         b.block(acc, q: qCur, k: x.k, v: x.v, qTokens: own, kTokens: own, step: 0, outType: x.outType)
       } else if owner > me {
@@ -154,8 +203,19 @@ struct TokenRingEmitter {
         b.recvDone([next])
         b.sendDone([payload], qChannel, to: group.members[receiver], step: s)
       }
-      if s >= 2 { acc = mergeIncoming(s, acc: acc, frontRows: frontRows) }
+      if s >= 2 && partials == .home { acc = mergeIncoming(s, acc: acc, frontRows: frontRows) }
       qCur = next
+    }
+    if partials == .atTheEnd {
+      // The holder of our queries at step t is r − t: all of them if we come
+      // at or after it (r ≥ holder), else only our back chunk.
+      let returns = (1..<p).map { t in
+        let whole = me >= group.mod(me - t)
+        return Return(
+          owner: group.mod(me + t), holder: group.mod(me - t), rows: whole ? own.count : Int64(group.back(me).count),
+          offset: whole ? 0 : frontRows)
+      }
+      return returnAllPartials(acc: acc, returns)
     }
     // Tail: the last partial goes to its owner r−1; ours arrives from r+1.
     let s = p
