@@ -23,9 +23,11 @@ public struct PassPipeline: Sendable {
           pass.groupSize = g
         } else if key == "stripe", let w = Int64(value), w >= 1 {
           pass.stripeWidth = w
+        } else if key == "strided", let b = Bool(value) {
+          pass.strided = b
         } else {
           throw CompileError(
-            "pass 'shard-sequence' takes layout=\(TokenLayout.Kind.allCases.map(\.rawValue).joined(separator: "|")), group=N and stripe=W, found \(key)=\(value)")
+            "pass 'shard-sequence' takes layout=\(TokenLayout.Kind.allCases.map(\.rawValue).joined(separator: "|")), group=N, strided=true|false and stripe=W, found \(key)=\(value)")
         }
       }
       return pass
@@ -36,6 +38,15 @@ public struct PassPipeline: Sendable {
         let inner = Strategy.Inner(rawValue: options["inner"] ?? "ring"), Set(options.keys).isSubset(of: ["ulysses", "ring", "inner"])
       else { throw CompileError("pass 'usp' takes ulysses=U, ring=R and inner=ring|tokenring") }
       return LowerAttentionPass(.usp(ulysses: u, ring: r, inner: inner))
+    case "loongtrain":
+      guard let h = options["heads"].flatMap(Int.init), let c = options["context"].flatMap(Int.init), h >= 1, c >= 1,
+        let placement = Strategy.LoongTrain.Placement(rawValue: options["placement"] ?? "head-first"),
+        let w = Int(options["window"] ?? "\(c)"), w >= 1,
+        Set(options.keys).isSubset(of: ["heads", "context", "window", "placement"])
+      else {
+        throw CompileError("pass 'loongtrain' takes heads=H, context=C, window=W and placement=head-first|context-first")
+      }
+      return LowerAttentionPass(.loongtrain(Strategy.LoongTrain(heads: h, context: c, window: w, placement: placement)))
     case Strategy.Linear.lasp2.rawValue, Strategy.Linear.lasp1.rawValue:
       var softmax: Strategy?
       if let text = options["softmax"] {
@@ -50,7 +61,7 @@ public struct PassPipeline: Sendable {
       let lowerings: [Strategy] = [.tokenring, .passq, .ring, .ringZigzag, .striped(width: nil), .rsa, .ulysses, .allgather]
       guard let strategy = lowerings.first(where: { $0.passName == name }) else {
         throw CompileError(
-          "unknown pass '\(name)'; known passes: \(([ShardSequencePass.passName, "usp"] + lowerings.map(\.passName) + Strategy.Linear.allCases.map(\.rawValue) + [OverlapSchedulePass.passName]).joined(separator: ", "))")
+          "unknown pass '\(name)'; known passes: \(([ShardSequencePass.passName, "usp", "loongtrain"] + lowerings.map(\.passName) + Strategy.Linear.allCases.map(\.rawValue) + [OverlapSchedulePass.passName]).joined(separator: ", "))")
       }
       try noOptions()
       return LowerAttentionPass(strategy)

@@ -33,6 +33,8 @@ public struct ShardSequencePass: Pass {
   public var groupSize: Int
   /// Tokens per stripe of the striped layout; nil picks 64 stripes per rank.
   public var stripeWidth: Int64?
+  /// A group's ranks strided P/U apart (`K/U/strided`, LoongTrain's context-first placement).
+  public var strided = false
 
   public init(layout: TokenLayout.Kind? = nil, groupSize: Int = 1, stripeWidth: Int64? = nil) {
     self.layout = layout
@@ -53,7 +55,8 @@ public struct ShardSequencePass: Pass {
     if p % groupSize != 0 {
       throw CompileError("--sp \(p) is not a multiple of the group size \(groupSize)", isUsage: true)
     }
-    var layout = TokenLayout(self.layout ?? (Self.hasCausalAttention(module) ? .zigzag : .contiguous), groupSize: groupSize)
+    var layout = TokenLayout(
+      self.layout ?? (Self.hasCausalAttention(module) ? .zigzag : .contiguous), groupSize: groupSize, strided: strided)
     if layout.kind == .striped {
       layout = stripeWidth.map { TokenLayout(.striped, stripeWidth: $0) } ?? .striped(sequence: seqDim.value, ranks: p)
       let stripes = layout.stripeCount(sequence: seqDim.value)

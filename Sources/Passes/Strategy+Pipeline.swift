@@ -9,6 +9,7 @@ extension Strategy {
     case .tokenring: "token-ring"
     case .passq: "pass-q"
     case .usp: "usp"
+    case .loongtrain: "loongtrain"
     case .striped: "striped"
     case .linear(let l, _): l.rawValue
     default: description
@@ -20,6 +21,8 @@ extension Strategy {
   public var pipeline: String {
     switch self {
     case .usp(let u, let r, let inner): "\(sharding),usp{ulysses=\(u),ring=\(r),inner=\(inner.rawValue)}"
+    case .loongtrain(let l):
+      "\(sharding),loongtrain{heads=\(l.heads),context=\(l.context),window=\(l.window),placement=\(l.placement.rawValue)}"
     case .linear(let l, let softmax?): "\(sharding),\(l.rawValue){softmax=\(softmax)}"
     default: "\(sharding),\(passName)"
     }
@@ -36,6 +39,7 @@ extension Strategy {
     case .ringZigzag: return "\(name){layout=zigzag}"
     case .striped(let w): return "\(name){layout=striped\(w.map { ",stripe=\($0)" } ?? "")}"
     case .usp(let u, _, _): return "\(name){group=\(u)}"
+    case .loongtrain(let l): return "\(name){group=\(l.heads)\(l.placement == .contextFirst ? ",strided=true" : "")}"
     case .linear(.lasp2, let softmax?): return softmax.sharding
     case .linear(_, let softmax):
       if case .usp(let u, _, _)? = softmax { return "\(name){group=\(u),layout=contiguous}" }

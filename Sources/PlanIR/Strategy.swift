@@ -27,6 +27,11 @@ public indirect enum Strategy: Hashable, Sendable, CustomStringConvertible {
   case usp(ulysses: Int, ring: Int, inner: Inner)
   /// All-gather K and V, attend local queries (Llama 3 / Megatron CP).
   case allgather
+  /// LoongTrain's 2D attention (Gu et al., arXiv 2406.18485): head parallel
+  /// (Ulysses all-to-all in groups of H) × context parallel (a ring over C),
+  /// the ring a double ring of inner windows of W ranks, placed head-first
+  /// (a head group's ranks adjacent) or context-first (a ring's ranks adjacent).
+  case loongtrain(LoongTrain)
   /// Linear attention over contiguous chunks (Sun et al. 2025, LASP-2 / LASP-1):
   /// `linear` lowers every `linear_attention`; `softmax`, when given, lowers
   /// the model's softmax `attention` layers (a hybrid model; LASP-2H is
@@ -34,6 +39,25 @@ public indirect enum Strategy: Hashable, Sendable, CustomStringConvertible {
   case linear(Linear, softmax: Strategy?)
 
   public enum Inner: String, Sendable { case ring, tokenring }
+
+  /// LoongTrain's degrees, window and placement.
+  public struct LoongTrain: Hashable, Sendable {
+    public enum Placement: String, Sendable, CaseIterable {
+      /// A head group's H ranks are consecutive (its all-to-all inside a node).
+      case headFirst = "head-first"
+      /// A context ring's C ranks are consecutive (its ring inside a node).
+      case contextFirst = "context-first"
+    }
+    public var heads: Int
+    public var context: Int
+    /// Inner-ring size of the double ring, dividing `context` (`context`: one ring).
+    public var window: Int
+    public var placement: Placement
+
+    public init(heads: Int, context: Int, window: Int? = nil, placement: Placement = .headFirst) {
+      (self.heads, self.context, self.window, self.placement) = (heads, context, window ?? context, placement)
+    }
+  }
 
   /// How linear attention's states move: LASP-2 gathers every rank's chunk
   /// state at once; LASP-1 passes running sums along the chain of ranks.
@@ -48,7 +72,7 @@ public indirect enum Strategy: Hashable, Sendable, CustomStringConvertible {
   /// What `--strategy` accepts, for messages.
   public static let spellings = [
     "tokenring", "passq", "ring", "ring-zigzag", "striped[:W]", "rsa", "ulysses", "usp:UxR[:ring|tokenring]", "allgather",
-    "lasp2", "lasp1", "lasp2h", "lasp2+S|lasp1+S (S: a softmax strategy)",
+    "loongtrain:HxC[:wW][:head-first|:context-first]", "lasp2", "lasp1", "lasp2h", "lasp2+S|lasp1+S (S: a softmax strategy)",
   ]
 
   public init?(_ text: String) {
@@ -81,6 +105,11 @@ public indirect enum Strategy: Hashable, Sendable, CustomStringConvertible {
         return
       }
       let parts = text.split(separator: ":")
+      if parts.first == "loongtrain" {
+        guard let l = Self.loongtrain(parts.dropFirst()) else { return nil }
+        self = .loongtrain(l)
+        return
+      }
       guard parts.count == 2 || parts.count == 3, parts[0] == "usp" else { return nil }
       let degrees = parts[1].split(separator: "x")
       guard degrees.count == 2, let u = Int(degrees[0]), let r = Int(degrees[1]), u >= 1, r >= 1,
@@ -90,6 +119,25 @@ public indirect enum Strategy: Hashable, Sendable, CustomStringConvertible {
       guard let inner else { return nil }
       self = .usp(ulysses: u, ring: r, inner: inner)
     }
+  }
+
+  /// `HxC[:wW][:head-first|:context-first]`; nil if malformed. Whether W
+  /// divides C is the lowering's to say.
+  private static func loongtrain(_ parts: ArraySlice<Substring>) -> LoongTrain? {
+    guard let degrees = parts.first?.split(separator: "x"), degrees.count == 2, let h = Int(degrees[0]), let c = Int(degrees[1]),
+      h >= 1, c >= 1, h <= TokenLayout.maxGroupSize, c <= TokenLayout.maxGroupSize
+    else { return nil }
+    var l = LoongTrain(heads: h, context: c)
+    for part in parts.dropFirst() {
+      if let placement = LoongTrain.Placement(rawValue: String(part)) {
+        l.placement = placement
+      } else if part.hasPrefix("w"), let w = Int(part.dropFirst()), w >= 1, w <= TokenLayout.maxGroupSize {
+        l.window = w
+      } else {
+        return nil
+      }
+    }
+    return l
   }
 
   public var description: String {
@@ -103,6 +151,7 @@ public indirect enum Strategy: Hashable, Sendable, CustomStringConvertible {
     case .ulysses: "ulysses"
     case .allgather: "allgather"
     case .usp(let u, let r, let inner): "usp:\(u)x\(r):\(inner.rawValue)"
+    case .loongtrain(let l): "loongtrain:\(l.heads)x\(l.context):w\(l.window):\(l.placement.rawValue)"
     case .linear(.lasp2, .allgather?): "lasp2h"
     case .linear(let l, let s): s.map { "\(l.rawValue)+\($0)" } ?? l.rawValue
     }

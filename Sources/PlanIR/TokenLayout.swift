@@ -13,6 +13,9 @@ import GraphIR
 /// - `K/U` (`zigzag/2`, `contiguous/4`): USP's two levels. Layout K splits the
 ///   sequence over P/U groups of U consecutive ranks; each group's tokens are
 ///   then cut into U consecutive pieces, one per rank of the group.
+/// - `K/U/strided`: the same pieces, group g's piece k on rank k·(P/U) + g, so
+///   a group's ranks are P/U apart and the ranks holding the same piece of
+///   every group are consecutive (LoongTrain's context-first placement).
 public struct TokenLayout: Hashable, Sendable, CustomStringConvertible {
   public enum Kind: String, CaseIterable, Sendable {
     case contiguous, zigzag, striped
@@ -23,11 +26,25 @@ public struct TokenLayout: Hashable, Sendable, CustomStringConvertible {
   public var groupSize: Int
   /// Tokens per stripe of the striped layout (0 for the others).
   public var stripeWidth: Int64
+  /// A group's ranks are strided (P/U apart) instead of consecutive.
+  public var strided: Bool
 
-  public init(_ kind: Kind, groupSize: Int = 1, stripeWidth: Int64 = 0) {
+  public init(_ kind: Kind, groupSize: Int = 1, stripeWidth: Int64 = 0, strided: Bool = false) {
     self.kind = kind
     self.groupSize = groupSize
     self.stripeWidth = kind == .striped ? max(1, stripeWidth) : 0
+    self.strided = strided && groupSize > 1
+  }
+
+  /// The ranks of group `g` of `ranks`, in the order of its pieces.
+  public func members(group g: Int, ranks: Int) -> [Int] {
+    let groups = max(1, ranks / groupSize)
+    return (0..<groupSize).map { strided ? $0 * groups + g : g * groupSize + $0 }
+  }
+
+  /// The group rank `r` belongs to.
+  public func group(of r: Int, ranks: Int) -> Int {
+    strided ? r % max(1, ranks / groupSize) : r / groupSize
   }
 
   /// Stripes per rank the striped layout aims for when no width is given.
@@ -53,18 +70,19 @@ public struct TokenLayout: Hashable, Sendable, CustomStringConvertible {
       return
     }
     let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-    guard let kind = Kind(rawValue: String(parts[0])), kind != .striped, parts.count <= 2 else { return nil }
+    guard let kind = Kind(rawValue: String(parts[0])), kind != .striped, parts.count <= 3 else { return nil }
     var group = 1
-    if parts.count == 2 {
+    if parts.count >= 2 {
       guard let g = Int(parts[1]), g >= 1, g <= Self.maxGroupSize else { return nil }
       group = g
     }
-    self.init(kind, groupSize: group)
+    if parts.count == 3 && (parts[2] != "strided" || group == 1) { return nil }
+    self.init(kind, groupSize: group, strided: parts.count == 3)
   }
 
   public var description: String {
     if kind == .striped { return "striped:\(stripeWidth)" }
-    return groupSize == 1 ? kind.rawValue : "\(kind.rawValue)/\(groupSize)"
+    return groupSize == 1 ? kind.rawValue : "\(kind.rawValue)/\(groupSize)\(strided ? "/strided" : "")"
   }
 
   /// Stripes of the striped layout over `sequence` tokens (0 for the others).
@@ -131,9 +149,13 @@ public struct TokenLayout: Hashable, Sendable, CustomStringConvertible {
   /// The global tokens of each rank's rows.
   public func tokens(sequence: Int64, ranks: Int) -> [TokenRanges] {
     let groups = max(1, ranks / groupSize)
-    return groupTokens(sequence: sequence, groups: groups).flatMap { whole -> [TokenRanges] in
+    var out = [TokenRanges](repeating: TokenRanges([]), count: groups * groupSize)
+    for (g, whole) in groupTokens(sequence: sequence, groups: groups).enumerated() {
       let pieces = Self.chunks(sequence: whole.count, count: groupSize)
-      return pieces.map { whole.rows($0.lowerBound, Int64($0.count)) }
+      for (piece, rank) in zip(pieces, members(group: g, ranks: ranks)) {
+        out[rank] = whole.rows(piece.lowerBound, Int64(piece.count))
+      }
     }
+    return out
   }
 }

@@ -77,9 +77,10 @@ struct CollectiveEmitter {
 
   /// Ulysses over groups of `degree` consecutive ranks; with `inner`, a ring
   /// over the groups (USP).
-  mutating func ulysses(degree u: Int, inner: Strategy.Inner?) throws(CompileError) -> Lowering {
+  /// `window`: the ring is LoongTrain's double ring with inner rings of that many ranks.
+  mutating func ulysses(degree u: Int, inner: Strategy.Inner?, window: Int? = nil) throws(CompileError) -> Lowering {
     let (h, kvh) = (heads(x.queryType), heads(x.keyType))
-    let name = inner == nil ? "ulysses" : "usp"
+    let name = window != nil ? "loongtrain" : inner == nil ? "ulysses" : "usp"
     if h % Int64(u) != 0 {
       throw site.fail("\(name) needs the query heads (\(h)) to be a multiple of the Ulysses degree \(u)")
     }
@@ -90,8 +91,12 @@ struct CollectiveEmitter {
       }
       factor = Int64(u) / kvh
     }
-    let groupIndex = site.rank / u
-    let members = Array((groupIndex * u)..<(groupIndex * u + u))
+    // USP's groups as the layout places them (consecutive, or strided for
+    // LoongTrain's context-first placement); plain Ulysses: every rank.
+    let twoLevel = site.layout.groupSize == u && u > 1
+    let groupIndex = twoLevel ? site.layout.group(of: site.rank, ranks: site.ranks) : site.rank / u
+    let members = twoLevel ? site.layout.members(group: groupIndex, ranks: site.ranks) : Array((groupIndex * u)..<(groupIndex * u + u))
+    let piece = members.firstIndex(of: site.rank) ?? 0
     let groupTokens = TokenRanges(members.flatMap { site.tokens[$0].ranges })
     let n = groupTokens.count
     let channel = b.channel(.heads)
@@ -120,7 +125,8 @@ struct CollectiveEmitter {
       // The ring joins the ranks holding the same heads: the same place in every group.
       let groups = site.ranks / u
       let ring = RingGroup(
-        members: (0..<groups).map { $0 * u + site.rank % u }, index: groupIndex,
+        members: (0..<groups).map { twoLevel ? site.layout.members(group: $0, ranks: site.ranks)[piece] : $0 * u + piece },
+        index: groupIndex,
         tokens: site.layout.groupTokens(sequence: site.sequence, groups: groups),
         chunks: TokenLayout.chunks(sequence: site.sequence, count: site.layout.chunkCount(groups: groups)))
       switch inner {
@@ -129,7 +135,8 @@ struct CollectiveEmitter {
         _ = site.causal ? e.causalZigzag() : e.nonCausal()
         b = e.b
       case .ring:
-        var e = RingEmitter(b, group: ring, operands: operands, causal: site.causal, zigzag: site.layout.kind == .zigzag)
+        var e = RingEmitter(
+          b, group: ring, operands: operands, causal: site.causal, zigzag: site.layout.kind == .zigzag, window: window)
         _ = e.emit()
         b = e.b
       }

@@ -110,6 +110,16 @@ public struct LowerAttentionPass: Pass {
       guard layout.groupSize == u else {
         throw CompileError("usp with ulysses degree \(u) needs the layout \(layout.kind)/\(u), found \(layout)")
       }
+    } else if case .loongtrain(let l)? = strategy.softmax {
+      guard l.heads * l.context == p else {
+        throw CompileError("--strategy \(strategy) needs heads × context = \(l.heads) × \(l.context) = \(l.heads * l.context) ranks, but --sp is \(p)", isUsage: true)
+      }
+      guard l.context % l.window == 0 else {
+        throw CompileError("--strategy \(strategy): the inner-ring window \(l.window) must divide the context-parallel degree \(l.context)", isUsage: true)
+      }
+      guard layout.groupSize == l.heads, layout.strided == (l.placement == .contextFirst && l.heads > 1) else {
+        throw CompileError("loongtrain \(l.placement.rawValue) with \(l.heads) head-parallel ranks needs the layout \(layout.kind)/\(l.heads)\(l.placement == .contextFirst ? "/strided" : ""), found \(layout)")
+      }
     } else if layout.groupSize != 1 {
       throw CompileError("\(name) needs a one-level layout, found \(layout)")
     }
@@ -198,6 +208,10 @@ struct AttentionSite {
       return try e.ulysses(degree: ranks, inner: nil)
     case .linear:
       throw fail("\(strategy) is not a softmax strategy")
+    case .loongtrain(let l):
+      if windowed { throw fail("loongtrain does not support sliding-window attention yet; use allgather or ulysses") }
+      var e = CollectiveEmitter(builder, site: self, operands: operands)
+      return try e.ulysses(degree: l.heads, inner: .ring, window: l.window)
     case .usp(let u, _, let inner):
       if windowed { throw fail("usp does not support sliding-window attention yet; use allgather or ulysses") }
       if causal && layout.kind != .zigzag && inner == .tokenring {

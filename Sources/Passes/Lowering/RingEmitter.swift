@@ -36,6 +36,15 @@ import GraphIR
 /// receive surround one causal `attn.block %qr, %kr, %vh`, and nothing
 /// follows: rank 1's keys all lie in rank 0's future.
 ///
+/// With `window = W` (LoongTrain's double ring, 1 ≤ W < P, W | P) member
+/// m = g·W + j belongs to inner ring g (W consecutive members). In outer step
+/// o (P/W of them) the inner ring rotates the W blocks that came from inner
+/// ring g − o, one hop r → r+1 inside it per step (W − 1 inner hops), while
+/// each member sends the block it started the outer step with to member j of
+/// inner ring g + 1, which starts outer step o + 1 with it (the inter-node
+/// hop, all members at once, overlapped with the W inner steps). At step
+/// s = o·W + i member m holds the block of (g − o)·W + (j − i) mod W.
+///
 /// Invariant: queries and the accumulator stay; after P steps every rank has
 /// seen every K/V block once, and every visible block merged into its output.
 struct RingEmitter {
@@ -44,13 +53,41 @@ struct RingEmitter {
   let x: AttentionOperands
   let causal: Bool
   let zigzag: Bool
+  /// Inner-ring size of the double ring; nil (or P): one ring.
+  let window: Int?
 
-  init(_ builder: PlanBuilder, group: RingGroup, operands: AttentionOperands, causal: Bool, zigzag: Bool) {
+  init(_ builder: PlanBuilder, group: RingGroup, operands: AttentionOperands, causal: Bool, zigzag: Bool, window: Int? = nil) {
     b = builder
     self.group = group
     x = operands
     self.causal = causal
     self.zigzag = zigzag
+    self.window = window.flatMap { $0 < group.size ? $0 : nil }
+  }
+
+  /// The types of member `owner`'s K and V.
+  private func kvTypes(_ owner: Int) -> [TensorType] {
+    [PlanBuilder.rows(x.keyType, group.tokens[owner].count), PlanBuilder.rows(x.valueType, group.tokens[owner].count)]
+  }
+
+  /// The member whose K/V this member holds at step s.
+  private func holder(_ s: Int) -> Int {
+    guard let w = window else { return group.mod(me - s) }
+    let (g, j, o, i) = (me / w, me % w, s / w, s % w)
+    return group.mod((g - o) * w + ((j - i) % w + w) % w)
+  }
+
+  /// Within an inner ring of the double ring: member `offset` places along it.
+  private func inner(_ offset: Int) -> Int {
+    guard let w = window else { return group.peer(offset) }
+    let (g, j) = (me / w, me % w)
+    return group.members[g * w + ((j + offset) % w + w) % w]
+  }
+
+  /// Member j of the inner ring `offset` rings along (the outer ring).
+  private func outer(_ offset: Int) -> Int {
+    let w = window ?? 1
+    return group.members[group.mod(me + offset * w)]
   }
 
   private var me: Int { group.index }
@@ -65,7 +102,7 @@ struct RingEmitter {
   }
 
   private func work(_ s: Int) -> Work? {
-    let j = group.mod(me - s)
+    let j = holder(s)
     let theirs = group.tokens[j]
     let all = Work(qTokens: own, qOffset: 0, kRows: nil, kTokens: theirs)
     if !causal || s == 0 { return all }
@@ -89,22 +126,29 @@ struct RingEmitter {
     var v = x.v
     var acc: (String, String)?
     var backQuery: String?
+    let w = window ?? p
     for s in 0..<p {
       let nextK = b.n("k", s + 1)
       let nextV = b.n("v", s + 1)
-      if s < p - 1 {
-        let rows = group.tokens[group.mod(me - s - 1)].count
-        b.sendStart([k, v], channel, to: group.peer(1), step: s)
-        b.recvStart(
-          [nextK, nextV], [PlanBuilder.rows(x.keyType, rows), PlanBuilder.rows(x.valueType, rows)], channel,
-          from: group.peer(-1), step: s)
+      // The next outer block, sent at the start of an outer step and
+      // received by its end (only with a window).
+      let (outerK, outerV) = (b.n("ko", s + w), b.n("vo", s + w))
+      let sendsOuter = window != nil && s % w == 0 && s + w < p
+      if sendsOuter {
+        b.sendStart([k, v], channel, to: outer(1), step: s)
+        b.recvStart([outerK, outerV], kvTypes(holder(s + w)), channel, from: outer(-1), step: s)
+      }
+      let innerHop = s < p - 1 && s % w != w - 1
+      if innerHop {
+        b.sendStart([k, v], channel, to: inner(1), step: s)
+        b.recvStart([nextK, nextV], kvTypes(holder(s + 1)), channel, from: inner(-1), step: s)
       }
       if let w = steps[s] {
         var (bk, bv) = (k, v)
         if let rows = w.kRows {
           (bk, bv) = (b.n("kf", s), b.n("vf", s))
-          b.slice(bk, k, 0, rows, PlanBuilder.rows(x.keyType, group.tokens[group.mod(me - s)].count))
-          b.slice(bv, v, 0, rows, PlanBuilder.rows(x.valueType, group.tokens[group.mod(me - s)].count))
+          b.slice(bk, k, 0, rows, PlanBuilder.rows(x.keyType, group.tokens[holder(s)].count))
+          b.slice(bv, v, 0, rows, PlanBuilder.rows(x.valueType, group.tokens[holder(s)].count))
         }
         var q = x.q
         if w.qOffset > 0 {
@@ -127,11 +171,18 @@ struct RingEmitter {
           acc = result
         }
       }
-      if s < p - 1 {
+      if innerHop {
         b.recvDone([nextK, nextV])
-        b.sendDone([k, v], channel, to: group.peer(1), step: s)
+        b.sendDone([k, v], channel, to: inner(1), step: s)
+        (k, v) = (nextK, nextV)
+      } else if s < p - 1 {
+        // The end of an outer step: the next one starts with the outer block.
+        let start = s + 1 - w
+        b.recvDone([b.n("ko", s + 1), b.n("vo", s + 1)])
+        let sent = start == 0 ? [x.k, x.v] : [b.n("ko", start), b.n("vo", start)]
+        b.sendDone(sent, channel, to: outer(1), step: start)
+        (k, v) = (b.n("ko", s + 1), b.n("vo", s + 1))
       }
-      (k, v) = (nextK, nextV)
     }
     return b.lowering
   }

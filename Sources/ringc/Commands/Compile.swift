@@ -84,6 +84,14 @@ struct Compile: ParsableCommand {
     if case .usp(let u, let r, _) = parsed, u * r != sp {
       throw ValidationError("--strategy \(strategy) needs --sp \(u * r) (ulysses \(u) × ring \(r)), found --sp \(sp)")
     }
+    if case .loongtrain(let l) = parsed {
+      if l.heads * l.context != sp {
+        throw ValidationError("--strategy \(strategy) needs --sp \(l.heads * l.context) (heads \(l.heads) × context \(l.context)), found --sp \(sp)")
+      }
+      if l.context % l.window != 0 {
+        throw ValidationError("--strategy \(strategy): the inner-ring window \(l.window) must divide the context-parallel degree \(l.context)")
+      }
+    }
   }
 
   func run() throws {
