@@ -85,6 +85,31 @@ import Testing
     #expect(Self.measured(full) == Self.expectedPassQ(s: Int64(seq), p: sp, h: 4, d: 8, e: 4, causal: false))
   }
 
+  /// LoongTrain's double ring, 1 × 8 with inner windows of 2 (non-causal,
+  /// contiguous): inside an inner ring a block moves one hop at each outer
+  /// step's first step; at the same time every rank sends the block it
+  /// started the outer step with to the same place in the next inner ring.
+  @Test func doubleRingBytesPerLink() throws {
+    let (p, w, seq): (Int, Int, Int64) = (8, 2, 40)
+    let stats = try PlanStats(
+      try compile("tiny-dit.ir", sp: p, seq: seq, strategy: .loongtrain(Strategy.LoongTrain(heads: 1, context: p, window: w))))
+    let c = Self.chunks(seq, p)
+    var expected: [String: Int64] = [:]
+    for r in 0..<p {
+      let (g, j) = (r / w, r % w)
+      // The block r holds at step s = o·w + i: that of (g − o)·w + (j − i) mod w.
+      func holder(_ s: Int) -> Int { Self.mod((g - s / w) * w + Self.mod(j - s % w, w), p) }
+      // tiny-dit: K and V of 4 heads × 8, f32.
+      func kv(_ owner: Int) -> Int64 { 2 * c[owner] * 4 * 8 * 4 }
+      // Ring step s is plan step s + 3: steps 0–2 are the head all-to-alls (here in groups of one).
+      for s in 0..<p {
+        if s % w != w - 1 && s < p - 1 { expected["\(s + 3) \(r) \(g * w + Self.mod(j + 1, w)) kv", default: 0] += kv(holder(s)) }
+        if s % w == 0 && s + w < p { expected["\(s + 3) \(r) \(Self.mod(r + w, p)) kv", default: 0] += kv(holder(s)) }
+      }
+    }
+    #expect(Self.measured(stats) == expected)
+  }
+
   static func measured(_ stats: PlanStats) -> [String: Int64] {
     let program = stats.programs.first { !$0.messages.isEmpty }!
     var out: [String: Int64] = [:]

@@ -50,12 +50,31 @@ public struct StrategyComparison: Sendable {
       softmax.append(.usp(ulysses: u, ring: sp / u, inner: .ring))
       softmax.append(.usp(ulysses: u, ring: sp / u, inner: .tokenring))
     }
+    softmax += loongtrainCandidates(sp: sp)
     let ops = model?.graphs.flatMap(\.ops) ?? []
     guard ops.contains(where: { $0.opcode == .linearAttention }) else { return softmax }
     let hasSoftmax = ops.contains { $0.opcode == .attention }
     return Strategy.Linear.allCases.flatMap { linear in
       hasSoftmax ? softmax.map { Strategy.linear(linear, softmax: $0) } : [Strategy.linear(linear, softmax: nil)]
     }
+  }
+
+  /// LoongTrain splits H × C = P that USP does not already cover: every
+  /// window 1 < W < C (a one-rank window is the plain ring), both placements
+  /// when H > 1, and context-first with one ring (W = C; head-first with
+  /// W = C is USP).
+  static func loongtrainCandidates(sp: Int) -> [Strategy] {
+    var out: [Strategy] = []
+    for h in 1...max(1, sp) where sp % h == 0 && sp / h > 1 {
+      let c = sp / h
+      for w in 2..<c where c % w == 0 {
+        for placement in h > 1 ? Strategy.LoongTrain.Placement.allCases : [.headFirst] {
+          out.append(.loongtrain(Strategy.LoongTrain(heads: h, context: c, window: w, placement: placement)))
+        }
+      }
+      if h > 1 { out.append(.loongtrain(Strategy.LoongTrain(heads: h, context: c, window: c, placement: .contextFirst))) }
+    }
+    return out
   }
 
   public init(model: Module, sp: Int, profile: DeviceProfile, strategies: [Strategy]? = nil) {
