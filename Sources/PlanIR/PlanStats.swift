@@ -32,6 +32,9 @@ public struct PlanStats: Sendable {
     public var messages: [Message]
     /// Per rank: the most bytes live at once in the attention region.
     public var peakBytes: [Int64]
+    /// Per rank: bytes its all-to-alls send only because `repeat_kv`
+    /// replicated kv heads (more head-parallel ranks than kv heads).
+    public var replicatedKVBytes: [Int64] = []
   }
 
   public var sp: Int
@@ -98,8 +101,11 @@ public struct PlanStats: Sendable {
       var matmulFlops = [Int64](repeating: 0, count: family.graphs.count)
       var messages: [Message] = []
       var peakBytes = [Int64](repeating: 0, count: family.graphs.count)
+      var replicatedKVBytes = [Int64](repeating: 0, count: family.graphs.count)
       for (r, g) in family.graphs.enumerated() {
         let types = Plan.valueTypes(of: g)
+        // Values that repeat_kv made, by their replication factor.
+        var replicated: [String: Int64] = [:]
         if memory { peakBytes[r] = Liveness.attentionPeak(g, types: types, bindings: bindings) }
         func addFlops(_ step: Int64, _ flops: Int64?) {
           add(&stepFlops[Int(step), default: [Int64](repeating: 0, count: family.graphs.count)][r], flops)
@@ -147,7 +153,12 @@ public struct PlanStats: Sendable {
             }
             for (i, member) in group.enumerated() where Int(member) != r {
               messages.append(Message(layer: layers.first ?? 0, step: Int(step), src: r, dst: Int(member), kind: kind, bytes: share[i]))
+              if case .value(let v) = op.operands[0], let f = replicated[v], f > 1 {
+                add(&replicatedKVBytes[r], share[i] / f * (f - 1))
+              }
             }
+          case .repeatKV:
+            if case .int(let f)? = op.attributes["factor"] { replicated[op.results[0]] = f }
           case .matmul:
             guard let a = Self.type(op.operands[0], types, module), let b = Self.type(op.operands[1], types, module),
               let elements = bindings.elementCount(of: a), let n = bindings.value(of: b.dims[1])
@@ -169,7 +180,7 @@ public struct PlanStats: Sendable {
       }
       return Program(
         family: family.name, layers: layers, stepFlops: stepFlops, matmulFlops: matmulFlops, messages: messages,
-        peakBytes: peakBytes)
+        peakBytes: peakBytes, replicatedKVBytes: replicatedKVBytes)
     }
     if memory { self.memory = (0..<sp).map { DeviceMemory(module, rank: $0) } }
     if overflowed {

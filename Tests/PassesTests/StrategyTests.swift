@@ -122,6 +122,21 @@ import Testing
     #expect(Self.bytes(stats) == expected)
   }
 
+  /// LoongTrain 4 × 2 on tiny (2 kv heads): each kv head is repeated twice
+  /// so all 4 head-parallel ranks get one; of the 3/4 of the replicated K
+  /// and V the all-to-all sends, half exists only because of the copy.
+  @Test func replicatedKVHeadsAreCounted() throws {
+    let stats = try PlanStats(
+      try compile("tiny.ir", sp: 8, seq: 64, strategy: .loongtrain(Strategy.LoongTrain(heads: 4, context: 2))))
+    let program = stats.programs.first { !$0.messages.isEmpty }!
+    // 8 tokens × 2 kv heads × 16 × 4 B, doubled, 3/4 sent, half of that the copy; K and V.
+    let local: Int64 = 8 * 2 * 16 * 4
+    let copy: Int64 = 2 * (local * 2 * 3 / 4 / 2)
+    #expect(program.replicatedKVBytes == [Int64](repeating: copy, count: 8))
+    let plain = try PlanStats(try compile("tiny.ir", sp: 4, seq: 64, strategy: .loongtrain(Strategy.LoongTrain(heads: 2, context: 2))))
+    #expect(plain.programs.allSatisfy { $0.replicatedKVBytes.allSatisfy { $0 == 0 } })
+  }
+
   @Test func allGatherSendsEachRanksKeysAndValuesToEveryOther() throws {
     let stats = try PlanStats(try compile("tiny.ir", sp: 3, seq: 31, strategy: .allgather))
     let tokens = TokenLayout.zigzag.tokens(sequence: 31, ranks: 3)

@@ -51,6 +51,9 @@ enum StatsReport {
         if !peers.isEmpty { line += " (to " + peers.map { "r\($0.0): \(formatBytes($0.1))" }.joined(separator: ", ") + ")" }
         out += line + "\n"
       }
+      if let extra = p.replicatedKVBytes.max(), extra > 0 {
+        out += "  kv heads replicated for the head all-to-all (more head-parallel ranks than kv heads): \(formatBytes(extra)) more sent by a rank per layer\n"
+      }
     }
     let total = s.allMessagesBytes
     out += "\ntotal over \(s.layerCount) layers: \(formatBytes(total)) sent\n"
@@ -86,6 +89,7 @@ enum StatsReport {
             "rank": JSONValue(r), "attention_flops": JSONValue(p.stepFlops.values.reduce(0) { $0 + $1[r] }),
             "matmul_flops": JSONValue(p.matmulFlops[r]), "bytes_sent": JSONValue(s.bytesSent(p, rank: r)),
             "bytes_received": JSONValue(s.bytesReceived(p, rank: r)), "peak_bytes": JSONValue(p.peakBytes[r]),
+            "replicated_kv_bytes": JSONValue(p.replicatedKVBytes.isEmpty ? 0 : p.replicatedKVBytes[r]),
           ]
         }
         layers.append((layer, ["layer": JSONValue(layer), "program": JSONValue(p.family), "steps": .array(steps), "ranks": .array(ranks)]))
