@@ -34,7 +34,7 @@ extension Strategy {
   var sharding: String {
     let name = ShardSequencePass.passName
     switch self {
-    case .tokenring, .passq, .allgather: return name
+    case .tokenring, .passq, .tasp, .allgather: return name
     case .ring, .rsa, .ulysses: return "\(name){layout=contiguous}"
     case .ringZigzag: return "\(name){layout=zigzag}"
     case .striped(let w): return "\(name){layout=striped\(w.map { ",stripe=\($0)" } ?? "")}"

@@ -17,6 +17,10 @@ public indirect enum Strategy: Hashable, Sendable, CustomStringConvertible {
   /// Ring over the striped layout (Brandon et al.): stripes of W tokens dealt
   /// round-robin; nil: 64 stripes per rank.
   case striped(width: Int64?)
+  /// TASP (Wang et al. 2025): the full mesh decomposed into edge-disjoint
+  /// Hamiltonian rings, each rank's K/V cut into one part per ring, every
+  /// ring circulating its part at once. Zigzag when causal.
+  case tasp
   /// Ring Self-Attention (Li et al. 2021): keys circulate to build whole score
   /// rows, then values circulate. Holds f32[H, n, S] scores per rank.
   case rsa
@@ -71,7 +75,7 @@ public indirect enum Strategy: Hashable, Sendable, CustomStringConvertible {
 
   /// What `--strategy` accepts, for messages.
   public static let spellings = [
-    "tokenring", "passq", "ring", "ring-zigzag", "striped[:W]", "rsa", "ulysses", "usp:UxR[:ring|tokenring]", "allgather",
+    "tokenring", "passq", "tasp", "ring", "ring-zigzag", "striped[:W]", "rsa", "ulysses", "usp:UxR[:ring|tokenring]", "allgather",
     "loongtrain:HxC[:wW][:head-first|:context-first]", "lasp2", "lasp1", "lasp2h", "lasp2+S|lasp1+S (S: a softmax strategy)",
   ]
 
@@ -92,6 +96,7 @@ public indirect enum Strategy: Hashable, Sendable, CustomStringConvertible {
     switch text {
     case "tokenring": self = .tokenring
     case "passq": self = .passq
+    case "tasp": self = .tasp
     case "ring": self = .ring
     case "ring-zigzag": self = .ringZigzag
     case "rsa": self = .rsa
@@ -144,6 +149,7 @@ public indirect enum Strategy: Hashable, Sendable, CustomStringConvertible {
     switch self {
     case .tokenring: "tokenring"
     case .passq: "passq"
+    case .tasp: "tasp"
     case .ring: "ring"
     case .ringZigzag: "ring-zigzag"
     case .striped(let w): w.map { "striped:\($0)" } ?? "striped"

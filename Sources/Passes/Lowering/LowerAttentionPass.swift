@@ -181,7 +181,7 @@ struct AttentionSite {
     let builder = PlanBuilder(attention: op, keyType: kt)
     let windowed = op.attributes["window"] != nil
     switch strategy {
-    case .tokenring, .passq, .ring, .ringZigzag, .striped, .rsa:
+    case .tokenring, .passq, .tasp, .ring, .ringZigzag, .striped, .rsa:
       if windowed { throw fail("\(strategy) does not support sliding-window attention yet; use allgather or ulysses") }
       let group = RingGroup(
         members: Array(0..<ranks), index: rank, tokens: tokens,
@@ -193,6 +193,14 @@ struct AttentionSite {
         return causal ? e.causalZigzag() : e.nonCausal()
       case .rsa:
         var e = RSAEmitter(builder, group: group, operands: operands, causal: causal)
+        return e.emit()
+      case .tasp:
+        if causal && layout.kind != .zigzag { throw fail("tasp needs the zigzag layout for causal attention; the module is \(layout)") }
+        let parts = Int64(HamiltonianRings(ranks: ranks).rings.count)
+        if let fewest = tokens.map(\.count).min(), fewest < parts {
+          throw fail("tasp cuts each rank's keys into \(parts) parts, one per Hamiltonian ring of \(ranks) ranks, but a rank holds only \(fewest) tokens; use a longer sequence or fewer ranks")
+        }
+        var e = TASPEmitter(builder, group: group, operands: operands, causal: causal)
         return e.emit()
       default:
         if strategy == .ringZigzag && layout.kind != .zigzag { throw fail("ring-zigzag needs the zigzag layout; the module is \(layout)") }

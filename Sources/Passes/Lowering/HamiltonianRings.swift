@@ -1,0 +1,74 @@
+/// Edge-disjoint directed Hamiltonian rings over n ranks: the decomposition
+/// of the logical full mesh TASP circulates K/V on (Wang et al., arXiv
+/// 2509.26541). Each ring is an order of all n ranks; a rank sends to the
+/// one after it. No directed link (a → b) belongs to two rings.
+///
+/// - n odd, n = 2k + 1: Walecki's construction. With ranks 0 ..< 2k on a
+///   circle and rank 2k as the hub, cycle i (i < k) is the hub followed by
+///   the zigzag i, i+1, i−1, i+2, i−2, …, i+k (mod 2k); the k cycles cover
+///   every undirected edge once, and each taken both ways gives n − 1 rings
+///   that use every directed link.
+/// - n even: the k = (n − 2)/2 cycles for the n − 1 ranks below, each with
+///   rank n − 1 inserted on an edge whose ends no other cycle used, both
+///   ways: n − 2 rings, leaving n links unused (a ring on every link exists
+///   for even n except 4 and 6, Tillson 1980, but is not built here).
+/// - n = 2: the one ring 0 → 1 → 0; n = 1: none.
+struct HamiltonianRings: Equatable {
+  let n: Int
+  let rings: [[Int]]
+
+  init(ranks n: Int) {
+    self.n = n
+    switch n {
+    case ..<2: rings = []
+    case 2: rings = [[0, 1]]
+    default:
+      let cycles = n % 2 == 1 ? Self.walecki(n) : Self.withInsertedRank(Self.walecki(n - 1), rank: n - 1)
+      rings = cycles.flatMap { [$0, [$0[0]] + $0.dropFirst().reversed()] }
+    }
+  }
+
+  /// Walecki's k undirected Hamiltonian cycles of the complete graph on n = 2k + 1 ranks.
+  static func walecki(_ n: Int) -> [[Int]] {
+    let k = (n - 1) / 2
+    let m = 2 * k
+    return (0..<k).map { i in
+      var path = [i]
+      for step in 1..<m {
+        // +1, −1, +2, −2, …: the zigzag across the circle.
+        let offset = step % 2 == 1 ? (step + 1) / 2 : -(step / 2)
+        path.append(((i + offset) % m + m) % m)
+      }
+      return [m] + path
+    }
+  }
+
+  /// Each cycle with `rank` put between the two ends of one of its edges,
+  /// the edges chosen with ends no other cycle's choice shares.
+  static func withInsertedRank(_ cycles: [[Int]], rank: Int) -> [[Int]] {
+    var used: Set<Int> = []
+    return cycles.map { cycle in
+      let n = cycle.count
+      let at = (0..<n).first { !used.contains(cycle[$0]) && !used.contains(cycle[($0 + 1) % n]) } ?? 0
+      used.formUnion([cycle[at], cycle[(at + 1) % n]])
+      return Array(cycle[...at]) + [rank] + Array(cycle[(at + 1)...])
+    }
+  }
+
+  /// Why these are not edge-disjoint Hamiltonian rings over n ranks; nil when they are.
+  var problem: String? {
+    var links: Set<[Int]> = []
+    for (i, ring) in rings.enumerated() {
+      guard ring.count == n, Set(ring) == Set(0..<n) else { return "ring \(i) does not visit each of the \(n) ranks once" }
+      for j in 0..<n where !links.insert([ring[j], ring[(j + 1) % n]]).inserted {
+        return "link \(ring[j]) → \(ring[(j + 1) % n]) is in two rings"
+      }
+    }
+    return nil
+  }
+
+  /// Where rank `r` sends on ring `i`, and where it receives from.
+  func next(_ r: Int, ring i: Int) -> Int { rings[i][(position(r, ring: i) + 1) % n] }
+  func previous(_ r: Int, ring i: Int, hops: Int = 1) -> Int { rings[i][((position(r, ring: i) - hops) % n + n) % n] }
+  private func position(_ r: Int, ring i: Int) -> Int { rings[i].firstIndex(of: r)! }
+}
