@@ -1,5 +1,5 @@
 import GraphIR
-import Passes
+@testable import Passes
 import PlanIR
 import Testing
 
@@ -105,6 +105,31 @@ import Testing
       for s in 0..<p {
         if s % w != w - 1 && s < p - 1 { expected["\(s + 3) \(r) \(g * w + Self.mod(j + 1, w)) kv", default: 0] += kv(holder(s)) }
         if s % w == 0 && s + w < p { expected["\(s + 3) \(r) \(Self.mod(r + w, p)) kv", default: 0] += kv(holder(s)) }
+      }
+    }
+    #expect(Self.measured(stats) == expected)
+  }
+
+  /// TASP (non-causal, contiguous): at every step s < P − 1 each link of
+  /// each Hamiltonian ring carries exactly one K/V part, the one that
+  /// started s hops back on that ring; parts are the rank's rows cut R ways.
+  @Test(arguments: [(3, 23), (5, 43), (6, 61)])
+  func taspCarriesOnePartPerLinkPerStep(sp: Int, seq: Int) throws {
+    let stats = try PlanStats(try compile("tiny-dit.ir", sp: sp, seq: Int64(seq), strategy: .tasp))
+    let rings = HamiltonianRings(ranks: sp)
+    let c = Self.chunks(Int64(seq), sp)
+    func part(_ j: Int, _ i: Int) -> Int64 {
+      let r = rings.rings.count
+      return c[j] / Int64(r) + (Int64(i) < c[j] % Int64(r) ? 1 : 0)
+    }
+    var expected: [String: Int64] = [:]
+    for step in 0..<(sp - 1) {
+      for (i, ring) in rings.rings.enumerated() {
+        for (at, r) in ring.enumerated() {
+          let origin = ring[Self.mod(at - step, sp)]
+          // K and V of 4 heads × 8, f32.
+          expected["\(step) \(r) \(ring[(at + 1) % sp]) kv"] = 2 * part(origin, i) * 4 * 8 * 4
+        }
       }
     }
     #expect(Self.measured(stats) == expected)

@@ -2,7 +2,7 @@ import Foundation
 import RingcTestSupport
 import Testing
 
-/// pass-Q and LoongTrain under `mpirun -np P ringc run --check`: causal GQA
+/// pass-Q, LoongTrain and TASP under `mpirun -np P ringc run --check`: causal GQA
 /// (tiny: 4 query heads, 2 kv heads, so H = 4 replicates kv heads) and
 /// non-causal MHA (tiny-dit), at a length (29) no 2P divides; P = 6 and 8
 /// oversubscribed where the double ring needs them.
@@ -11,13 +11,15 @@ struct TopologyStrategyRunTests {
   @Test(arguments: [
     ("passq", 3), ("passq", 4), ("loongtrain:2x2", 4), ("loongtrain:1x4:w2", 4), ("loongtrain:2x2:context-first", 4),
     ("loongtrain:4x2:context-first", 8), ("loongtrain:2x4:w2", 8), ("loongtrain:2x4:w2:context-first", 8),
-    ("loongtrain:1x6:w3", 6), ("loongtrain:1x6:w2:context-first", 6),
+    ("loongtrain:1x6:w3", 6), ("loongtrain:1x6:w2:context-first", 6), ("tasp", 3), ("tasp", 4), ("tasp", 6), ("tasp", 8),
   ], ["tiny.ir", "tiny-dit.ir"])
   func matchesTheDenseReference(strategy: (String, Int), model: String) throws {
     let (name, sp) = strategy
     let dir = try temporaryDirectory()
     let plan = "\(dir)/p.plan"
-    let compiled = try ringc(["compile", "models/\(model)", "--sp", "\(sp)", "--seq", "29", "--strategy", name, "-o", plan])
+    // TASP cuts each rank's keys into a part per ring: P = 8 needs 6 rows a rank.
+    let seq = name == "tasp" && sp == 8 ? "101" : "29"
+    let compiled = try ringc(["compile", "models/\(model)", "--sp", "\(sp)", "--seq", seq, "--strategy", name, "-o", plan])
     #expect(compiled.status == 0, "\(name) \(model): \(compiled.stderr)")
     let r = try mpirun(sp, ["run", plan, "--check", "--json"])
     #expect(r.status == 0, "\(name) \(model) sp \(sp): \(r.stderr)")
@@ -30,6 +32,7 @@ struct TopologyStrategyRunTests {
     (["--sp", "4", "--strategy", "loongtrain:3x2"], 64, "needs --sp 6 (heads 3 × context 2), found --sp 4"),
     (["--sp", "6", "--strategy", "loongtrain:3x2"], 65, "loongtrain needs the query heads (4) to be a multiple of the Ulysses degree 3"),
     (["--sp", "4", "--strategy", "loongtrain:2x2:sideways"], 64, "unknown --strategy 'loongtrain:2x2:sideways'"),
+    (["--sp", "8", "--seq", "40", "--strategy", "tasp"], 65, "tasp cuts each rank's keys into 6 parts, one per Hamiltonian ring of 8 ranks, but a rank holds only 5 tokens"),
   ])
   func refusesWithAReason(arguments: [String], status: Int32, message: String) throws {
     let dir = try temporaryDirectory()

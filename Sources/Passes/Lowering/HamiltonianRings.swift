@@ -9,13 +9,17 @@
 ///   every undirected edge once, and each taken both ways gives n − 1 rings
 ///   that use every directed link.
 /// - n even: the k = (n − 2)/2 cycles for the n − 1 ranks below, each with
-///   rank n − 1 inserted on an edge whose ends no other cycle used, both
+///   rank n − 1 inserted on its diameter edge (ends distinct across cycles), both
 ///   ways: n − 2 rings, leaving n links unused (a ring on every link exists
 ///   for even n except 4 and 6, Tillson 1980, but is not built here).
 /// - n = 2: the one ring 0 → 1 → 0; n = 1: none.
 struct HamiltonianRings: Equatable {
   let n: Int
   let rings: [[Int]]
+
+  init(n: Int, rings: [[Int]]) {
+    (self.n, self.rings) = (n, rings)
+  }
 
   init(ranks n: Int) {
     self.n = n
@@ -43,15 +47,15 @@ struct HamiltonianRings: Equatable {
     }
   }
 
-  /// Each cycle with `rank` put between the two ends of one of its edges,
-  /// the edges chosen with ends no other cycle's choice shares.
+  /// Each of Walecki's cycles with `rank` put on its diameter edge: the path
+  /// steps are +1, −2, +3, …, so its k-th edge joins i + a and i + a + k
+  /// (mod 2k), and over i = 0 ..< k those ends are all 2k ranks once. The
+  /// new links to `rank` are then all distinct.
   static func withInsertedRank(_ cycles: [[Int]], rank: Int) -> [[Int]] {
-    var used: Set<Int> = []
-    return cycles.map { cycle in
-      let n = cycle.count
-      let at = (0..<n).first { !used.contains(cycle[$0]) && !used.contains(cycle[($0 + 1) % n]) } ?? 0
-      used.formUnion([cycle[at], cycle[(at + 1) % n]])
-      return Array(cycle[...at]) + [rank] + Array(cycle[(at + 1)...])
+    cycles.map { cycle in
+      // The hub is at 0, so path positions k − 1 and k are at k and k + 1.
+      let k = (cycle.count - 1) / 2
+      return Array(cycle[...k]) + [rank] + Array(cycle[(k + 1)...])
     }
   }
 

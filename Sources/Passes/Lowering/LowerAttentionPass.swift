@@ -196,7 +196,9 @@ struct AttentionSite {
         return e.emit()
       case .tasp:
         if causal && layout.kind != .zigzag { throw fail("tasp needs the zigzag layout for causal attention; the module is \(layout)") }
-        let parts = Int64(HamiltonianRings(ranks: ranks).rings.count)
+        let rings = HamiltonianRings(ranks: ranks)
+        if let problem = rings.problem { throw CompileError("internal error: the Hamiltonian rings of \(ranks) ranks are wrong: \(problem)") }
+        let parts = Int64(rings.rings.count)
         if let fewest = tokens.map(\.count).min(), fewest < parts {
           throw fail("tasp cuts each rank's keys into \(parts) parts, one per Hamiltonian ring of \(ranks) ranks, but a rank holds only \(fewest) tokens; use a longer sequence or fewer ranks")
         }
