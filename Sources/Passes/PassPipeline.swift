@@ -58,7 +58,7 @@ public struct PassPipeline: Sendable {
       guard Set(options.keys).isSubset(of: ["softmax"]) else { throw CompileError("pass '\(name)' takes only softmax=S") }
       return LowerAttentionPass(.linear(Strategy.Linear(rawValue: name)!, softmax: softmax))
     default:
-      let lowerings: [Strategy] = [.tokenring, .passq, .tasp, .ring, .ringZigzag, .striped(width: nil), .rsa, .ulysses, .allgather]
+      let lowerings: [Strategy] = [.tokenring, .tokenringTASP, .passq, .tasp, .ring, .ringZigzag, .striped(width: nil), .rsa, .ulysses, .allgather]
       guard let strategy = lowerings.first(where: { $0.passName == name }) else {
         throw CompileError(
           "unknown pass '\(name)'; known passes: \(([ShardSequencePass.passName, "usp", "loongtrain"] + lowerings.map(\.passName) + Strategy.Linear.allCases.map(\.rawValue) + [OverlapSchedulePass.passName]).joined(separator: ", "))")

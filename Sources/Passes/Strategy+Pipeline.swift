@@ -8,6 +8,7 @@ extension Strategy {
     switch self {
     case .tokenring: "token-ring"
     case .passq: "pass-q"
+    case .tokenringTASP: "token-ring-tasp"
     case .usp: "usp"
     case .loongtrain: "loongtrain"
     case .striped: "striped"
@@ -34,7 +35,7 @@ extension Strategy {
   var sharding: String {
     let name = ShardSequencePass.passName
     switch self {
-    case .tokenring, .passq, .tasp, .allgather: return name
+    case .tokenring, .tokenringTASP, .passq, .tasp, .allgather: return name
     case .ring, .rsa, .ulysses: return "\(name){layout=contiguous}"
     case .ringZigzag: return "\(name){layout=zigzag}"
     case .striped(let w): return "\(name){layout=striped\(w.map { ",stripe=\($0)" } ?? "")}"

@@ -21,6 +21,9 @@ public indirect enum Strategy: Hashable, Sendable, CustomStringConvertible {
   /// Hamiltonian rings, each rank's K/V cut into one part per ring, every
   /// ring circulating its part at once. Zigzag when causal.
   case tasp
+  /// TokenRing over TASP's rings: a query part per Hamiltonian ring, all
+  /// travelling at once, partials straight home (no published system).
+  case tokenringTASP
   /// Ring Self-Attention (Li et al. 2021): keys circulate to build whole score
   /// rows, then values circulate. Holds f32[H, n, S] scores per rank.
   case rsa
@@ -75,7 +78,7 @@ public indirect enum Strategy: Hashable, Sendable, CustomStringConvertible {
 
   /// What `--strategy` accepts, for messages.
   public static let spellings = [
-    "tokenring", "passq", "tasp", "ring", "ring-zigzag", "striped[:W]", "rsa", "ulysses", "usp:UxR[:ring|tokenring]", "allgather",
+    "tokenring", "tokenring:tasp", "passq", "tasp", "ring", "ring-zigzag", "striped[:W]", "rsa", "ulysses", "usp:UxR[:ring|tokenring]", "allgather",
     "loongtrain:HxC[:wW][:head-first|:context-first]", "lasp2", "lasp1", "lasp2h", "lasp2+S|lasp1+S (S: a softmax strategy)",
   ]
 
@@ -97,6 +100,7 @@ public indirect enum Strategy: Hashable, Sendable, CustomStringConvertible {
     case "tokenring": self = .tokenring
     case "passq": self = .passq
     case "tasp": self = .tasp
+    case "tokenring:tasp": self = .tokenringTASP
     case "ring": self = .ring
     case "ring-zigzag": self = .ringZigzag
     case "rsa": self = .rsa
@@ -150,6 +154,7 @@ public indirect enum Strategy: Hashable, Sendable, CustomStringConvertible {
     case .tokenring: "tokenring"
     case .passq: "passq"
     case .tasp: "tasp"
+    case .tokenringTASP: "tokenring:tasp"
     case .ring: "ring"
     case .ringZigzag: "ring-zigzag"
     case .striped(let w): w.map { "striped:\($0)" } ?? "striped"

@@ -2,7 +2,7 @@ import Foundation
 import RingcTestSupport
 import Testing
 
-/// pass-Q, LoongTrain and TASP under `mpirun -np P ringc run --check`: causal GQA
+/// pass-Q, LoongTrain, TASP and TokenRing over TASP's rings under `mpirun -np P ringc run --check`: causal GQA
 /// (tiny: 4 query heads, 2 kv heads, so H = 4 replicates kv heads) and
 /// non-causal MHA (tiny-dit), at a length (29) no 2P divides; P = 6 and 8
 /// oversubscribed where the double ring needs them.
@@ -12,13 +12,14 @@ struct TopologyStrategyRunTests {
     ("passq", 3), ("passq", 4), ("loongtrain:2x2", 4), ("loongtrain:1x4:w2", 4), ("loongtrain:2x2:context-first", 4),
     ("loongtrain:4x2:context-first", 8), ("loongtrain:2x4:w2", 8), ("loongtrain:2x4:w2:context-first", 8),
     ("loongtrain:1x6:w3", 6), ("loongtrain:1x6:w2:context-first", 6), ("tasp", 3), ("tasp", 4), ("tasp", 6), ("tasp", 8),
+    ("tokenring:tasp", 3), ("tokenring:tasp", 4), ("tokenring:tasp", 6), ("tokenring:tasp", 8),
   ], ["tiny.ir", "tiny-dit.ir"])
   func matchesTheDenseReference(strategy: (String, Int), model: String) throws {
     let (name, sp) = strategy
     let dir = try temporaryDirectory()
     let plan = "\(dir)/p.plan"
     // TASP cuts each rank's keys into a part per ring: P = 8 needs 6 rows a rank.
-    let seq = name == "tasp" && sp == 8 ? "101" : "29"
+    let seq = name.hasSuffix("tasp") && sp == 8 ? "101" : "29"
     let compiled = try ringc(["compile", "models/\(model)", "--sp", "\(sp)", "--seq", seq, "--strategy", name, "-o", plan])
     #expect(compiled.status == 0, "\(name) \(model): \(compiled.stderr)")
     let r = try mpirun(sp, ["run", plan, "--check", "--json"])

@@ -45,7 +45,7 @@ public struct StrategyComparison: Sendable {
   /// both U and R above 1; for linear attention LASP-2 and LASP-1; for a
   /// model with both, each LASP with each softmax strategy.
   public static func candidates(sp: Int, model: Module? = nil) -> [Strategy] {
-    var softmax: [Strategy] = [.tokenring, .passq, .tasp, .ring, .ringZigzag, .striped(width: nil), .rsa, .ulysses, .allgather]
+    var softmax: [Strategy] = [.tokenring, .tokenringTASP, .passq, .tasp, .ring, .ringZigzag, .striped(width: nil), .rsa, .ulysses, .allgather]
     for u in 2..<max(2, sp) where sp % u == 0 && sp / u > 1 {
       softmax.append(.usp(ulysses: u, ring: sp / u, inner: .ring))
       softmax.append(.usp(ulysses: u, ring: sp / u, inner: .tokenring))

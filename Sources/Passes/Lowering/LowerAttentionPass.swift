@@ -181,7 +181,7 @@ struct AttentionSite {
     let builder = PlanBuilder(attention: op, keyType: kt)
     let windowed = op.attributes["window"] != nil
     switch strategy {
-    case .tokenring, .passq, .tasp, .ring, .ringZigzag, .striped, .rsa:
+    case .tokenring, .tokenringTASP, .passq, .tasp, .ring, .ringZigzag, .striped, .rsa:
       if windowed { throw fail("\(strategy) does not support sliding-window attention yet; use allgather or ulysses") }
       let group = RingGroup(
         members: Array(0..<ranks), index: rank, tokens: tokens,
@@ -194,13 +194,17 @@ struct AttentionSite {
       case .rsa:
         var e = RSAEmitter(builder, group: group, operands: operands, causal: causal)
         return e.emit()
-      case .tasp:
-        if causal && layout.kind != .zigzag { throw fail("tasp needs the zigzag layout for causal attention; the module is \(layout)") }
+      case .tasp, .tokenringTASP:
+        if causal && layout.kind != .zigzag { throw fail("\(strategy) needs the zigzag layout for causal attention; the module is \(layout)") }
         let rings = HamiltonianRings(ranks: ranks)
         if let problem = rings.problem { throw CompileError("internal error: the Hamiltonian rings of \(ranks) ranks are wrong: \(problem)") }
         let parts = Int64(rings.rings.count)
         if let fewest = tokens.map(\.count).min(), fewest < parts {
-          throw fail("tasp cuts each rank's keys into \(parts) parts, one per Hamiltonian ring of \(ranks) ranks, but a rank holds only \(fewest) tokens; use a longer sequence or fewer ranks")
+          throw fail("\(strategy) cuts each rank's \(strategy == .tasp ? "keys" : "queries") into \(parts) parts, one per Hamiltonian ring of \(ranks) ranks, but a rank holds only \(fewest) tokens; use a longer sequence or fewer ranks")
+        }
+        if strategy == .tokenringTASP {
+          var e = TokenRingTASPEmitter(builder, group: group, operands: operands, causal: causal)
+          return e.emit()
         }
         var e = TASPEmitter(builder, group: group, operands: operands, causal: causal)
         return e.emit()

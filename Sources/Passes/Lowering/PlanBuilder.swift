@@ -68,7 +68,9 @@ struct PlanBuilder {
   func n(_ base: String, _ step: Int) -> String { "\(name).\(base).s\(step)" }
   /// Declares the channel of this attention that carries `kind` (named
   /// `a.q`, `a.kv`, `a.k`, `a.v`, `a.out`, `a.a2a`) and returns its name.
-  mutating func channel(_ kind: ChannelKind) -> String {
+  /// A channel of `kind` of this attention; `part` names one of several of
+  /// that kind (`@a.out.r1`), so messages between one pair in one step stay apart.
+  mutating func channel(_ kind: ChannelKind, part: String? = nil) -> String {
     let suffix = switch kind {
     case .query: "q"
     case .kv: "kv"
@@ -78,7 +80,7 @@ struct PlanBuilder {
     case .heads: "a2a"
     case .state: "state"
     }
-    let chan = "\(name).\(suffix)"
+    let chan = "\(name).\(suffix)" + (part.map { ".\($0)" } ?? "")
     if !channels.contains(where: { $0.name == chan }) { channels.append(ChannelDecl(chan, carries: kind)) }
     return chan
   }
