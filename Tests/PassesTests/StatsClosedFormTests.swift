@@ -135,6 +135,35 @@ import Testing
     #expect(Self.measured(stats) == expected)
   }
 
+  /// TokenRing over TASP's rings (non-causal): at step s < P − 1 each ring
+  /// link carries one query part (the one that started s hops back); at
+  /// step s ≥ 1 each holder sends that part's partial and lse home.
+  @Test(arguments: [(3, 23), (5, 43), (6, 61)])
+  func tokenRingOverTASPBytes(sp: Int, seq: Int) throws {
+    let stats = try PlanStats(try compile("tiny-dit.ir", sp: sp, seq: Int64(seq), strategy: .tokenringTASP))
+    let rings = HamiltonianRings(ranks: sp)
+    let c = Self.chunks(Int64(seq), sp)
+    func part(_ j: Int, _ i: Int) -> Int64 {
+      let r = rings.rings.count
+      return c[j] / Int64(r) + (Int64(i) < c[j] % Int64(r) ? 1 : 0)
+    }
+    var expected: [String: Int64] = [:]
+    for step in 0..<sp {
+      for (i, ring) in rings.rings.enumerated() {
+        for (at, r) in ring.enumerated() {
+          let owner = ring[Self.mod(at - step, sp)]
+          // 4 heads × 8, f32; lse f32 per head and row.
+          if step < sp - 1 { expected["\(step) \(r) \(ring[(at + 1) % sp]) query", default: 0] += part(owner, i) * 4 * 8 * 4 }
+          if step >= 1 {
+            expected["\(step) \(r) \(owner) partial", default: 0] += part(owner, i) * 4 * 8 * 4
+            expected["\(step) \(r) \(owner) lse", default: 0] += part(owner, i) * 4 * 4
+          }
+        }
+      }
+    }
+    #expect(Self.measured(stats) == expected)
+  }
+
   static func measured(_ stats: PlanStats) -> [String: Int64] {
     let program = stats.programs.first { !$0.messages.isEmpty }!
     var out: [String: Int64] = [:]
