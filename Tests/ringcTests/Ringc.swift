@@ -59,13 +59,25 @@ let mpirunPath: String? = ["/usr/bin/mpirun", "/usr/local/bin/mpirun"].first { F
 /// `mpirun -np N ringc ARGS` with the portable flags (root allowed, shared
 /// memory only, ob1 for a fast start).
 func mpirun(_ n: Int, _ arguments: [String]) throws -> RingcRun {
-  try run(mpirunPath ?? "mpirun", mpirunFlags(n) + arguments, in: repositoryRoot)
+  let session = sessionDirectory()
+  defer { try? FileManager.default.removeItem(atPath: session) }
+  return try run(mpirunPath ?? "mpirun", mpirunFlags(n, session: session) + arguments, in: repositoryRoot)
 }
 
-/// mpirun's arguments up to ringc's own.
-func mpirunFlags(_ n: Int) -> [String] {
-  ["--allow-run-as-root", "--oversubscribe", "--mca", "btl", "self,vader", "--mca", "pml", "ob1", "-np", "\(n)",
-   productsDirectory + "/ringc"]
+/// A fresh directory for one mpirun's session files.
+func sessionDirectory() -> String {
+  let session = NSTemporaryDirectory() + "ringc-ompi-" + UUID().uuidString
+  try? FileManager.default.createDirectory(atPath: session, withIntermediateDirectories: true)
+  return session
+}
+
+/// mpirun's arguments up to ringc's own. Each launch gets its own session
+/// directory (`sessionDirectory()`): suites run in parallel, and two mpiruns
+/// starting at once race to create OpenMPI's shared one
+/// (`/tmp/ompi.HOST.UID`: "File exists").
+func mpirunFlags(_ n: Int, session: String) -> [String] {
+  ["--allow-run-as-root", "--oversubscribe", "--mca", "btl", "self,vader", "--mca", "pml", "ob1",
+    "--mca", "orte_tmpdir_base", session, "-np", "\(n)", productsDirectory + "/ringc"]
 }
 
 /// This machine's name as MPI_Get_processor_name gives it: gethostname up to

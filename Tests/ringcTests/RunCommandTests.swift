@@ -176,8 +176,10 @@ struct RunCommandTests {
   /// the machine).
   @Test func aFailedAllocationNamesRankOpAndBytes() throws {
     let plan = try Self.compileWide(columns: 1 << 22, in: try temporaryDirectory())
+    let session = sessionDirectory()
+    defer { try? FileManager.default.removeItem(atPath: session) }
     let r = try run(
-      "/bin/sh", ["-c", "ulimit -v 1048576 && exec \"$0\" \"$@\"", mpirunPath ?? "mpirun"] + mpirunFlags(2) + ["run", plan],
+      "/bin/sh", ["-c", "ulimit -v 1048576 && exec \"$0\" \"$@\"", mpirunPath ?? "mpirun"] + mpirunFlags(2, session: session) + ["run", plan],
       in: repositoryRoot)
     #expect(r.status == 70)
     #expect(
