@@ -144,9 +144,10 @@ public struct StrategyComparison: Sendable {
         why += ": with communication hidden in both, its slowest rank has less work"
       }
     }
-    if best.bytesPerRank != second.bytesPerRank {
-      let fewer = best.bytesPerRank < second.bytesPerRank
-      let ratio = Double(fewer ? second.bytesPerRank : best.bytesPerRank) / Double(max(fewer ? best.bytesPerRank : second.bytesPerRank, 1))
+    let fewer = best.bytesPerRank < second.bytesPerRank
+    let ratio = Double(fewer ? second.bytesPerRank : best.bytesPerRank) / Double(max(fewer ? best.bytesPerRank : second.bytesPerRank, 1))
+    // A ratio that rounds to 1.0 says nothing.
+    if ratio >= 1.005 {
       why += "; it sends \(String((ratio * 100).rounded() / 100))× \(fewer ? "fewer" : "more") bytes per rank"
     }
     if let kinds = kindRanking { why += "; \(kinds)" }
