@@ -113,7 +113,7 @@ import Testing
   /// TASP (non-causal, contiguous): at every step s < P − 1 each link of
   /// each Hamiltonian ring carries exactly one K/V part, the one that
   /// started s hops back on that ring; parts are the rank's rows cut R ways.
-  @Test(arguments: [(3, 23), (5, 43), (6, 61)])
+  @Test(arguments: [(3, 23), (5, 43), (6, 61), (8, 103)])
   func taspCarriesOnePartPerLinkPerStep(sp: Int, seq: Int) throws {
     let stats = try PlanStats(try compile("tiny-dit.ir", sp: sp, seq: Int64(seq), strategy: .tasp))
     let rings = HamiltonianRings(ranks: sp)
@@ -138,7 +138,7 @@ import Testing
   /// TokenRing over TASP's rings (non-causal): at step s < P − 1 each ring
   /// link carries one query part (the one that started s hops back); at
   /// step s ≥ 1 each holder sends that part's partial and lse home.
-  @Test(arguments: [(3, 23), (5, 43), (6, 61)])
+  @Test(arguments: [(3, 23), (5, 43), (6, 61), (8, 103)])
   func tokenRingOverTASPBytes(sp: Int, seq: Int) throws {
     let stats = try PlanStats(try compile("tiny-dit.ir", sp: sp, seq: Int64(seq), strategy: .tokenringTASP))
     let rings = HamiltonianRings(ranks: sp)

@@ -18,7 +18,7 @@ struct TopologyStrategyRunTests {
     let (name, sp) = strategy
     let dir = try temporaryDirectory()
     let plan = "\(dir)/p.plan"
-    // TASP cuts each rank's keys into a part per ring: P = 8 needs 6 rows a rank.
+    // TASP cuts each rank's keys into a part per ring: P = 8 needs 7 rows a rank.
     let seq = name.hasSuffix("tasp") && sp == 8 ? "101" : "29"
     let compiled = try ringc(["compile", "models/\(model)", "--sp", "\(sp)", "--seq", seq, "--strategy", name, "-o", plan])
     #expect(compiled.status == 0, "\(name) \(model): \(compiled.stderr)")
@@ -33,7 +33,7 @@ struct TopologyStrategyRunTests {
     (["--sp", "4", "--strategy", "loongtrain:3x2"], 64, "needs --sp 6 (heads 3 × context 2), found --sp 4"),
     (["--sp", "6", "--strategy", "loongtrain:3x2"], 65, "loongtrain needs the query heads (4) to be a multiple of the Ulysses degree 3"),
     (["--sp", "4", "--strategy", "loongtrain:2x2:sideways"], 64, "unknown --strategy 'loongtrain:2x2:sideways'"),
-    (["--sp", "8", "--seq", "40", "--strategy", "tasp"], 65, "tasp cuts each rank's keys into 6 parts, one per Hamiltonian ring of 8 ranks, but a rank holds only 5 tokens"),
+    (["--sp", "8", "--seq", "40", "--strategy", "tasp"], 65, "tasp cuts each rank's keys into 7 parts, one per Hamiltonian ring of 8 ranks, but a rank holds only 5 tokens"),
   ])
   func refusesWithAReason(arguments: [String], status: Int32, message: String) throws {
     let dir = try temporaryDirectory()

@@ -48,6 +48,8 @@ public struct LowerAttentionPass: Pass {
     let tokens = try Plan.tokens(module)
     guard let seq = module.sequenceDim else { throw CompileError("partitioned module @\(module.name) has no sequence dimension") }
     try checkDegrees(p, layout)
+    // TASP's rings: searched once, shared by every rank and layer.
+    let rings = strategy.softmax == .tasp || strategy.softmax == .tokenringTASP ? HamiltonianRings(ranks: p) : nil
     var errors: [Diagnostic] = []
     var channels: [String: ChannelDecl] = [:]
     // Per source graph: programs lowered so far and their ops.
@@ -64,7 +66,7 @@ public struct LowerAttentionPass: Pass {
         }
         let site = AttentionSite(
           op: op, rank: rank, ranks: p, layout: layout, tokens: tokens, sequence: seq.value,
-          types: op.operands.map { o -> TensorType? in if case .value(let v) = o { types[v] } else { nil } })
+          types: op.operands.map { o -> TensorType? in if case .value(let v) = o { types[v] } else { nil } }, rings: rings)
         do {
           let lowered = try op.opcode == .linearAttention ? site.lowerLinear(strategy) : site.lower(strategy)
           ops += lowered.ops
@@ -137,6 +139,8 @@ struct AttentionSite {
   let sequence: Int64
   /// The types of q, k, v (nil for a weight operand).
   let types: [TensorType?]
+  /// TASP's Hamiltonian rings over the ranks (TASP strategies only).
+  var rings: HamiltonianRings? = nil
 
   var causal: Bool { op.attributes["causal"] == .bool(true) }
 
@@ -196,17 +200,17 @@ struct AttentionSite {
         return e.emit()
       case .tasp, .tokenringTASP:
         if causal && layout.kind != .zigzag { throw fail("\(strategy) needs the zigzag layout for causal attention; the module is \(layout)") }
-        let rings = HamiltonianRings(ranks: ranks)
+        let rings = self.rings ?? HamiltonianRings(ranks: ranks)
         if let problem = rings.problem { throw CompileError("internal error: the Hamiltonian rings of \(ranks) ranks are wrong: \(problem)") }
         let parts = Int64(rings.rings.count)
         if let fewest = tokens.map(\.count).min(), fewest < parts {
           throw fail("\(strategy) cuts each rank's \(strategy == .tasp ? "keys" : "queries") into \(parts) parts, one per Hamiltonian ring of \(ranks) ranks, but a rank holds only \(fewest) tokens; use a longer sequence or fewer ranks")
         }
         if strategy == .tokenringTASP {
-          var e = TokenRingTASPEmitter(builder, group: group, operands: operands, causal: causal)
+          var e = TokenRingTASPEmitter(builder, group: group, operands: operands, causal: causal, rings: rings)
           return e.emit()
         }
-        var e = TASPEmitter(builder, group: group, operands: operands, causal: causal)
+        var e = TASPEmitter(builder, group: group, operands: operands, causal: causal, rings: rings)
         return e.emit()
       default:
         if strategy == .ringZigzag && layout.kind != .zigzag { throw fail("ring-zigzag needs the zigzag layout; the module is \(layout)") }

@@ -3,8 +3,8 @@ import GraphIR
 /// TASP (Wang et al., arXiv 2509.26541; infinigence/HamiltonAttention):
 /// Ring Attention over every Hamiltonian ring of the full mesh at once. Each
 /// rank's K/V rows are cut into R parts (R = `HamiltonianRings` over P ranks:
-/// P − 1 when P is odd, P − 2 when even; the first parts take the remainder
-/// rows); part i circulates on ring i. At step s < P − 1 every rank sends the
+/// P − 1 when P is odd or 8–16, else P − 2; the first parts take the
+/// remainder rows); part i circulates on ring i. At step s < P − 1 every rank sends the
 /// part it holds on each ring to its successor there and receives the next
 /// from its predecessor, so each directed link of the rings carries one part
 /// per step; every rank attends its queries to each part it holds.
@@ -39,12 +39,12 @@ struct TASPEmitter {
   let causal: Bool
   let rings: HamiltonianRings
 
-  init(_ builder: PlanBuilder, group: RingGroup, operands: AttentionOperands, causal: Bool) {
+  init(_ builder: PlanBuilder, group: RingGroup, operands: AttentionOperands, causal: Bool, rings: HamiltonianRings) {
     b = builder
     self.group = group
     x = operands
     self.causal = causal
-    rings = HamiltonianRings(ranks: group.size)
+    self.rings = rings
   }
 
   private var me: Int { group.index }

@@ -26,12 +26,12 @@ struct TokenRingTASPEmitter {
   let causal: Bool
   let rings: HamiltonianRings
 
-  init(_ builder: PlanBuilder, group: RingGroup, operands: AttentionOperands, causal: Bool) {
+  init(_ builder: PlanBuilder, group: RingGroup, operands: AttentionOperands, causal: Bool, rings: HamiltonianRings) {
     b = builder
     self.group = group
     x = operands
     self.causal = causal
-    rings = HamiltonianRings(ranks: group.size)
+    self.rings = rings
   }
 
   private var me: Int { group.index }
