@@ -32,24 +32,38 @@ public struct DeviceMemory: Sendable, Equatable {
 
   /// Rank `rank` of `plan` (a verified plan).
   public init(_ plan: Module, rank: Int) {
-    let bindings = plan.bindings
-    let source = Plan.sourceModule(plan)
-    weights = ModuleSummary(source).parameterBytes
-    var activations: Int64 = 0
-    var attention: Int64 = 0
-    for g in plan.graphs where g.rankProgram?.rank == rank {
-      let types = Plan.valueTypes(of: g)
-      activations = max(activations, Liveness.graphPeak(g, types: types, bindings: bindings))
-      attention = max(attention, Liveness.attentionPeak(g, types: types, bindings: bindings))
-    }
-    self.activations = activations
-    self.attention = attention
-    kvCache = Self.kvCache(source, tokens: (try? Plan.tokens(plan))?[rank].count)
+    self = Self.everyRank(plan, ranks: [rank])[0]
   }
 
-  /// Keys and values of `tokens` of the sequence in every softmax layer,
-  /// and every linear layer's f32 state.
-  static func kvCache(_ source: Module, tokens: Int64?) -> Int64 {
+  /// Every rank of `plan` (or those of `ranks`), the model-wide parts (its
+  /// weights, its attention layers' K/V) read once for all of them.
+  public static func everyRank(_ plan: Module, ranks: [Int]? = nil) -> [DeviceMemory] {
+    let bindings = plan.bindings
+    let source = Plan.sourceModule(plan)
+    let weights = ModuleSummary(source).parameterBytes
+    let tokens = try? Plan.tokens(plan)
+    let cache = kvCache(source)
+    let ranks = ranks ?? Array(0..<(tokens?.count ?? 0))
+    return ranks.map { rank in
+      var activations: Int64 = 0
+      var attention: Int64 = 0
+      for g in plan.graphs where g.rankProgram?.rank == rank {
+        let types = Plan.valueTypes(of: g)
+        activations = max(activations, Liveness.graphPeak(g, types: types, bindings: bindings))
+        attention = max(attention, Liveness.attentionPeak(g, types: types, bindings: bindings))
+      }
+      // A rank keeps its own tokens' rows of the keys that run along the sequence.
+      let rows = tokens.map { rank < $0.count ? $0[rank].count : 0 }
+      let kv = rows.map { cache.perToken.multiplyingSaturating($0).addingSaturating(cache.fixed) } ?? cache.whole
+      return DeviceMemory(weights: weights, activations: activations, attention: attention, kvCache: kv)
+    }
+  }
+
+  /// The keys and values of every softmax layer, and every linear layer's
+  /// f32 state, over a forward pass: bytes per token of the sequence (keys
+  /// that run along it), bytes that do not depend on the tokens, and the
+  /// whole sequence's.
+  static func kvCache(_ source: Module) -> (perToken: Int64, fixed: Int64, whole: Int64) {
     let bindings = source.bindings
     let sequence = source.sequenceDim
     var layers: [String: Int64] = [Module.entryGraphName: 1]
@@ -58,28 +72,27 @@ public struct DeviceMemory: Sendable, Equatable {
         layers[callee, default: 0] = layers[callee, default: 0].addingSaturating(count)
       }
     }
-    var total: Int64 = 0
+    var total: (perToken: Int64, fixed: Int64, whole: Int64) = (0, 0, 0)
     for (name, count) in layers {
       guard let g = source.graph(named: name) else { continue }
       let values = Plan.valueTypes(of: g)
       for op in g.ops {
         let types = op.operands.map { o -> TensorType? in if case .value(let v) = o { values[v] } else { nil } }
-        var bytes: Int64 = 0
+        var tensors: [TensorType] = []
         if op.opcode == .attention, types.count > 2, let k = types[1], let v = types[2] {
-          for t in [k, v] {
-            let whole = bindings.byteCount(of: t) ?? .max
-            // A rank keeps its own tokens' rows when the keys run along the sequence.
-            if let tokens, let sequence, case .named(let d) = t.dims.first, d == sequence.name, sequence.value > 0 {
-              bytes = bytes.addingSaturating(whole / sequence.value * tokens)
-            } else {
-              bytes = bytes.addingSaturating(whole)
-            }
-          }
+          tensors = [k, v]
         } else if op.opcode == .linearAttention, let params = LinearAttention(op), types.count > 2, let k = types[1], let v = types[2] {
-          let state = TensorType(.f32, [k.dims[1], k.dims[2], params.stateWidth(v.dims[2])])
-          bytes = bindings.byteCount(of: state) ?? .max
+          tensors = [TensorType(.f32, [k.dims[1], k.dims[2], params.stateWidth(v.dims[2])])]
         }
-        total = total.addingSaturating(bytes.multiplyingSaturating(count))
+        for t in tensors {
+          let whole = (bindings.byteCount(of: t) ?? .max).multiplyingSaturating(count)
+          total.whole = total.whole.addingSaturating(whole)
+          if op.opcode == .attention, let sequence, case .named(let d) = t.dims.first, d == sequence.name, sequence.value > 0 {
+            total.perToken = total.perToken.addingSaturating(((bindings.byteCount(of: t) ?? .max) / sequence.value).multiplyingSaturating(count))
+          } else {
+            total.fixed = total.fixed.addingSaturating(whole)
+          }
+        }
       }
     }
     return total

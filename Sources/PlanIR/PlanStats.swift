@@ -182,7 +182,7 @@ public struct PlanStats: Sendable {
         family: family.name, layers: layers, stepFlops: stepFlops, matmulFlops: matmulFlops, messages: messages,
         peakBytes: peakBytes, replicatedKVBytes: replicatedKVBytes)
     }
-    if memory { self.memory = (0..<sp).map { DeviceMemory(module, rank: $0) } }
+    if memory { self.memory = DeviceMemory.everyRank(module, ranks: Array(0..<sp)) }
     if overflowed {
       throw CompileError(
         "the plan's FLOP counts overflow 64 bits (sequence \(sequence)); ringc cannot report on a sequence this long",
