@@ -117,11 +117,7 @@ import Testing
   func taspCarriesOnePartPerLinkPerStep(sp: Int, seq: Int) throws {
     let stats = try PlanStats(try compile("tiny-dit.ir", sp: sp, seq: Int64(seq), strategy: .tasp))
     let rings = HamiltonianRings(ranks: sp)
-    let c = Self.chunks(Int64(seq), sp)
-    func part(_ j: Int, _ i: Int) -> Int64 {
-      let r = rings.rings.count
-      return c[j] / Int64(r) + (Int64(i) < c[j] % Int64(r) ? 1 : 0)
-    }
+    let part = Self.ringParts(seq: Int64(seq), sp: sp, rings: rings.rings.count)
     var expected: [String: Int64] = [:]
     for step in 0..<(sp - 1) {
       for (i, ring) in rings.rings.enumerated() {
@@ -142,11 +138,7 @@ import Testing
   func tokenRingOverTASPBytes(sp: Int, seq: Int) throws {
     let stats = try PlanStats(try compile("tiny-dit.ir", sp: sp, seq: Int64(seq), strategy: .tokenringTASP))
     let rings = HamiltonianRings(ranks: sp)
-    let c = Self.chunks(Int64(seq), sp)
-    func part(_ j: Int, _ i: Int) -> Int64 {
-      let r = rings.rings.count
-      return c[j] / Int64(r) + (Int64(i) < c[j] % Int64(r) ? 1 : 0)
-    }
+    let part = Self.ringParts(seq: Int64(seq), sp: sp, rings: rings.rings.count)
     var expected: [String: Int64] = [:]
     for step in 0..<sp {
       for (i, ring) in rings.rings.enumerated() {
@@ -162,6 +154,13 @@ import Testing
       }
     }
     #expect(Self.measured(stats) == expected)
+  }
+
+  /// Rows of part i of rank j's contiguous chunk cut into `rings` parts:
+  /// the first `chunk mod rings` parts one row longer.
+  static func ringParts(seq: Int64, sp: Int, rings: Int) -> (Int, Int) -> Int64 {
+    let c = chunks(seq, sp)
+    return { j, i in c[j] / Int64(rings) + (Int64(i) < c[j] % Int64(rings) ? 1 : 0) }
   }
 
   static func measured(_ stats: PlanStats) -> [String: Int64] {

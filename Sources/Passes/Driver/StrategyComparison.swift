@@ -161,7 +161,7 @@ public struct StrategyComparison: Sendable {
       .min(by: { $0.1.total < $1.1.total }), !least.0.fits
     else { return nil }
     let (row, m) = least
-    var why = "no strategy fits in device memory: the fullest rank of the leanest, \(row.strategy), holds \(Self.bytes(m.weights)) of weights and \(Self.bytes(m.activations)) of activations, over the device's \(Self.bytes(Int64(capacity)))"
+    var why = "no strategy fits in device memory: the fullest rank of the leanest, \(row.strategy), holds \(ByteSize.text(m.weights)) of weights and \(ByteSize.text(m.activations)) of activations, over the device's \(ByteSize.text(Int64(capacity)))"
     if Double(m.weights) >= capacity {
       // Sequence parallelism replicates weights; only splitting them helps.
       let perLayer = Double(m.weights) / Double(max(row.layers, 1))
@@ -176,13 +176,6 @@ public struct StrategyComparison: Sendable {
   }
 
   static func ms(_ seconds: Double) -> String { String((seconds * 1e5).rounded() / 100) }
-
-  static func bytes(_ b: Int64) -> String {
-    for (scale, unit) in [(1 << 40, "TiB"), (1 << 30, "GiB"), (1 << 20, "MiB")] as [(Int64, String)] where b >= scale {
-      return "\((Double(b) / Double(scale) * 100).rounded() / 100) \(unit)"
-    }
-    return "\(b) B"
-  }
 
   /// For a hybrid model: each kind of layer ranked on its own — the LASP
   /// variants by their linear layers' time, the softmax strategies by their

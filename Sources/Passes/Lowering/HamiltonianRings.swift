@@ -155,6 +155,15 @@ struct HamiltonianRings: Equatable {
     return nil
   }
 
+  /// Of `n` rows cut into a part per ring (the first `n mod R` parts one row
+  /// longer), the rows of part `i`.
+  func partRows(_ n: Int64, part i: Int) -> Range<Int64> {
+    let count = Int64(rings.count)
+    let (q, r) = (n / count, n % count)
+    let start = Int64(i) * q + min(Int64(i), r)
+    return start..<(start + q + (Int64(i) < r ? 1 : 0))
+  }
+
   /// Where rank `r` sends on ring `i`, and where it receives from.
   func next(_ r: Int, ring i: Int) -> Int { rings[i][(position(r, ring: i) + 1) % n] }
   func previous(_ r: Int, ring i: Int, hops: Int = 1) -> Int { rings[i][((position(r, ring: i) - hops) % n + n) % n] }

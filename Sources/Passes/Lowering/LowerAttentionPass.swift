@@ -155,17 +155,18 @@ struct AttentionSite {
     guard case .linear(let linear, _) = strategy else {
       throw fail("\(strategy) splits softmax attention; linear_attention needs lasp2 or lasp1 (for a hybrid model lasp2h, or lasp2+S with S a softmax strategy)")
     }
-    let (builder, operands) = try prepare("linear_attention")
+    let (builder, operands) = try prepare(
+      weights: "linear_attention operands must be per-token values, not weights", notValues: "linear_attention operands must be values")
     var e = try LinearEmitter(builder, site: self, operands: operands)
     return linear == .lasp2 ? e.lasp2() : try e.lasp1()
   }
 
-  private func prepare(_ what: String) throws(CompileError) -> (PlanBuilder, AttentionOperands) {
-    guard let qt = types[0], let kt = types[1], let vt = types[2] else {
-      throw fail("\(what) operands must be per-token values, not weights")
-    }
+  /// The builder and q, k, v of this attention; `weights` and `notValues`
+  /// are the errors for an operand that is a weight or not a value.
+  private func prepare(weights: String, notValues: String) throws(CompileError) -> (PlanBuilder, AttentionOperands) {
+    guard let qt = types[0], let kt = types[1], let vt = types[2] else { throw fail(weights) }
     guard case .value(let q) = op.operands[0], case .value(let k) = op.operands[1], case .value(let v) = op.operands[2]
-    else { throw fail("\(what) operands must be values") }
+    else { throw fail(notValues) }
     let operands = AttentionOperands(
       q: q, k: k, v: v, queryType: qt, keyType: kt, valueType: vt, out: op.results[0], outType: op.resultTypes[0])
     return (PlanBuilder(attention: op, keyType: kt), operands)
@@ -175,14 +176,8 @@ struct AttentionSite {
     guard let strategy = strategy.softmax else {
       throw fail("\(strategy) lowers linear attention only; this softmax attention needs a hybrid strategy (lasp2h, or \(strategy)+S with S a softmax strategy)")
     }
-    guard let qt = types[0], let kt = types[1], let vt = types[2] else {
-      throw fail("\(strategy) needs attention operands that are per-token values, not weights")
-    }
-    guard case .value(let q) = op.operands[0], case .value(let k) = op.operands[1], case .value(let v) = op.operands[2]
-    else { throw fail("attention operands must be values") }
-    let operands = AttentionOperands(
-      q: q, k: k, v: v, queryType: qt, keyType: kt, valueType: vt, out: op.results[0], outType: op.resultTypes[0])
-    let builder = PlanBuilder(attention: op, keyType: kt)
+    let (builder, operands) = try prepare(
+      weights: "\(strategy) needs attention operands that are per-token values, not weights", notValues: "attention operands must be values")
     let windowed = op.attributes["window"] != nil
     switch strategy {
     case .tokenring, .tokenringTASP, .passq, .tasp, .ring, .ringZigzag, .striped, .rsa:

@@ -51,12 +51,7 @@ struct TASPEmitter {
   private var parts: Int { rings.rings.count }
 
   /// Local rows of member j's K/V that part i holds.
-  private func rows(_ j: Int, part i: Int) -> Range<Int64> {
-    let n = group.tokens[j].count
-    let (q, r) = (n / Int64(parts), n % Int64(parts))
-    let start = Int64(i) * q + min(Int64(i), r)
-    return start..<(start + q + (Int64(i) < r ? 1 : 0))
-  }
+  private func rows(_ j: Int, part i: Int) -> Range<Int64> { rings.partRows(group.tokens[j].count, part: i) }
 
   private func kvTypes(_ count: Int64) -> [TensorType] { [PlanBuilder.rows(x.keyType, count), PlanBuilder.rows(x.valueType, count)] }
 
@@ -97,7 +92,7 @@ struct TASPEmitter {
     var blocks: [(step: Int, part: Int, work: Work)] = [(0, -1, Work(qTokens: own, qOffset: 0, keyRows: 0, kTokens: own))]
     for s in 1..<p {
       for i in 0..<parts {
-        if let w = work(origin: group.mod(rings.previous(me, ring: i, hops: s)), part: i) { blocks.append((s, i, w)) }
+        if let w = work(origin: rings.previous(me, ring: i, hops: s), part: i) { blocks.append((s, i, w)) }
       }
     }
     // The parts held now: this rank's own, cut from its rows.
@@ -126,8 +121,8 @@ struct TASPEmitter {
       }
       for (index, block) in blocks.enumerated() where block.step == s {
         var (k, v) = block.part < 0 ? (x.k, x.v) : held[block.part]
-        if block.part >= 0, block.work.keyRows < Int64(rows(rings.previous(me, ring: block.part, hops: s), part: block.part).count) {
-          let full = Int64(rows(rings.previous(me, ring: block.part, hops: s), part: block.part).count)
+        let full = block.part < 0 ? 0 : Int64(rows(rings.previous(me, ring: block.part, hops: s), part: block.part).count)
+        if block.part >= 0, block.work.keyRows < full {
           (k, v) = (b.n("kf.p\(block.part)", s), b.n("vf.p\(block.part)", s))
           b.slice(k, held[block.part].k, 0, block.work.keyRows, PlanBuilder.rows(x.keyType, full))
           b.slice(v, held[block.part].v, 0, block.work.keyRows, PlanBuilder.rows(x.valueType, full))

@@ -38,12 +38,7 @@ struct TokenRingTASPEmitter {
   private var parts: Int { rings.rings.count }
 
   /// Local rows of member j's queries that part i holds.
-  private func rows(_ j: Int, part i: Int) -> Range<Int64> {
-    let n = group.tokens[j].count
-    let (q, r) = (n / Int64(parts), n % Int64(parts))
-    let start = Int64(i) * q + min(Int64(i), r)
-    return start..<(start + q + (Int64(i) < r ? 1 : 0))
-  }
+  private func rows(_ j: Int, part i: Int) -> Range<Int64> { rings.partRows(group.tokens[j].count, part: i) }
 
   /// What holder h computes for part i of owner o: the part's rows from
   /// `qStart` (relative to the part) for `qRows`, against h's first
@@ -105,6 +100,7 @@ struct TokenRingTASPEmitter {
       b.slice(held[i], x.q, r.lowerBound, Int64(r.count), x.queryType)
     }
     var merged = 0
+    var keyFront: (String, String)?
     var sentPartials: [(name: (String, String), to: Int, chan: String, step: Int)] = []
     // Merges this rank's partials of `step`, received during it.
     func mergeIncoming(_ b: inout PlanBuilder, step: Int) {
@@ -149,11 +145,13 @@ struct TokenRingTASPEmitter {
           }
           var (k, v) = (x.k, x.v)
           if w.keyRows < own.count {
-            (k, v) = (b.name + ".kf", b.name + ".vf")
-            if !b.ops.contains(where: { $0.results.first == k }) {
-              b.slice(k, x.k, 0, w.keyRows, x.keyType)
-              b.slice(v, x.v, 0, w.keyRows, x.valueType)
+            // The front chunk of our keys, cut once for every later owner.
+            if keyFront == nil {
+              keyFront = (b.name + ".kf", b.name + ".vf")
+              b.slice(keyFront!.0, x.k, 0, w.keyRows, x.keyType)
+              b.slice(keyFront!.1, x.v, 0, w.keyRows, x.valueType)
             }
+            (k, v) = keyFront!
           }
           let out = (b.n("o.p\(i)", s), b.n("l.p\(i)", s))
           b.block(out, q: q, k: k, v: v, qTokens: w.qTokens, kTokens: w.kTokens, step: s, outType: x.outType)

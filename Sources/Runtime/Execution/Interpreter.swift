@@ -341,10 +341,9 @@ public final class Interpreter {
     case .linattnState:
       return ([LinearAttentionKernel.state(k: x[0], v: x[1], params: params)], 0, false)
     case .linattnIntra:
-      let (n, h, kvh, d) = (x[0].shape[0], x[0].shape[1], x[1].shape[1], x[0].shape[2])
-      let w = x[2].shape[2] + (params.normalize ? 1 : 0)
-      let flops = params.intraFlops(tokens: Int64(n), heads: Int64(h), kvHeads: Int64(kvh), headDim: Int64(d), width: Int64(w))
-      return ([LinearAttentionKernel.intra(q: x[0], k: x[1], v: x[2], params: params)], Int64(flops), false)
+      let u = LinearAttentionKernel.intra(q: x[0], k: x[1], v: x[2], params: params)
+      let flops = params.flops(.linattnIntra, operands: x.map { $0.shape.map(Int64.init) }, result: u.shape.map(Int64.init))
+      return ([u], Int64(flops), false)
     case .linattnPrefix:
       guard case .ints(let spans)? = op.attributes["spans"], spans.count == 2 * x.count else { throw RuntimeError("linattn.prefix needs spans") }
       let ends = (0..<x.count).map { spans[2 * $0] + spans[2 * $0 + 1] }

@@ -1,17 +1,12 @@
 #if canImport(Glibc)
   import Glibc
 #endif
+import Simulation
 
 /// How the commands print numbers and line up their tables.
 
 /// 1288490188 -> "1.2 GiB".
-func formatBytes(_ n: Int64) -> String {
-  let units: [(Double, String)] = [(1_073_741_824, "GiB"), (1_048_576, "MiB"), (1024, "KiB")]
-  for (scale, unit) in units where Double(n) >= scale {
-    return "\((Double(n) / scale * 100).rounded() / 100) \(unit)"
-  }
-  return "\(n) B"
-}
+func formatBytes(_ n: Int64) -> String { ByteSize.text(n) }
 
 /// Seconds as milliseconds with two decimals.
 func milliseconds(_ s: Double) -> String { String((s * 1e5).rounded() / 100) }
