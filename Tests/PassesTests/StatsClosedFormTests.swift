@@ -156,6 +156,54 @@ import Testing
     #expect(Self.measured(stats) == expected)
   }
 
+  /// TokenRing over TASP's rings, causal (zigzag: rank o holds chunks o and
+  /// 2P−1−o). Holder h > o needs only the part's rows in o's back chunk,
+  /// h < o all of it; so a part travels whole while some rank still to come
+  /// on its ring is before o, then as its back rows only, then not at all
+  /// when it has none. A partial carries the rows its holder computed.
+  @Test(arguments: [(3, 31), (5, 53), (6, 67), (8, 131)])
+  func tokenRingOverTASPTrimsCausalParts(sp: Int, seq: Int) throws {
+    let stats = try PlanStats(try compile("tiny.ir", sp: sp, seq: Int64(seq), strategy: .tokenringTASP))
+    let rings = HamiltonianRings(ranks: sp).rings
+    let c = Self.chunks(Int64(seq), 2 * sp)
+    let (front, back) = ({ (o: Int) in c[o] }, { (o: Int) in c[2 * sp - 1 - o] })
+    // Rows of o's part i, as a range of o's local rows (front chunk first).
+    func part(_ o: Int, _ i: Int) -> Range<Int64> {
+      let n = front(o) + back(o)
+      let (q, r) = (n / Int64(rings.count), n % Int64(rings.count))
+      let start = Int64(i) * q + min(Int64(i), r)
+      return start..<(start + q + (Int64(i) < r ? 1 : 0))
+    }
+    func backRows(_ o: Int, _ i: Int) -> Int64 {
+      let r = part(o, i)
+      return max(0, r.upperBound - max(r.lowerBound, front(o)))
+    }
+    var expected: [String: Int64] = [:]
+    for (i, ring) in rings.enumerated() {
+      for (at, owner) in ring.enumerated() {
+        // The rank `hops` along ring i from the owner.
+        func holder(_ hops: Int) -> Int { ring[(at + hops) % sp] }
+        for step in 0..<sp {
+          let (from, to) = (holder(step), holder(step + 1))
+          if step < sp - 1 {
+            let earlierAhead = (step + 1..<sp).contains { holder($0) < owner }
+            let rows = earlierAhead ? Int64(part(owner, i).count) : backRows(owner, i)
+            // 4 query heads × 16, f32.
+            if rows > 0 { expected["\(step) \(from) \(to) query", default: 0] += rows * 4 * 16 * 4 }
+          }
+          if step >= 1 {
+            let rows = from > owner ? backRows(owner, i) : Int64(part(owner, i).count)
+            if rows > 0 {
+              expected["\(step) \(from) \(owner) partial", default: 0] += rows * 4 * 16 * 4
+              expected["\(step) \(from) \(owner) lse", default: 0] += rows * 4 * 4
+            }
+          }
+        }
+      }
+    }
+    #expect(Self.measured(stats) == expected)
+  }
+
   /// Rows of part i of rank j's contiguous chunk cut into `rings` parts:
   /// the first `chunk mod rings` parts one row longer.
   static func ringParts(seq: Int64, sp: Int, rings: Int) -> (Int, Int) -> Int64 {

@@ -9,7 +9,9 @@ import GraphIR
 ///
 /// Causal attention takes the zigzag layout. Of owner o's part held by h:
 /// o < h — only the part's rows in o's back chunk see h's keys (all of
-/// them); o > h — the whole part sees h's front chunk only.
+/// them); o > h — the whole part sees h's front chunk only. So once every
+/// rank still ahead on its ring is after o, the part travels trimmed to its
+/// back rows, and not at all when it has none (`payload`).
 ///
 /// Rank r at step s ≥ 1 holds, on ring i, the part of the rank s hops back
 /// on it, and receives its own part i's partial from the rank s hops ahead;
@@ -53,7 +55,8 @@ struct TokenRingTASPEmitter {
     var offset: Int64
   }
 
-  private func work(owner o: Int, part i: Int, holder h: Int) -> Work? {
+  /// `payloadStart`: the local row of o's where the part as held begins.
+  private func work(owner o: Int, part i: Int, holder h: Int, payloadStart: Int64) -> Work? {
     let r = rows(o, part: i)
     guard !r.isEmpty else { return nil }
     let keys = group.tokens[h]
@@ -65,7 +68,7 @@ struct TokenRingTASPEmitter {
       // Only the rows in o's back chunk come after h's keys.
       let first = max(r.lowerBound, Int64(group.front(o).count))
       guard first < r.upperBound else { return nil }
-      return Work(qStart: first - r.lowerBound, qRows: r.upperBound - first,
+      return Work(qStart: first - payloadStart, qRows: r.upperBound - first,
         qTokens: group.tokens[o].rows(first, r.upperBound - first), keyRows: keys.count, kTokens: keys, offset: first)
     }
     let front = Int64(group.front(h).count)
@@ -75,6 +78,15 @@ struct TokenRingTASPEmitter {
 
   private func ahead(_ r: Int, ring i: Int, hops: Int) -> Int { rings.previous(r, ring: i, hops: -hops) }
 
+  /// The rows of owner o's part i that travel to, and are held at, step
+  /// s ≥ 1: the whole part while some rank it has yet to visit comes
+  /// before o, else only its rows in o's back chunk.
+  private func payload(owner o: Int, part i: Int, step s: Int) -> Range<Int64> {
+    let r = rows(o, part: i)
+    guard causal, (s..<group.size).allSatisfy({ ahead(o, ring: i, hops: $0) > o }) else { return r }
+    return max(r.lowerBound, min(r.upperBound, Int64(group.front(o).count)))..<r.upperBound
+  }
+
   mutating func emit() -> Lowering {
     let p = group.size
     let own = group.tokens[me]
@@ -82,7 +94,9 @@ struct TokenRingTASPEmitter {
     var incoming: [(step: Int, ring: Int, work: Work)] = []
     for s in 1..<max(p, 1) {
       for i in 0..<parts {
-        if let w = work(owner: me, part: i, holder: ahead(me, ring: i, hops: s)) { incoming.append((s, i, w)) }
+        if let w = work(owner: me, part: i, holder: ahead(me, ring: i, hops: s), payloadStart: payload(owner: me, part: i, step: s).lowerBound) {
+          incoming.append((s, i, w))
+        }
       }
     }
     let final = (x.out, x.out + ".lse")
@@ -93,11 +107,12 @@ struct TokenRingTASPEmitter {
     }
     let qChannel = b.channel(.query)
     let outChannels = (0..<parts).map { b.channel(.partial, part: "r\($0)") }
-    var held: [String] = []
+    // What this rank holds of each ring's part: its name and the owner's local rows; nil when nothing travels.
+    var held: [(name: String, rows: Range<Int64>)?] = []
     for i in 0..<parts {
       let r = rows(me, part: i)
-      held.append(b.name + ".q.p\(i)")
-      b.slice(held[i], x.q, r.lowerBound, Int64(r.count), x.queryType)
+      held.append((b.name + ".q.p\(i)", r))
+      b.slice(b.name + ".q.p\(i)", x.q, r.lowerBound, Int64(r.count), x.queryType)
     }
     var merged = 0
     var keyFront: (String, String)?
@@ -121,14 +136,28 @@ struct TokenRingTASPEmitter {
           [PlanBuilder.rows(x.outType, w.qRows), PlanBuilder.lse(heads: x.outType.dims[1], rows: w.qRows)], outChannels[i],
           from: group.members[ahead(me, ring: i, hops: s)], step: s)
       }
-      var next: [String] = []
+      var next: [(name: String, rows: Range<Int64>)?] = Array(repeating: nil, count: parts)
+      var sent: [String?] = Array(repeating: nil, count: parts)
       if s < p - 1 {
         for i in 0..<parts {
+          if let h = held[i] {
+            let rows = payload(owner: rings.previous(me, ring: i, hops: s), part: i, step: s + 1)
+            if !rows.isEmpty {
+              var name = h.name
+              if rows != h.rows {
+                name = b.n("qt.p\(i)", s)
+                b.slice(name, h.name, rows.lowerBound - h.rows.lowerBound, Int64(rows.count), PlanBuilder.rows(x.queryType, Int64(h.rows.count)))
+              }
+              b.sendStart([name], qChannel, to: group.members[rings.next(me, ring: i)], step: s)
+              sent[i] = name
+            }
+          }
           let origin = rings.previous(me, ring: i, hops: s + 1)
-          next.append(b.n("q.p\(i)", s + 1))
-          b.sendStart([held[i]], qChannel, to: group.members[rings.next(me, ring: i)], step: s)
+          let rows = payload(owner: origin, part: i, step: s + 1)
+          guard !rows.isEmpty else { continue }
+          next[i] = (b.n("q.p\(i)", s + 1), rows)
           b.recvStart(
-            [next[i]], [PlanBuilder.rows(x.queryType, Int64(rows(origin, part: i).count))], qChannel,
+            [next[i]!.name], [PlanBuilder.rows(x.queryType, Int64(rows.count))], qChannel,
             from: group.members[rings.previous(me, ring: i)], step: s)
         }
       }
@@ -137,11 +166,11 @@ struct TokenRingTASPEmitter {
       } else {
         for i in 0..<parts {
           let owner = rings.previous(me, ring: i, hops: s)
-          guard let w = work(owner: owner, part: i, holder: me) else { continue }
-          var q = held[i]
-          if w.qStart > 0 {
+          guard let h = held[i], let w = work(owner: owner, part: i, holder: me, payloadStart: h.rows.lowerBound) else { continue }
+          var q = h.name
+          if w.qStart > 0 || w.qRows < h.rows.count {
             q = b.n("qb.p\(i)", s)
-            b.slice(q, held[i], w.qStart, w.qRows, PlanBuilder.rows(x.queryType, Int64(rows(owner, part: i).count)))
+            b.slice(q, h.name, w.qStart, w.qRows, PlanBuilder.rows(x.queryType, Int64(h.rows.count)))
           }
           var (k, v) = (x.k, x.v)
           if w.keyRows < own.count {
@@ -163,8 +192,8 @@ struct TokenRingTASPEmitter {
       if s >= 2 { mergeIncoming(&b, step: s - 1) }
       if s < p - 1 {
         for i in 0..<parts {
-          b.recvDone([next[i]])
-          b.sendDone([held[i]], qChannel, to: group.members[rings.next(me, ring: i)], step: s)
+          if let n = next[i] { b.recvDone([n.name]) }
+          if let name = sent[i] { b.sendDone([name], qChannel, to: group.members[rings.next(me, ring: i)], step: s) }
         }
         held = next
       }
