@@ -47,6 +47,17 @@ public struct PassPipeline: Sendable {
         throw CompileError("pass 'loongtrain' takes heads=H, context=C, window=W and placement=head-first|context-first")
       }
       return LowerAttentionPass(.loongtrain(Strategy.LoongTrain(heads: h, context: c, window: w, placement: placement)))
+    case Strategy.tasp(.mesh).passName, Strategy.tokenringTASP(.mesh).passName:
+      var rings = Strategy.TASPRings.mesh
+      if let text = options["node"] {
+        guard let m = Int(text), m >= 1, m <= TokenLayout.maxGroupSize, options.count == 1 else {
+          throw CompileError("pass '\(name)' takes node=M (ranks per node; none: the full mesh), found \(options.map { "\($0)=\($1)" }.sorted().joined(separator: ","))")
+        }
+        rings = .nodes(m)
+      } else {
+        try noOptions()
+      }
+      return LowerAttentionPass(name == "tasp" ? .tasp(rings) : .tokenringTASP(rings))
     case Strategy.Linear.lasp2.rawValue, Strategy.Linear.lasp1.rawValue:
       var softmax: Strategy?
       if let text = options["softmax"] {
@@ -58,7 +69,7 @@ public struct PassPipeline: Sendable {
       guard Set(options.keys).isSubset(of: ["softmax"]) else { throw CompileError("pass '\(name)' takes only softmax=S") }
       return LowerAttentionPass(.linear(Strategy.Linear(rawValue: name)!, softmax: softmax))
     default:
-      let lowerings: [Strategy] = [.tokenring, .tokenringTASP, .passq, .tasp, .ring, .ringZigzag, .striped(width: nil), .rsa, .ulysses, .allgather]
+      let lowerings: [Strategy] = [.tokenring, .tokenringTASP(.mesh), .passq, .tasp(.mesh), .ring, .ringZigzag, .striped(width: nil), .rsa, .ulysses, .allgather]
       guard let strategy = lowerings.first(where: { $0.passName == name }) else {
         throw CompileError(
           "unknown pass '\(name)'; known passes: \(([ShardSequencePass.passName, "usp", "loongtrain"] + lowerings.map(\.passName) + Strategy.Linear.allCases.map(\.rawValue) + [OverlapSchedulePass.passName]).joined(separator: ", "))")

@@ -9,6 +9,7 @@ extension Strategy {
     case .tokenring: "token-ring"
     case .passq: "pass-q"
     case .tokenringTASP: "token-ring-tasp"
+    case .tasp: "tasp"
     case .usp: "usp"
     case .loongtrain: "loongtrain"
     case .striped: "striped"
@@ -25,6 +26,7 @@ extension Strategy {
     case .loongtrain(let l):
       "\(sharding),loongtrain{heads=\(l.heads),context=\(l.context),window=\(l.window),placement=\(l.placement.rawValue)}"
     case .linear(let l, let softmax?): "\(sharding),\(l.rawValue){softmax=\(softmax)}"
+    case .tasp(.nodes(let m)), .tokenringTASP(.nodes(let m)): "\(sharding),\(passName){node=\(m)}"
     default: "\(sharding),\(passName)"
     }
   }

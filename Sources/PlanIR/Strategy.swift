@@ -17,13 +17,13 @@ public indirect enum Strategy: Hashable, Sendable, CustomStringConvertible {
   /// Ring over the striped layout (Brandon et al.): stripes of W tokens dealt
   /// round-robin; nil: 64 stripes per rank.
   case striped(width: Int64?)
-  /// TASP (Wang et al. 2025): the full mesh decomposed into edge-disjoint
+  /// TASP (Wang et al. 2025): the fabric decomposed into edge-disjoint
   /// Hamiltonian rings, each rank's K/V cut into one part per ring, every
   /// ring circulating its part at once. Zigzag when causal.
-  case tasp
+  case tasp(TASPRings)
   /// TokenRing over TASP's rings: a query part per Hamiltonian ring, all
   /// travelling at once, partials straight home (no published system).
-  case tokenringTASP
+  case tokenringTASP(TASPRings)
   /// Ring Self-Attention (Li et al. 2021): keys circulate to build whole score
   /// rows, then values circulate. Holds f32[H, n, S] scores per rank.
   case rsa
@@ -46,6 +46,31 @@ public indirect enum Strategy: Hashable, Sendable, CustomStringConvertible {
   case linear(Linear, softmax: Strategy?)
 
   public enum Inner: String, Sendable { case ring, tokenring }
+
+  /// Which Hamiltonian rings TASP's parts circulate on.
+  public enum TASPRings: Hashable, Sendable {
+    /// The logical full mesh of all P ranks (K_P): P − 1 rings.
+    case mesh
+    /// TASP's multi-node (m−K_m−m)^u: nodes of m ranks, in each m paths on
+    /// every intra-node link, joined by one inter-node link per rank: m rings.
+    case nodes(Int)
+
+    /// `tasp`'s suffix: "" or ":nodeM".
+    var suffix: String {
+      if case .nodes(let m) = self { return ":node\(m)" }
+      return ""
+    }
+
+    /// "" or "nodeM"; nil if malformed.
+    init?(_ text: Substring?) {
+      guard let text else {
+        self = .mesh
+        return
+      }
+      guard text.hasPrefix("node"), let m = Int(text.dropFirst(4)), m >= 1, m <= TokenLayout.maxGroupSize else { return nil }
+      self = .nodes(m)
+    }
+  }
 
   /// LoongTrain's degrees, window and placement.
   public struct LoongTrain: Hashable, Sendable {
@@ -78,7 +103,7 @@ public indirect enum Strategy: Hashable, Sendable, CustomStringConvertible {
 
   /// What `--strategy` accepts, for messages.
   public static let spellings = [
-    "tokenring", "tokenring:tasp", "passq", "tasp", "ring", "ring-zigzag", "striped[:W]", "rsa", "ulysses", "usp:UxR[:ring|tokenring]", "allgather",
+    "tokenring", "tokenring:tasp[:nodeM]", "passq", "tasp[:nodeM]", "ring", "ring-zigzag", "striped[:W]", "rsa", "ulysses", "usp:UxR[:ring|tokenring]", "allgather",
     "loongtrain:HxC[:wW][:head-first|:context-first]", "lasp2", "lasp1", "lasp2h", "lasp2+S|lasp1+S (S: a softmax strategy)",
   ]
 
@@ -99,8 +124,6 @@ public indirect enum Strategy: Hashable, Sendable, CustomStringConvertible {
     switch text {
     case "tokenring": self = .tokenring
     case "passq": self = .passq
-    case "tasp": self = .tasp
-    case "tokenring:tasp": self = .tokenringTASP
     case "ring": self = .ring
     case "ring-zigzag": self = .ringZigzag
     case "rsa": self = .rsa
@@ -113,7 +136,15 @@ public indirect enum Strategy: Hashable, Sendable, CustomStringConvertible {
         self = .striped(width: w)
         return
       }
-      let parts = text.split(separator: ":")
+      let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+      if parts.first == "tasp", parts.count <= 2, let rings = TASPRings(parts.dropFirst().first) {
+        self = .tasp(rings)
+        return
+      }
+      if parts.starts(with: ["tokenring", "tasp"]), parts.count <= 3, let rings = TASPRings(parts.dropFirst(2).first) {
+        self = .tokenringTASP(rings)
+        return
+      }
       if parts.first == "loongtrain" {
         guard let l = Self.loongtrain(parts.dropFirst()) else { return nil }
         self = .loongtrain(l)
@@ -153,8 +184,8 @@ public indirect enum Strategy: Hashable, Sendable, CustomStringConvertible {
     switch self {
     case .tokenring: "tokenring"
     case .passq: "passq"
-    case .tasp: "tasp"
-    case .tokenringTASP: "tokenring:tasp"
+    case .tasp(let rings): "tasp\(rings.suffix)"
+    case .tokenringTASP(let rings): "tokenring:tasp\(rings.suffix)"
     case .ring: "ring"
     case .ringZigzag: "ring-zigzag"
     case .striped(let w): w.map { "striped:\($0)" } ?? "striped"

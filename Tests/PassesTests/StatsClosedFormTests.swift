@@ -113,10 +113,12 @@ import Testing
   /// TASP (non-causal, contiguous): at every step s < P − 1 each link of
   /// each Hamiltonian ring carries exactly one K/V part, the one that
   /// started s hops back on that ring; parts are the rank's rows cut R ways.
-  @Test(arguments: [(3, 23), (5, 43), (6, 61), (8, 103)])
-  func taspCarriesOnePartPerLinkPerStep(sp: Int, seq: Int) throws {
-    let stats = try PlanStats(try compile("tiny-dit.ir", sp: sp, seq: Int64(seq), strategy: .tasp))
-    let rings = HamiltonianRings(ranks: sp)
+  /// Across nodes (`tasp:nodeM`) the same holds for the m per-node rings.
+  @Test(arguments: [(3, 23, 0), (5, 43, 0), (6, 61, 0), (8, 103, 0), (4, 23, 2), (8, 61, 4), (6, 31, 2)])
+  func taspCarriesOnePartPerLinkPerStep(sp: Int, seq: Int, nodeSize: Int) throws {
+    let kind: Strategy.TASPRings = nodeSize == 0 ? .mesh : .nodes(nodeSize)
+    let stats = try PlanStats(try compile("tiny-dit.ir", sp: sp, seq: Int64(seq), strategy: .tasp(kind)))
+    let rings = try #require(nodeSize == 0 ? HamiltonianRings(ranks: sp) : HamiltonianRings(ranks: sp, nodeSize: nodeSize))
     let part = Self.ringParts(seq: Int64(seq), sp: sp, rings: rings.rings.count)
     var expected: [String: Int64] = [:]
     for step in 0..<(sp - 1) {
@@ -136,7 +138,7 @@ import Testing
   /// step s ≥ 1 each holder sends that part's partial and lse home.
   @Test(arguments: [(3, 23), (5, 43), (6, 61), (8, 103)])
   func tokenRingOverTASPBytes(sp: Int, seq: Int) throws {
-    let stats = try PlanStats(try compile("tiny-dit.ir", sp: sp, seq: Int64(seq), strategy: .tokenringTASP))
+    let stats = try PlanStats(try compile("tiny-dit.ir", sp: sp, seq: Int64(seq), strategy: .tokenringTASP(.mesh)))
     let rings = HamiltonianRings(ranks: sp)
     let part = Self.ringParts(seq: Int64(seq), sp: sp, rings: rings.rings.count)
     var expected: [String: Int64] = [:]
@@ -163,7 +165,7 @@ import Testing
   /// when it has none. A partial carries the rows its holder computed.
   @Test(arguments: [(3, 31), (5, 53), (6, 67), (8, 131)])
   func tokenRingOverTASPTrimsCausalParts(sp: Int, seq: Int) throws {
-    let stats = try PlanStats(try compile("tiny.ir", sp: sp, seq: Int64(seq), strategy: .tokenringTASP))
+    let stats = try PlanStats(try compile("tiny.ir", sp: sp, seq: Int64(seq), strategy: .tokenringTASP(.mesh)))
     let rings = HamiltonianRings(ranks: sp).rings
     let c = Self.chunks(Int64(seq), 2 * sp)
     let (front, back) = ({ (o: Int) in c[o] }, { (o: Int) in c[2 * sp - 1 - o] })

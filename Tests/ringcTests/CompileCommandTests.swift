@@ -62,7 +62,7 @@ import Testing
   @Test(arguments: [
     (["--sp", "0"], "--sp must be at least 1, found 0"),
     (["--sp", "17"], "--sp 17 with the zigzag layout needs at least 34 tokens"),
-    (["--sp", "2", "--strategy", "ringish"], "unknown --strategy 'ringish'; known: tokenring, tokenring:tasp, passq, tasp, ring, ring-zigzag"),
+    (["--sp", "2", "--strategy", "ringish"], "unknown --strategy 'ringish'; known: tokenring, tokenring:tasp[:nodeM], passq, tasp[:nodeM], ring, ring-zigzag"),
     (["--sp", "3", "--strategy", "usp:2x2"], "--strategy usp:2x2 needs --sp 4 (ulysses 2 × ring 2), found --sp 3"),
     (["--sp", "2", "--passes", "token-ring{x=1}"], "--passes: pass 'token-ring' takes no option 'x'"),
     (["--sp", "2", "--seq=-5"], "--seq must be a positive number of tokens, found -5"),

@@ -42,10 +42,14 @@ public struct StrategyComparison: Sendable {
 
   /// The strategies worth trying for `sp` ranks on `model`: for softmax
   /// attention every one-level strategy and every USP split U × R = P with
-  /// both U and R above 1; for linear attention LASP-2 and LASP-1; for a
-  /// model with both, each LASP with each softmax strategy.
-  public static func candidates(sp: Int, model: Module? = nil) -> [Strategy] {
-    var softmax: [Strategy] = [.tokenring, .tokenringTASP, .passq, .tasp, .ring, .ringZigzag, .striped(width: nil), .rsa, .ulysses, .allgather]
+  /// both U and R above 1; TASP's per-node rings where the ranks are several
+  /// nodes of `nodeSize`; for linear attention LASP-2 and LASP-1; for a model
+  /// with both, each LASP with each softmax strategy.
+  public static func candidates(sp: Int, model: Module? = nil, nodeSize: Int? = nil) -> [Strategy] {
+    var softmax: [Strategy] = [.tokenring, .tokenringTASP(.mesh), .passq, .tasp(.mesh), .ring, .ringZigzag, .striped(width: nil), .rsa, .ulysses, .allgather]
+    if let m = nodeSize, HamiltonianRings.whyNotAcrossNodes(ranks: sp, nodeSize: m) == nil {
+      softmax += [.tasp(.nodes(m)), .tokenringTASP(.nodes(m))]
+    }
     for u in 2..<max(2, sp) where sp % u == 0 && sp / u > 1 {
       softmax.append(.usp(ulysses: u, ring: sp / u, inner: .ring))
       softmax.append(.usp(ulysses: u, ring: sp / u, inner: .tokenring))
@@ -80,7 +84,7 @@ public struct StrategyComparison: Sendable {
   public init(model: Module, sp: Int, profile: DeviceProfile, strategies: [Strategy]? = nil) {
     self.sp = sp
     capacity = profile.memoryCapacity
-    rows = (strategies ?? Self.candidates(sp: sp, model: model)).map { strategy in
+    rows = (strategies ?? Self.candidates(sp: sp, model: model, nodeSize: profile.nodes > 1 ? profile.devicesPerNode : nil)).map { strategy in
       var row = Row(strategy: strategy)
       do {
         let plan = try Compiler.compile(model, sp: sp, strategy: strategy)

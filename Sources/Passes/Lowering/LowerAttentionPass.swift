@@ -48,8 +48,8 @@ public struct LowerAttentionPass: Pass {
     let tokens = try Plan.tokens(module)
     guard let seq = module.sequenceDim else { throw CompileError("partitioned module @\(module.name) has no sequence dimension") }
     try checkDegrees(p, layout)
-    // TASP's rings: searched once, shared by every rank and layer.
-    let rings = strategy.softmax == .tasp || strategy.softmax == .tokenringTASP ? HamiltonianRings(ranks: p) : nil
+    // TASP's rings: built once, shared by every rank and layer.
+    let rings = try taspRings(p)
     var errors: [Diagnostic] = []
     var channels: [String: ChannelDecl] = [:]
     // Per source graph: programs lowered so far and their ops.
@@ -102,6 +102,20 @@ public struct LowerAttentionPass: Pass {
     header.stage = .scheduled
     header.strategy = strategy
     header.write(to: &module)
+  }
+
+  /// The Hamiltonian rings a TASP strategy circulates on; nil for the others.
+  private func taspRings(_ p: Int) throws(CompileError) -> HamiltonianRings? {
+    let kind: Strategy.TASPRings
+    switch strategy.softmax {
+    case .tasp(let k)?, .tokenringTASP(let k)?: kind = k
+    default: return nil
+    }
+    guard case .nodes(let m) = kind else { return HamiltonianRings(ranks: p) }
+    guard let rings = HamiltonianRings(ranks: p, nodeSize: m) else {
+      throw CompileError("--strategy \(strategy): \(HamiltonianRings.whyNotAcrossNodes(ranks: p, nodeSize: m) ?? "")", isUsage: true)
+    }
+    return rings
   }
 
   private func checkDegrees(_ p: Int, _ layout: TokenLayout) throws(CompileError) {
@@ -195,13 +209,15 @@ struct AttentionSite {
         return e.emit()
       case .tasp, .tokenringTASP:
         if causal && layout.kind != .zigzag { throw fail("\(strategy) needs the zigzag layout for causal attention; the module is \(layout)") }
-        let rings = self.rings ?? HamiltonianRings(ranks: ranks)
+        guard let rings = self.rings else { throw CompileError("internal error: \(strategy) lowered without its Hamiltonian rings") }
         if let problem = rings.problem { throw CompileError("internal error: the Hamiltonian rings of \(ranks) ranks are wrong: \(problem)") }
         let parts = Int64(rings.rings.count)
+        var queriesTravel = false
+        if case .tokenringTASP = strategy { queriesTravel = true }
         if let fewest = tokens.map(\.count).min(), fewest < parts {
-          throw fail("\(strategy) cuts each rank's \(strategy == .tasp ? "keys" : "queries") into \(parts) parts, one per Hamiltonian ring of \(ranks) ranks, but a rank holds only \(fewest) tokens; use a longer sequence or fewer ranks")
+          throw fail("\(strategy) cuts each rank's \(queriesTravel ? "queries" : "keys") into \(parts) parts, one per Hamiltonian ring of \(ranks) ranks, but a rank holds only \(fewest) tokens; use a longer sequence or fewer ranks")
         }
-        if strategy == .tokenringTASP {
+        if queriesTravel {
           var e = TokenRingTASPEmitter(builder, group: group, operands: operands, causal: causal, rings: rings)
           return e.emit()
         }

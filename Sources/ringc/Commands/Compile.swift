@@ -156,7 +156,8 @@ struct Compile: ParsableCommand {
   /// Writes the verified plan and prints its summary.
   private func finish(_ module: Module, chosen: String) throws {
     let path = output ?? Self.defaultOutput(model, sp: sp)
-    let header = "// ringc plan v\(Plan.version): \(Self.basename(model)) compiled with --sp \(sp) --strategy \(chosen)\n"
+    let how = passes.map { "--passes '\($0)'" } ?? "--strategy \(chosen)"
+    let header = "// ringc plan v\(Plan.version): \(Self.basename(model)) compiled with --sp \(sp) \(how)\n"
     // Stats first: a plan ringc cannot report on is not written.
     let stats: PlanStats
     do { stats = try PlanStats(module, memory: profile != nil) } catch {
