@@ -183,6 +183,9 @@ private struct Engine {
   }
 
   var flows: [Flow] = []
+  /// The flows not finished, in creation order: every event looks only at
+  /// these, so a run costs per event what is in flight, not all it has sent.
+  var unfinished: [Int] = []
   var jobs: [Int: Job] = [:]
   var nextJob = 0
   var messages: [MessageKey: Message] = [:]
@@ -226,7 +229,7 @@ private struct Engine {
       guard next.isFinite else { throw stopped(event) }
       let dt = next - now
       for id in jobs.keys { jobs[id]!.remaining -= jobs[id]!.rate * dt }
-      for i in flows.indices where flows[i].finishedAt == nil && flows[i].activeAt <= now {
+      for i in unfinished where flows[i].activeAt <= now {
         flows[i].remaining -= flows[i].rate * dt
       }
       now = next
@@ -238,11 +241,12 @@ private struct Engine {
       case .flowEnd(let i): flows[i].remaining = 0
       case .flowStart: break
       }
-      for i in flows.indices where flows[i].finishedAt == nil && flows[i].activeAt <= now && flows[i].remaining <= 1e-6 * max(1, flows[i].bytes) {
+      for i in unfinished where flows[i].activeAt <= now && flows[i].remaining <= 1e-6 * max(1, flows[i].bytes) {
         flows[i].finishedAt = now
         states[flows[i].src].trace.add(Trace.Event(track: .send, name: "to rank \(flows[i].dst)", start: flows[i].createdAt, end: now, amount: Int64(saturating: flows[i].bytes), isWait: false))
         states[flows[i].dst].trace.add(Trace.Event(track: .receive, name: "from rank \(flows[i].src)", start: flows[i].createdAt, end: now, amount: Int64(saturating: flows[i].bytes), isWait: false))
       }
+      unfinished.removeAll { flows[$0].finishedAt != nil }
       for (id, job) in jobs where job.remaining <= 1e-12 {
         jobs[id] = nil
         states[job.rank].trace.add(Trace.Event(track: .compute, name: job.name, start: job.startedAt, end: now, amount: Int64(saturating: job.flops), isWait: false))
@@ -263,7 +267,8 @@ private struct Engine {
       if best.map({ t < $0.time }) ?? true { best = (t, event) }
     }
     for (id, job) in jobs { consider(now + job.remaining / job.rate, .job(id)) }
-    for (i, f) in flows.enumerated() where f.finishedAt == nil {
+    for i in unfinished {
+      let f = flows[i]
       if f.activeAt > now {
         consider(f.activeAt, .flowStart(i))
       } else {
@@ -348,6 +353,7 @@ private struct Engine {
       Flow(
         route: route, cap: profile.flowCap ?? .infinity, remaining: bytes, createdAt: t, latency: latency, activeAt: t + latency,
         step: step, src: src, dst: dst, bytes: bytes, carries: carries, location: location))
+    unfinished.append(flows.count - 1)
     return flows.count - 1
   }
 
@@ -437,7 +443,7 @@ private struct Engine {
       jobs[id]!.rate = (sharing > 1 ? profile.sharingEfficiency : 1) / Double(sharing)
     }
     var remaining = network.capacities
-    var unfixed = flows.indices.filter { flows[$0].finishedAt == nil && flows[$0].activeAt <= now }
+    var unfixed = unfinished.filter { flows[$0].activeAt <= now }
     for i in unfixed { flows[i].rate = 0 }
     while !unfixed.isEmpty {
       var count = [Int](repeating: 0, count: remaining.count)
@@ -446,17 +452,17 @@ private struct Engine {
       for (r, c) in count.enumerated() where c > 0 { share = min(share, remaining[r] / Double(c)) }
       for i in unfixed { share = min(share, flows[i].cap) }
       if !share.isFinite { share = 1e18 }
-      var fixed: [Int] = []
+      var (fixed, rest): ([Int], [Int]) = ([], [])
       for i in unfixed {
-        let bottleneck = flows[i].cap <= share * (1 + 1e-9)
+        let bottleneck = flows[i].route.isEmpty || flows[i].cap <= share * (1 + 1e-9)
           || flows[i].route.contains { count[$0] > 0 && remaining[$0] / Double(count[$0]) <= share * (1 + 1e-9) }
-        if bottleneck || flows[i].route.isEmpty { fixed.append(i) }
+        if bottleneck { fixed.append(i) } else { rest.append(i) }
       }
       for i in fixed {
         flows[i].rate = share
         for r in flows[i].route { remaining[r] = max(0, remaining[r] - share) }
       }
-      unfixed.removeAll { fixed.contains($0) }
+      unfixed = rest
     }
   }
 
