@@ -50,10 +50,11 @@ public struct PassPipeline: Sendable {
     case Strategy.tasp(.mesh).passName, Strategy.tokenringTASP(.mesh).passName:
       var rings = Strategy.TASPRings.mesh
       if let text = options["node"] {
-        guard let m = Int(text), m >= 1, m <= TokenLayout.maxGroupSize, options.count == 1 else {
+        // One parser for `node=M` here and `tasp:nodeM` in --strategy.
+        guard let nodes = Strategy.TASPRings(Substring("node" + text)), options.count == 1 else {
           throw CompileError("pass '\(name)' takes node=M (ranks per node; none: the full mesh), found \(options.map { "\($0)=\($1)" }.sorted().joined(separator: ","))")
         }
-        rings = .nodes(m)
+        rings = nodes
       } else {
         try noOptions()
       }

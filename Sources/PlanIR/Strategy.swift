@@ -61,8 +61,8 @@ public indirect enum Strategy: Hashable, Sendable, CustomStringConvertible {
       return ""
     }
 
-    /// "" or "nodeM"; nil if malformed.
-    init?(_ text: Substring?) {
+    /// nil (the mesh) or "nodeM"; nil if malformed.
+    public init?(_ text: Substring?) {
       guard let text else {
         self = .mesh
         return
