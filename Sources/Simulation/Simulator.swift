@@ -77,7 +77,7 @@ public struct Simulator {
     }
     // After the run: the stats count attention pairs, whose tokens the cost
     // model has bounded by then (`OpCost.maxTokens`).
-    let stats = try PlanStats(plan)
+    let stats = try PlanStats(plan, memory: false)
     for i in programs.indices {
       programs[i].layers = stats.programs.first { $0.family == programs[i].family }?.layers ?? []
     }

@@ -43,14 +43,16 @@ public enum PartialSplit {
   /// nothing else reads, and the receiver only waits for the buffers and folds
   /// them in with one merge.
   public static func candidates(_ module: Module) -> [Message] {
+    let partials = Set(module.channels.filter { $0.carries == .partial }.map(\.name))
+    var indexes: [RankProgram: GraphIndex] = [:]
+    for g in module.graphs { if let p = g.rankProgram { indexes[p] = indexes[p] ?? GraphIndex(g) } }
     var out: [Message] = []
     for g in module.graphs {
-      guard let program = g.rankProgram else { continue }
+      guard let program = g.rankProgram, let index = indexes[program] else { continue }
       for op in g.ops where op.opcode == .sendStart {
-        guard let m = message(op, family: program.source, src: program.rank),
-          module.channel(named: m.chan)?.carries == .partial,
-          let receiver = module.rankProgram(of: program.source, rank: m.dst),
-          senderSide(g, m) != nil, receiverSide(receiver, m) != nil
+        guard let m = message(op, family: program.source, src: program.rank), partials.contains(m.chan),
+          let receiver = indexes[RankProgram(source: program.source, rank: m.dst)],
+          senderSide(index, m) != nil, receiverSide(receiver, m) != nil
         else { continue }
         out.append(m)
       }
@@ -59,32 +61,51 @@ public enum PartialSplit {
   }
 
   /// `module` with each of `messages` split into `pieces` (a block of fewer
-  /// rows than pieces is left whole).
+  /// rows than pieces is left whole). Each graph is indexed once and
+  /// rewritten once, however many of its messages split.
   public static func apply(_ module: Module, to messages: [Message], pieces: Int) -> Module {
+    guard pieces > 1 else { return module }
     var m = module
-    for message in messages where pieces > 1 {
-      let sender = RankProgram(source: message.family, rank: message.src)
-      let receiver = RankProgram(source: message.family, rank: message.dst)
-      guard let si = m.graphs.firstIndex(where: { $0.rankProgram == sender }),
-        let ri = m.graphs.firstIndex(where: { $0.rankProgram == receiver }),
-        let send = senderSide(m.graphs[si], message), let receive = receiverSide(m.graphs[ri], message),
+    let graphOf = Dictionary(
+      m.graphs.indices.compactMap { i in m.graphs[i].rankProgram.map { ($0, i) } }, uniquingKeysWith: { a, _ in a })
+    var indexes: [Int: GraphIndex] = [:]
+    func index(_ g: Int) -> GraphIndex {
+      if let x = indexes[g] { return x }
+      let x = GraphIndex(m.graphs[g])
+      indexes[g] = x
+      return x
+    }
+    var replacements: [Int: [Int: [Op]]] = [:]
+    var names: [Int: Set<String>] = [:]
+    var channels: [String] = []
+    for message in messages {
+      guard let si = graphOf[RankProgram(source: message.family, rank: message.src)],
+        let ri = graphOf[RankProgram(source: message.family, rank: message.dst)],
+        let send = senderSide(index(si), message), let receive = receiverSide(index(ri), message),
         send.rows >= Int64(pieces)
       else { continue }
       let rows = split(send.rows, pieces)
-      let senderOps = splitSender(m.graphs[si], send, rows, message)
-      let receiverOps = splitReceiver(m.graphs[ri].ops, receive, rows, message)
-      // New names must not shadow values the graphs already have.
-      func fresh(_ ops: [Op]) -> Bool {
-        let names = ops.flatMap(\.results)
-        return Set(names).count == names.count
+      guard let sender = splitSender(index(si), send, rows, message),
+        let receiver = splitReceiver(index(ri).ops, receive, rows, message)
+      else { continue }
+      // New names must not shadow values the graphs already have (the last
+      // merge keeps the name of the merge it replaces).
+      let senderNames = sender.block.flatMap(\.results)
+      let receiverNames = (receiver.starts + receiver.merges.dropLast()).flatMap(\.results)
+      func fresh(_ g: Int, _ new: [String]) -> Bool {
+        Set(new).count == new.count && (names[g] ?? index(g).names).isDisjoint(with: new)
       }
-      guard fresh(senderOps), fresh(receiverOps) else { continue }
-      m.graphs[si].ops = senderOps
-      m.graphs[ri].ops = receiverOps
-      for p in 0..<pieces where m.channel(named: channel(message.chan, piece: p)) == nil {
-        m.channels.append(ChannelDecl(channel(message.chan, piece: p), carries: .partial))
-      }
+      guard fresh(si, senderNames), fresh(ri, receiverNames) else { continue }
+      names[si, default: index(si).names].formUnion(senderNames)
+      names[ri, default: index(ri).names].formUnion(receiverNames)
+      replacements[si, default: [:]].merge([send.block: sender.block, send.start: [], send.done: sender.dones]) { a, _ in a }
+      replacements[ri, default: [:]].merge(
+        [receive.start: receiver.starts, receive.done: receiver.dones, receive.merge: receiver.merges]) { a, _ in a }
+      channels.append(contentsOf: (0..<pieces).map { channel(message.chan, piece: $0) })
     }
+    for (g, r) in replacements { m.graphs[g].ops = replacing(m.graphs[g].ops, r) }
+    var declared = Set(m.channels.map(\.name))
+    for c in channels where declared.insert(c).inserted { m.channels.append(ChannelDecl(c, carries: .partial)) }
     return m
   }
 
@@ -105,22 +126,46 @@ public enum PartialSplit {
 
   // MARK: - Finding the ops
 
+  /// One rank graph, indexed once: its ops, who reads each value, where each
+  /// message is posted and waited for, and the names it defines.
+  struct GraphIndex {
+    var graph: Graph
+    var ops: [Op] { graph.ops }
+    var readers: [String: [Int]] = [:]
+    var sendStart: [MessageKey: Int] = [:]
+    var sendDone: [MessageKey: Int] = [:]
+    var recvStart: [MessageKey: Int] = [:]
+    /// The op defining each value.
+    var definer: [String: Int] = [:]
+    var names: Set<String> = []
+    var types: [String: TensorType]
+
+    init(_ g: Graph) {
+      graph = g
+      types = Plan.valueTypes(of: g)
+      guard let rank = g.rankProgram?.rank else { return }
+      for (i, op) in g.ops.enumerated() {
+        for case .value(let v) in op.operands { readers[v, default: []].append(i) }
+        for r in op.results {
+          definer[r] = definer[r] ?? i
+          names.insert(r)
+        }
+        guard let key = MessageKey(op, rank: rank) else { continue }
+        switch op.opcode {
+        case .sendStart: sendStart[key] = sendStart[key] ?? i
+        case .sendDone: sendDone[key] = sendDone[key] ?? i
+        case .recvStart: recvStart[key] = recvStart[key] ?? i
+        default: break
+        }
+      }
+    }
+
+    /// Ops reading `v`, by index.
+    func uses(_ v: String) -> [Int] { readers[v] ?? [] }
+  }
+
   private static func message(_ op: Op, family: String, src: Int) -> Message? {
     MessageKey(op, rank: src).map { Message(family: family, key: $0) }
-  }
-
-  /// Whether `op` of rank `rank` is a send or receive of `m`.
-  private static func matches(_ op: Op, _ m: Message, rank: Int) -> Bool {
-    MessageKey(op, rank: rank) == m.key
-  }
-
-  /// Readers of each value, by op index.
-  private static func readers(_ ops: [Op]) -> [String: [Int]] {
-    var out: [String: [Int]] = [:]
-    for (i, op) in ops.enumerated() {
-      for case .value(let v) in op.operands { out[v, default: []].append(i) }
-    }
-    return out
   }
 
   struct SenderSide {
@@ -130,18 +175,16 @@ public enum PartialSplit {
     var rows: Int64
   }
 
-  private static func senderSide(_ g: Graph, _ m: Message) -> SenderSide? {
+  private static func senderSide(_ g: GraphIndex, _ m: Message) -> SenderSide? {
     let ops = g.ops
-    guard let start = ops.firstIndex(where: { $0.opcode == .sendStart && matches($0, m, rank: m.src) }),
-      let done = ops.firstIndex(where: { $0.opcode == .sendDone && matches($0, m, rank: m.src) }),
+    guard let start = g.sendStart[m.key], let done = g.sendDone[m.key],
       ops[start].operands.count == 2, case .value(let o) = ops[start].operands[0],
       case .value(let l) = ops[start].operands[1],
-      let block = ops.firstIndex(where: { $0.opcode == .attnBlock && $0.results == [o, l] }),
+      let block = g.definer[o], ops[block].opcode == .attnBlock, ops[block].results == [o, l],
       AttnBlock(ops[block]) != nil,
-      case .literal(let rows)? = ops[block].resultTypes.first?.dims.first
+      case .literal(let rows)? = ops[block].resultTypes.first?.dims.first,
+      Set(g.uses(o)).union(g.uses(l)) == [start, done]
     else { return nil }
-    let uses = readers(ops)
-    guard Set(uses[o] ?? []).union(uses[l] ?? []) == [start, done] else { return nil }
     return SenderSide(block: block, start: start, done: done, rows: rows)
   }
 
@@ -151,16 +194,15 @@ public enum PartialSplit {
     var merge: Int
   }
 
-  private static func receiverSide(_ g: Graph, _ m: Message) -> ReceiverSide? {
+  private static func receiverSide(_ g: GraphIndex, _ m: Message) -> ReceiverSide? {
     let ops = g.ops
-    guard let start = ops.firstIndex(where: { $0.opcode == .recvStart && matches($0, m, rank: m.dst) }),
-      ops[start].results.count == 2
-    else { return nil }
+    guard let start = g.recvStart[m.key], ops[start].results.count == 2 else { return nil }
     let (o, l) = (ops[start].results[0], ops[start].results[1])
-    let uses = readers(ops)
-    guard let done = ops.firstIndex(where: { $0.opcode == .recvDone && $0.operands == [.value(o), .value(l)] }),
-      let merge = ops.firstIndex(where: { $0.opcode == .attnMerge && Array($0.operands.dropFirst(2)) == [.value(o), .value(l)] }),
-      Set(uses[o] ?? []).union(uses[l] ?? []) == [done, merge], case .int = ops[merge].attributes["offset"]
+    let uses = Set(g.uses(o)).union(g.uses(l))
+    guard uses.count == 2,
+      let done = uses.first(where: { ops[$0].opcode == .recvDone && ops[$0].operands == [.value(o), .value(l)] }),
+      let merge = uses.first(where: { ops[$0].opcode == .attnMerge && Array(ops[$0].operands.dropFirst(2)) == [.value(o), .value(l)] }),
+      case .int = ops[merge].attributes["offset"]
     else { return nil }
     return ReceiverSide(start: start, done: done, merge: merge)
   }
@@ -173,12 +215,19 @@ public enum PartialSplit {
      TensorType(types[1].dtype, [types[1].dims[0], .literal(rows)])]
   }
 
-  private static func splitSender(_ g: Graph, _ s: SenderSide, _ rows: [(start: Int64, count: Int64)], _ m: Message) -> [Op] {
+  /// What replaces the sender's block (slices, piece blocks and their
+  /// sends) and its send.done (one per piece).
+  struct SplitSender {
+    var block: [Op] = []
+    var dones: [Op] = []
+  }
+
+  private static func splitSender(_ g: GraphIndex, _ s: SenderSide, _ rows: [(start: Int64, count: Int64)], _ m: Message) -> SplitSender? {
     let ops = g.ops
     let block = ops[s.block]
     let send = ops[s.start]
     let (o, l) = (block.results[0], block.results[1])
-    guard let view = AttnBlock(block), let qType = Plan.valueTypes(of: g)[view.query] else { return ops }
+    guard let view = AttnBlock(block), let qType = g.types[view.query] else { return nil }
     let (q, qTokens) = (view.query, view.queryTokens)
     var pieces: [Op] = []
     var dones: [Op] = []
@@ -200,13 +249,21 @@ public enum PartialSplit {
       pieces.append(Op(.sendStart, results.map { .value($0) }, attributes: sendAttributes, location: send.location))
       dones.append(Op(.sendDone, results.map { .value($0) }, attributes: sendAttributes, location: ops[s.done].location))
     }
-    return replacing(ops, [s.block: pieces, s.start: [], s.done: dones])
+    return SplitSender(block: pieces, dones: dones)
   }
 
-  private static func splitReceiver(_ ops: [Op], _ r: ReceiverSide, _ rows: [(start: Int64, count: Int64)], _ m: Message) -> [Op] {
+  /// What replaces the receiver's recv.start, recv.done and merge: one of
+  /// each per piece.
+  struct SplitReceiver {
+    var starts: [Op] = []
+    var dones: [Op] = []
+    var merges: [Op] = []
+  }
+
+  private static func splitReceiver(_ ops: [Op], _ r: ReceiverSide, _ rows: [(start: Int64, count: Int64)], _ m: Message) -> SplitReceiver? {
     let start = ops[r.start]
     let merge = ops[r.merge]
-    guard case .int(let offset)? = merge.attributes["offset"] else { return ops }
+    guard case .int(let offset)? = merge.attributes["offset"] else { return nil }
     var starts: [Op] = []
     var dones: [Op] = []
     var merges: [Op] = []
@@ -227,7 +284,7 @@ public enum PartialSplit {
           attributes: ["offset": .int(offset + piece.start)], types: merge.resultTypes, location: merge.location))
       acc = results.map { .value($0) }
     }
-    return replacing(ops, [r.start: starts, r.done: dones, r.merge: merges])
+    return SplitReceiver(starts: starts, dones: dones, merges: merges)
   }
 
   /// `ops` with the op at each key of `replacements` replaced by its ops.
