@@ -183,11 +183,13 @@ private struct Engine {
   }
 
   var flows: [Flow] = []
+  /// Whether a flow started moving or finished since rates were shared out.
+  var flowsChanged = true
   /// The flows not finished, in creation order: every event looks only at
   /// these, so a run costs per event what is in flight, not all it has sent.
   var unfinished: [Int] = []
-  var jobs: [Int: Job] = [:]
-  var nextJob = 0
+  /// Each rank's compute op under way, if any.
+  var jobs: [Job?] = []
   var messages: [MessageKey: Message] = [:]
   /// Who posted what: the message behind each receive buffer, and the
   /// deadlock report when no event is left.
@@ -199,12 +201,16 @@ private struct Engine {
     let lastTagged = graphs.map { g in g.ops.lastIndex { $0.attributes["step"] != nil } ?? -1 }
     var states = graphs.indices.map { r in RankState(trace: Trace(rank: r, origin: 0)) }
     rendezvous = Rendezvous(ranks: graphs.count)
+    jobs = Array(repeating: nil, count: graphs.count)
+    // The ranks an event may have unblocked: only a finished job or flow
+    // ends a wait (a new flow first waits out its route's latency).
+    var woken = Array(graphs.indices)
     while true {
       // Ranks go as far as they can at this instant.
       var moved = true
       while moved {
         moved = false
-        for r in graphs.indices {
+        for r in woken {
           if resume(&states[r]) { moved = true }
           while states[r].wait == nil, states[r].pc < graphs[r].ops.count {
             let op = graphs[r].ops[states[r].pc]
@@ -228,32 +234,45 @@ private struct Engine {
       }
       guard next.isFinite else { throw stopped(event) }
       let dt = next - now
-      for id in jobs.keys { jobs[id]!.remaining -= jobs[id]!.rate * dt }
-      for i in unfinished where flows[i].activeAt <= now {
-        flows[i].remaining -= flows[i].rate * dt
+      for r in jobs.indices where jobs[r] != nil { jobs[r]!.remaining -= jobs[r]!.rate * dt }
+      for i in unfinished {
+        if flows[i].activeAt <= now {
+          flows[i].remaining -= flows[i].rate * dt
+        } else if flows[i].activeAt <= next {
+          flowsChanged = true  // past its latency by now, whichever event set the clock
+        }
       }
       now = next
       // The event that set the clock happens now, whatever rounding left of
       // it: every round retires one, so a clock too coarse for what remains
       // (now + remaining == now) cannot stall the run.
       switch event {
-      case .job(let id): jobs[id]!.remaining = 0
+      case .job(let r): jobs[r]!.remaining = 0
       case .flowEnd(let i): flows[i].remaining = 0
       case .flowStart: break
       }
+      var touched = [Bool](repeating: false, count: graphs.count)
       for i in unfinished where flows[i].activeAt <= now && flows[i].remaining <= 1e-6 * max(1, flows[i].bytes) {
         flows[i].finishedAt = now
+        flowsChanged = true
+        touched[flows[i].src] = true
+        touched[flows[i].dst] = true
+        // A collective's members wait for all of its flows, theirs or not.
+        if case .part = flows[i].carries { touched = touched.map { _ in true } }
         states[flows[i].src].trace.add(Trace.Event(track: .send, name: "to rank \(flows[i].dst)", start: flows[i].createdAt, end: now, amount: Int64(saturating: flows[i].bytes), isWait: false))
         states[flows[i].dst].trace.add(Trace.Event(track: .receive, name: "from rank \(flows[i].src)", start: flows[i].createdAt, end: now, amount: Int64(saturating: flows[i].bytes), isWait: false))
       }
       unfinished.removeAll { flows[$0].finishedAt != nil }
-      for (id, job) in jobs where job.remaining <= 1e-12 {
-        jobs[id] = nil
+      for r in jobs.indices {
+        guard let job = jobs[r], job.remaining <= 1e-12 else { continue }
+        jobs[r] = nil
+        touched[r] = true
         states[job.rank].trace.add(Trace.Event(track: .compute, name: job.name, start: job.startedAt, end: now, amount: Int64(saturating: job.flops), isWait: false))
         if let s = states[job.rank].step { states[job.rank].stepCompute[s, default: 0] += now - job.startedAt }
         states[job.rank].wait = nil
         finishOp(rank: job.rank, state: &states[job.rank])
       }
+      woken = graphs.indices.filter { touched[$0] }
     }
     return report(states)
   }
@@ -266,7 +285,7 @@ private struct Engine {
       let t = time.isNaN ? .infinity : time
       if best.map({ t < $0.time }) ?? true { best = (t, event) }
     }
-    for (id, job) in jobs { consider(now + job.remaining / job.rate, .job(id)) }
+    for case let job? in jobs { consider(now + job.remaining / job.rate, .job(job.rank)) }
     for i in unfinished {
       let f = flows[i]
       if f.activeAt > now {
@@ -354,6 +373,7 @@ private struct Engine {
         route: route, cap: profile.flowCap ?? .infinity, remaining: bytes, createdAt: t, latency: latency, activeAt: t + latency,
         step: step, src: src, dst: dst, bytes: bytes, carries: carries, location: location))
     unfinished.append(flows.count - 1)
+    if latency <= 0 { flowsChanged = true }
     return flows.count - 1
   }
 
@@ -416,11 +436,10 @@ private struct Engine {
     default:
       guard let c = try cost.cost(op, types, weights: weights) else { return }
       let unit = profile.computeUnits.map { r % $0 } ?? r
-      jobs[nextJob] = Job(
+      jobs[r] = Job(
         rank: r, unit: unit, remaining: c.seconds, startedAt: now, name: describe(op), flops: c.flops, location: op.location,
         source: c.source)
-      state.wait = .job(nextJob)
-      nextJob += 1
+      state.wait = .job(r)
     }
   }
 
@@ -435,13 +454,18 @@ private struct Engine {
   /// Rates: compute units split evenly among their jobs; flows get max-min
   /// fair shares of their routes' capacities, capped per flow.
   private mutating func allocate() {
-    var perUnit: [Int: Int] = [:]
-    for job in jobs.values { perUnit[job.unit, default: 0] += 1 }
-    for id in jobs.keys {
-      let sharing = perUnit[jobs[id]!.unit]!
+    // A unit is a rank's own device or a compute unit it shares (r mod count).
+    var perUnit = [Int](repeating: 0, count: jobs.count)
+    for case let job? in jobs { perUnit[job.unit] += 1 }
+    for id in jobs.indices where jobs[id] != nil {
+      let sharing = perUnit[jobs[id]!.unit]
       // Time-sharing a unit costs (cache, switches): together they get `sharingEfficiency` of it.
       jobs[id]!.rate = (sharing > 1 ? profile.sharingEfficiency : 1) / Double(sharing)
     }
+    // Flow rates depend only on which flows are moving: kept until one
+    // starts moving or finishes.
+    guard flowsChanged else { return }
+    flowsChanged = false
     var remaining = network.capacities
     var unfixed = unfinished.filter { flows[$0].activeAt <= now }
     for i in unfixed { flows[i].rate = 0 }
