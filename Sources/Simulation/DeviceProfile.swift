@@ -24,8 +24,11 @@ public struct DeviceProfile: Sendable {
   /// Peak FLOP/s by dtype.
   public var peak: [DType: Double]
   public var matmulEfficiency: Double
-  /// (block tokens, efficiency), sorted by block.
+  /// (block tokens, efficiency), sorted by block; used where no
+  /// `attentionKernel` is given.
   public var attentionEfficiency: [(block: Double, efficiency: Double)]
+  /// A published kernel's measured rates, when the profile has them.
+  public var attentionKernel: AttentionKernel?
   /// The tile the attention kernel walks masked blocks in; nil: the cost
   /// of a masked block is its visible pairs' (no tile is computed in vain).
   public var attentionTile: AttentionTile?
@@ -45,6 +48,10 @@ public struct DeviceProfile: Sendable {
   public var network: (bandwidth: Double, latency: Double)?
   /// What devices time-sharing one unit get done together, relative to one alone.
   public var sharingEfficiency: Double = 1
+  /// The share of compute speed a device loses while it sends or receives.
+  public var overlapSlowdown: Double = 0
+  /// Every number as written, with its source (`ringc profiles --show`).
+  public var entries: [ProfileEntry] = []
 
   /// All devices; `Int.max` for counts no loaded profile has (the loader
   /// keeps them within `ProfileLimits.devices`).

@@ -2,11 +2,13 @@ import GraphIR
 import PlanIR
 
 /// How long an op takes on one device of a profile, from the plan's types.
-/// Matrix work runs at peak × efficiency (attention's efficiency depends on
-/// the block size, taken as √(queries × keys), and a masked block costs the
-/// tiles its kernel computes, `AttentionTiles`); memory-bound work moves its
-/// operands and results once at memory bandwidth; every kernel pays the
-/// launch overhead.
+/// Attention runs at the profile's published kernel rate (`AttentionKernel`:
+/// by mask, head_dim and key count) or, in a profile without one (a
+/// calibrated host), at peak × an efficiency by block size, taken as
+/// √(queries × keys), a masked block costing the tiles its kernel computes
+/// (`AttentionTiles`). Other matrix work runs at peak × matmul efficiency;
+/// memory-bound work moves its operands and results once at memory
+/// bandwidth; every kernel pays the launch overhead.
 struct OpCost {
   let profile: DeviceProfile
   let bindings: DimBindings
@@ -27,6 +29,7 @@ struct OpCost {
     case attention(DType, peak: Double, efficiency: Double, launch: Double)
     case matmul(DType, peak: Double, efficiency: Double, launch: Double)
     case memory(bandwidth: Double, launch: Double)
+    case kernel(String, headDim: Int64, mask: AttentionKernel.MaskKind, keys: Int64, rate: Double, launch: Double)
 
     var description: String {
       switch self {
@@ -36,6 +39,8 @@ struct OpCost {
         "the profile's \(dtype) peak \(peak) FLOP/s × matmul efficiency \(efficiency), launch overhead \(launch) s"
       case .memory(let bandwidth, let launch):
         "the profile's memory bandwidth \(bandwidth) B/s, launch overhead \(launch) s"
+      case .kernel(let name, let headDim, let mask, let keys, let rate, let launch):
+        "the profile's \(name) \(mask.rawValue) curve for head_dim \(headDim) at \(keys) keys, \(rate) FLOP/s, launch overhead \(launch) s"
       }
     }
   }
@@ -68,7 +73,18 @@ struct OpCost {
       // Every position is below `maxTokens`: a wider window hides nothing more.
       mask.window = mask.window.map { min($0, Self.maxTokens) }
       let perPair = Double(AttentionWork(pairs: 1, heads: count(q.dims[1]), headDim: count(q.dims[2]), valueDim: count(v.dims[2])).flops ?? 0)
-      let flops = Double(mask.visiblePairs(qTokens, kTokens)) * perPair
+      let visible = mask.visiblePairs(qTokens, kTokens)
+      let flops = Double(visible) * perPair
+      if let kernel = profile.attentionKernel {
+        // The published curve of the block's mask, at its key count (`AttentionKernel`).
+        let cut = visible < qTokens.count * kTokens.count  // both sides ≤ maxTokens
+        let headDim = count(q.dims[2])
+        guard let curve = kernel.curve(headDim: headDim, mask: cut ? .causal : .full) else { return nil }
+        let rate = curve.rate(at: Double(kTokens.count)) * profile.peak(for: q.dtype) / profile.peak(for: kernel.dtype)
+        return Cost(
+          seconds: flops / rate + launch, flops: flops,
+          source: .kernel(kernel.name, headDim: curve.headDim, mask: curve.mask, keys: kTokens.count, rate: rate, launch: launch))
+      }
       // What the kernel computes: whole tiles wherever the mask cuts one.
       let work = profile.attentionTile.map { tile in
         AttentionTiles(q: qTokens, k: kTokens, mask: mask, queryTile: tile.queries, keyTile: tile.keys)

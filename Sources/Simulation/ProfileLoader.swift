@@ -196,22 +196,122 @@ public enum ProfileLoader {
 
     func name(_ node: Node) -> String { String(cString: node.pointee.name) }
 
+    /// `attribute` of `node` if present.
+    func optionalText(_ node: Node, _ attribute: String) -> String? {
+      guard let raw = xmlGetProp(node, attribute) else { return nil }
+      defer { cxml_free(raw) }
+      return String(cString: raw)
+    }
+
+    /// Where `node`'s numbers come from.
+    func origin(_ node: Node) -> ProfileEntry.Origin {
+      if let s = optionalText(node, "source") { return .source(s) }
+      if let a = optionalText(node, "assumption") { return .assumption(a) }
+      return .unstated
+    }
+
+    /// `attribute` as written, with the unit attribute `unit` names.
+    func written(_ node: Node, _ attribute: String, unit: String? = nil) -> String {
+      [optionalText(node, attribute), unit.flatMap { optionalText(node, $0) }].compactMap { $0 }.joined(separator: " ")
+    }
+
+    /// The kernel's curves: `seq` and `rate` lists of one length, each seq
+    /// a block size the cost model takes, at most one curve per head_dim and mask.
+    func kernel(_ node: Node, entries: inout [ProfileEntry]) throws(Failure) -> AttentionKernel {
+      let name = try text(node, "name")
+      guard let dtype = DType(rawValue: try text(node, "dtype")) else { throw fail(node, "dtype", "unknown dtype") }
+      var curves: [AttentionKernel.Curve] = []
+      for c in children(node, "curve") {
+        let headDim = Int64(try integer(c, "head-dim", within: ProfileLimits.tile))
+        guard let mask = AttentionKernel.MaskKind(rawValue: try text(c, "mask")) else { throw fail(c, "mask", "mask must be full or causal") }
+        guard let scale = rateUnits[try text(c, "unit")] else { throw fail(c, "unit", "unknown unit for 'rate'") }
+        let seqs = try text(c, "seq").split(whereSeparator: \.isWhitespace).map { t throws(Failure) -> Double in
+          guard let v = Double(t), ProfileLimits.block.range.contains(v) else {
+            throw fail(c, "seq", "every 'seq' of <curve> must be \(ProfileLimits.block.text), found \(t)")
+          }
+          return v
+        }
+        let rates = try text(c, "rate").split(whereSeparator: \.isWhitespace).map { t throws(Failure) -> Double in
+          guard let v = Double(t), ProfileLimits.peak.range.contains(v * scale) else {
+            throw fail(c, "rate", "every 'rate' of <curve> must be \(ProfileLimits.peak.text), found \(t)")
+          }
+          return v * scale
+        }
+        guard seqs.count == rates.count, !seqs.isEmpty else {
+          throw fail(c, "rate", "<curve> lists \(seqs.count) seq values but \(rates.count) rates; give one rate per seq")
+        }
+        guard Set(seqs).count == seqs.count else { throw fail(c, "seq", "<curve> lists a seq twice") }
+        guard !curves.contains(where: { $0.headDim == headDim && $0.mask == mask }) else {
+          throw fail(c, "head-dim", "a second \(mask.rawValue) curve for head_dim \(headDim)")
+        }
+        curves.append(AttentionKernel.Curve(headDim: headDim, mask: mask, points: Array(zip(seqs, rates))))
+        entries.append(
+          ProfileEntry(
+            key: "attention \(name) head_dim \(headDim) \(mask.rawValue)",
+            value: zip(seqs, rates).map { "\(Int($0)):\(Self.number($1 / scale))" }.joined(separator: " ") + " (seq:\(try text(c, "unit")))",
+            origin: origin(c) == .unstated ? origin(node) : origin(c), location: location(c, nil)))
+      }
+      return AttentionKernel(name: name, dtype: dtype, curves: curves)
+    }
+
+    static func number(_ x: Double) -> String {
+      x == x.rounded() && abs(x) < 1e15 ? String(Int64(x)) : String(x)
+    }
+
     func profile(_ root: Node) throws(Failure) -> DeviceProfile {
       guard let device = child(root, "device"), let nodes = child(root, "nodes"), let topology = child(root, "topology"),
         let memory = child(device, "memory"), let launch = child(device, "launch-overhead"),
-        let matmul = child(device, "matmul-efficiency"), let attention = child(device, "attention-efficiency"),
-        let latency = child(topology, "latency")
+        let matmul = child(device, "matmul-efficiency"), let latency = child(topology, "latency")
       else { throw fail(root, nil, "the profile misses a required element") }
+      var entries: [ProfileEntry] = []
+      func note(_ key: String, _ node: Node, _ attribute: String, unit: String? = nil) {
+        entries.append(ProfileEntry(key: key, value: written(node, attribute, unit: unit), origin: origin(node), location: location(node, attribute)))
+      }
       var peak: [DType: Double] = [:]
       for p in children(device, "peak") {
         guard let dtype = DType(rawValue: try text(p, "dtype")) else { throw fail(p, "dtype", "unknown dtype") }
         peak[dtype] = try value(p, "value", unit: "unit", rateUnits, within: ProfileLimits.peak)
+        note("peak \(dtype.rawValue)", p, "value", unit: "unit")
       }
+      let matmulEfficiency = try value(matmul, "value", within: ProfileLimits.efficiency)
+      note("matmul efficiency", matmul, "value")
       var points: [(block: Double, efficiency: Double)] = []
-      for p in children(attention, "point") {
-        points.append((try value(p, "block", within: ProfileLimits.block), try value(p, "efficiency", within: ProfileLimits.efficiency)))
+      if let attention = child(device, "attention-efficiency") {
+        for p in children(attention, "point") {
+          points.append((try value(p, "block", within: ProfileLimits.block), try value(p, "efficiency", within: ProfileLimits.efficiency)))
+        }
+        points.sort { $0.block < $1.block }
+        entries.append(
+          ProfileEntry(
+            key: "attention efficiency", value: points.map { "\(Int($0.block)):\($0.efficiency)" }.joined(separator: " ") + " (block:efficiency)",
+            origin: origin(attention), location: location(attention, nil)))
       }
-      points.sort { $0.block < $1.block }
+      let kernel = try child(device, "attention-kernel").map { node throws(Failure) in try self.kernel(node, entries: &entries) }
+      let tile = try child(device, "attention-tile").map { node throws(Failure) in
+        DeviceProfile.AttentionTile(
+          queries: Int64(try integer(node, "queries", within: ProfileLimits.tile)),
+          keys: Int64(try integer(node, "keys", within: ProfileLimits.tile)),
+          partialCost: xmlHasProp(node, "partial-cost") != nil ? try value(node, "partial-cost", within: ProfileLimits.partialCost) : 1)
+      }
+      if let node = child(device, "attention-tile") {
+        entries.append(
+          ProfileEntry(
+            key: "attention tile", value: "\(written(node, "queries")) × \(written(node, "keys")), partial cost \(optionalText(node, "partial-cost") ?? "1")",
+            origin: origin(node), location: location(node, nil)))
+      }
+      note("memory bandwidth", memory, "bandwidth", unit: "bandwidth-unit")
+      note("memory capacity", memory, "capacity", unit: "capacity-unit")
+      note("launch overhead", launch, "value", unit: "unit")
+      let slowdown = try child(device, "overlap-slowdown").map { node throws(Failure) in
+        let t = try text(node, "value")
+        guard let v = Double(t.trimmed), v >= 0, v < 1 else {
+          throw fail(node, "value", "'value' of <overlap-slowdown> must be at least 0 and below 1, found \(t)")
+        }
+        return v
+      }
+      if let node = child(device, "overlap-slowdown") { note("compute slowdown while communicating", node, "value") }
+      note("nodes", nodes, "count")
+      note("devices per node", nodes, "devices-per-node")
       let count = try integer(nodes, "count", within: ProfileLimits.devices)
       let perNode = try integer(nodes, "devices-per-node", within: ProfileLimits.devices)
       let (devices, overflow) = count.multipliedReportingOverflow(by: perNode)
@@ -223,42 +323,50 @@ public enum ProfileLoader {
       let kind: DeviceProfile.Topology
       if let mesh = child(topology, "full-mesh") {
         kind = .fullMesh(link: try bandwidth(mesh, "link-bandwidth"))
+        note("full-mesh link bandwidth", mesh, "link-bandwidth", unit: "unit")
       } else if let sw = child(topology, "switch") {
         kind = .switch(port: try bandwidth(sw, "port-bandwidth"))
+        note("switch port bandwidth", sw, "port-bandwidth", unit: "unit")
       } else if let tree = child(topology, "pcie-tree") {
         kind = .pcieTree(
           port: try bandwidth(tree, "port-bandwidth"), uplink: try bandwidth(tree, "uplink-bandwidth"),
           switches: try switches(tree, devices: perNode))
+        note("PCIe port bandwidth", tree, "port-bandwidth", unit: "unit")
+        note("PCIe uplink bandwidth", tree, "uplink-bandwidth", unit: "unit")
       } else if let ring = child(topology, "ring") {
         kind = .ring(link: try bandwidth(ring, "link-bandwidth"), bidirectional: try text(ring, "bidirectional") == "true")
+        note("ring link bandwidth", ring, "link-bandwidth", unit: "unit")
       } else {
         throw fail(topology, nil, "the topology needs full-mesh, switch, pcie-tree or ring")
       }
       var network: (Double, Double)?
       if let n = child(root, "network") {
         network = (try bandwidth(n, "bandwidth"), try seconds(n, "latency", unit: "latency-unit"))
+        note("network bandwidth per device", n, "bandwidth", unit: "unit")
+        note("network latency", n, "latency", unit: "latency-unit")
       } else if count > 1 {
         throw fail(nodes, "count", "\(count) nodes need a <network> element: the links between nodes are missing")
       }
       let units = child(root, "compute-units")
-      return DeviceProfile(
+      let flowCap = try child(topology, "flow-cap").map { node throws(Failure) in try bandwidth(node, "bandwidth") }
+      if let node = child(topology, "flow-cap") { note("flow cap", node, "bandwidth", unit: "unit") }
+      note("latency per hop", latency, "value", unit: "unit")
+      if let units { note("compute units", units, "count") }
+      let profile = DeviceProfile(
         name: try text(root, "name"), deviceName: try text(device, "name"), peak: peak,
-        matmulEfficiency: try value(matmul, "value", within: ProfileLimits.efficiency), attentionEfficiency: points,
-        attentionTile: try child(device, "attention-tile").map { node throws(Failure) in
-          DeviceProfile.AttentionTile(
-            queries: Int64(try integer(node, "queries", within: ProfileLimits.tile)),
-            keys: Int64(try integer(node, "keys", within: ProfileLimits.tile)),
-            partialCost: xmlHasProp(node, "partial-cost") != nil ? try value(node, "partial-cost", within: ProfileLimits.partialCost) : 1)
-        },
+        matmulEfficiency: matmulEfficiency, attentionEfficiency: points, attentionKernel: kernel,
+        attentionTile: tile,
         memoryBandwidth: try bandwidth(memory, "bandwidth", unit: "bandwidth-unit"),
         memoryCapacity: try value(memory, "capacity", unit: "capacity-unit", sizeUnits, within: ProfileLimits.capacity),
         launchOverhead: try seconds(launch, "value", unit: "unit"), nodes: count, devicesPerNode: perNode,
         computeUnits: try units.map { node throws(Failure) in try integer(node, "count", within: ProfileLimits.devices) },
-        topology: kind, flowCap: try child(topology, "flow-cap").map { node throws(Failure) in try bandwidth(node, "bandwidth") },
+        topology: kind, flowCap: flowCap,
         latency: try seconds(latency, "value", unit: "unit"), network: network,
         sharingEfficiency: try units.map { node throws(Failure) in
           xmlHasProp(node, "sharing-efficiency") != nil ? try value(node, "sharing-efficiency", within: ProfileLimits.efficiency) : 1
-        } ?? 1)
+        } ?? 1,
+        overlapSlowdown: slowdown ?? 0, entries: entries)
+      return profile
     }
 
     /// The devices under each PCIe switch of `tree`: each of a node's

@@ -39,7 +39,8 @@ public struct SimulationReport: Sendable {
 
 /// A discrete-event simulation of all ranks of a plan together: each rank
 /// runs its ops in order; compute takes `OpCost` time (ranks that share a
-/// compute unit share its speed); a message becomes a flow once both sides
+/// compute unit share its speed, and a rank computes at 1 − the profile's
+/// overlap slowdown while one of its transfers moves); a message becomes a flow once both sides
 /// have posted it, waits out the route's latency, then moves at its max-min
 /// fair share of every link or port on its route, capped per flow; `*.done`
 /// waits for its flow, a collective for all of its flows.
@@ -457,10 +458,20 @@ private struct Engine {
     // A unit is a rank's own device or a compute unit it shares (r mod count).
     var perUnit = [Int](repeating: 0, count: jobs.count)
     for case let job? in jobs { perUnit[job.unit] += 1 }
+    // Communication kernels take SMs and memory bandwidth from a device's
+    // compute while it sends or receives (`overlapSlowdown`).
+    var communicating = [Bool](repeating: false, count: jobs.count)
+    if profile.overlapSlowdown > 0 {
+      for i in unfinished where flows[i].activeAt <= now {
+        communicating[flows[i].src] = true
+        communicating[flows[i].dst] = true
+      }
+    }
     for id in jobs.indices where jobs[id] != nil {
       let sharing = perUnit[jobs[id]!.unit]
       // Time-sharing a unit costs (cache, switches): together they get `sharingEfficiency` of it.
-      jobs[id]!.rate = (sharing > 1 ? profile.sharingEfficiency : 1) / Double(sharing)
+      let slowed = communicating[id] ? 1 - profile.overlapSlowdown : 1
+      jobs[id]!.rate = slowed * (sharing > 1 ? profile.sharingEfficiency : 1) / Double(sharing)
     }
     // Flow rates depend only on which flows are moving: kept until one
     // starts moving or finishes.

@@ -51,7 +51,7 @@ import Testing
   @Test func closePredictionsAreATie() throws {
     let c = StrategyComparison(
       model: try model("llama3-8b.ir", seq: 1_048_576), sp: 8, profile: try profile("h100-sxm-8"),
-      strategies: [.ulysses, .usp(ulysses: 4, ring: 2, inner: .ring)])
+      strategies: [.ringZigzag, .tokenring])
     #expect(c.reason.contains("tie (within 3 %"), "\(c.reason)")
     #expect(!c.reason.contains(": it exposes") && !c.reason.contains("has less work"), "\(c.reason)")
   }

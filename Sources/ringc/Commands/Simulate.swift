@@ -103,9 +103,18 @@ enum SimulationText {
 }
 
 struct Profiles: ParsableCommand {
-  static let configuration = CommandConfiguration(abstract: "List the device profiles ringc can find.")
+  static let configuration = CommandConfiguration(
+    abstract: "List the device profiles ringc can find, or show every number of one with its source.")
+
+  @Option(name: .long, help: "A profile (a name or an XML file): print each number, its unit and where it comes from.")
+  var show: String?
 
   func run() throws {
+    if let show {
+      let p = try loadProfile(show)
+      Stdout.write(Self.describe(p))
+      return
+    }
     guard let (dir, names) = ProfileLocator.available() else {
       Stderr.write("error: no profiles folder found (set RINGC_PROFILES or run from the repository)\n")
       throw SysExit.noInput
@@ -130,4 +139,22 @@ struct Profiles: ParsableCommand {
   }
 
   func gbps(_ v: Double) -> String { "\((v / 1e8).rounded() / 10) GB/s" }
+
+  /// Every number of `p` as written, each with its source or assumption.
+  static func describe(_ p: DeviceProfile) -> String {
+    var out = "\(p.name): \(p.nodes) × \(p.devicesPerNode) \(p.deviceName)\n"
+    let width = min(44, p.entries.map(\.key.count).max() ?? 0)
+    for e in p.entries {
+      out += "  \(e.key)\(String(repeating: " ", count: max(0, width - e.key.count)))  \(e.value)\n"
+      switch e.origin {
+      case .source(let s): out += "      source: \(s)\n"
+      case .assumption(let a): out += "      assumption: \(a)\n"
+      case .unstated: out += "      (no source given)\n"
+      }
+    }
+    let assumptions = p.entries.filter { if case .assumption = $0.origin { true } else { false } }.count
+    let unstated = p.entries.filter { $0.origin == .unstated }.count
+    out += "\(p.entries.count) entries: \(p.entries.count - assumptions - unstated) cited, \(assumptions) assumptions, \(unstated) without a source\n"
+    return out
+  }
 }

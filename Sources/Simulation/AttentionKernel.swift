@@ -1,0 +1,80 @@
+import GraphIR
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// An attention kernel's measured forward rate: published TFLOP/s curves by
+/// sequence length, one per head_dim and mask (FlashAttention's benchmark:
+/// q = k = seq tokens, batches of 16K tokens, so every SM stays busy).
+///
+/// A block is costed at the curve of its mask and the nearest head_dim,
+/// read at its key count: each of the kernel's CTAs walks one tile of rows
+/// over all keys, so the key count sets how well a CTA amortises its
+/// prologue and epilogue, while rows only add CTAs. A block the mask
+/// leaves whole reads the `full` curve; one it cuts (a causal diagonal, a
+/// stripe's shifted triangle) reads the `causal` curve, whose rate is
+/// counted, as the benchmark counts it, in the FLOPs of visible pairs: it
+/// already holds what the cut tiles waste. Between points the rate is
+/// linear in log(seq); above the last it stays flat; below the first it
+/// falls as seq / (seq + n₀), a fixed per-CTA cost n₀ fitted to the first
+/// two points.
+public struct AttentionKernel: Sendable {
+  public enum MaskKind: String, Sendable { case full, causal }
+
+  public struct Curve: Sendable {
+    public var headDim: Int64
+    public var mask: MaskKind
+    /// (sequence tokens, FLOP/s), sorted by tokens.
+    public var points: [(seq: Double, rate: Double)]
+
+    public init(headDim: Int64, mask: MaskKind, points: [(seq: Double, rate: Double)]) {
+      self.headDim = headDim
+      self.mask = mask
+      self.points = points.sorted { $0.seq < $1.seq }
+    }
+
+    /// The rate at `seq` tokens (see the type's comment).
+    public func rate(at seq: Double) -> Double {
+      guard let first = points.first, let last = points.last else { return 0 }
+      if seq >= last.seq { return last.rate }
+      if seq < first.seq {
+        guard points.count >= 2 else { return first.rate }
+        let second = points[1]
+        // r(n) = R·n/(n + n₀) through the first two points.
+        let (n1, r1, n2, r2) = (first.seq, first.rate, second.seq, second.rate)
+        let denominator = r1 * n2 - r2 * n1
+        let n0 = denominator > 0 ? n1 * n2 * (r2 - r1) / denominator : 0
+        guard n0 > 0 else { return first.rate }
+        return r1 * (seq / (seq + n0)) / (n1 / (n1 + n0))
+      }
+      for (a, b) in zip(points, points.dropFirst()) where seq <= b.seq {
+        let t = (log2(seq) - log2(a.seq)) / (log2(b.seq) - log2(a.seq))
+        return a.rate + t * (b.rate - a.rate)
+      }
+      return last.rate
+    }
+  }
+
+  /// The kernel, as its source names it (e.g. FlashAttention-2).
+  public var name: String
+  /// The dtype the curves were measured in; other dtypes scale by peak.
+  public var dtype: DType
+  public var curves: [Curve]
+
+  public init(name: String, dtype: DType, curves: [Curve]) {
+    self.name = name
+    self.dtype = dtype
+    self.curves = curves
+  }
+
+  /// The curve for `mask` at the head_dim nearest `headDim` (the larger of
+  /// two as near); falls back to the other mask's when none is given.
+  public func curve(headDim: Int64, mask: MaskKind) -> Curve? {
+    let candidates = curves.contains { $0.mask == mask } ? curves.filter { $0.mask == mask } : curves
+    return candidates.min { a, b in
+      let (da, db) = (abs(a.headDim - headDim), abs(b.headDim - headDim))
+      return da != db ? da < db : a.headDim > b.headDim
+    }
+  }
+}

@@ -1,0 +1,37 @@
+import Simulation
+import Testing
+
+@Suite struct AttentionKernelTests {
+  let curve = AttentionKernel.Curve(headDim: 128, mask: .full, points: [(2048, 300e12), (1024, 200e12), (8192, 400e12)])
+
+  @Test func pointsAreReadAndLinearInLogSeqBetweenThem() {
+    #expect(curve.rate(at: 1024) == 200e12)
+    #expect(curve.rate(at: 2048) == 300e12)
+    // 4096 is halfway in log between 2048 and 8192.
+    #expect(abs(curve.rate(at: 4096) - 350e12) < 1)
+    #expect(curve.rate(at: 1_048_576) == 400e12)
+  }
+
+  /// Below the first point the rate falls as n / (n + n₀), n₀ through the
+  /// first two points: 200 = R·1024/(1024 + n₀), 300 = R·2048/(2048 + n₀)
+  /// give n₀ = 2048 (R = 600), so 512 tokens run at 600 · 512/2560 = 120.
+  @Test func shortBlocksPayAFixedCostPerKeyLoop() {
+    #expect(abs(curve.rate(at: 512) - 120e12) < 1e3)
+    #expect(curve.rate(at: 16) < curve.rate(at: 512))
+    let flat = AttentionKernel.Curve(headDim: 64, mask: .full, points: [(1024, 5e12)])
+    #expect(flat.rate(at: 16) == 5e12)
+  }
+
+  @Test func theNearestHeadDimAndTheMaskChooseTheCurve() {
+    let kernel = AttentionKernel(
+      name: "k", dtype: .bf16,
+      curves: [
+        .init(headDim: 64, mask: .full, points: [(1024, 1e12)]), .init(headDim: 128, mask: .full, points: [(1024, 2e12)]),
+        .init(headDim: 128, mask: .causal, points: [(1024, 3e12)]),
+      ])
+    #expect(kernel.curve(headDim: 32, mask: .full)?.headDim == 64)
+    #expect(kernel.curve(headDim: 96, mask: .full)?.headDim == 128)  // as near: the larger
+    #expect(kernel.curve(headDim: 256, mask: .full)?.headDim == 128)
+    #expect(kernel.curve(headDim: 64, mask: .causal)?.headDim == 128)  // the only causal curve
+  }
+}
