@@ -117,3 +117,31 @@ func loadFailure(_ text: String, _ name: String) -> ProfileLoader.Failure? {
     #expect(failure.kind == .malformed)
   }
 }
+
+@Suite struct KernelCurveErrorTests {
+  /// A kernel curve's lists must pair up and hold sensible values, one curve
+  /// per head_dim and mask; each error names the value's line and column.
+  @Test(arguments: [
+    ("rate=\"309 350 362 368 370 370\"", "rate=\"309 350\"", ":12:83: error: <curve> lists 6 seq values but 2 rates; give one rate per seq"),
+    ("head-dim=\"64\" mask=\"causal\"", "head-dim=\"64\" mask=\"full\"", ":11:24: error: a second full curve for head_dim 64"),
+    ("seq=\"512 1024 2048 4096 8192 16384\" rate=\"309", "seq=\"512 1024 2048 4096 8192 1e99\" rate=\"309",
+     ":12:46: error: every 'seq' of <curve> must be between 1 and 4294967296 tokens, found 1e99"),
+    ("rate=\"309 350 362 368 370 370\"", "rate=\"309 350 362 368 370 1e9\"",
+     ":12:83: error: every 'rate' of <curve> must be between 1 GFLOP/s and 1 EFLOP/s, found 1e9"),
+  ])
+  func curvesAreChecked(old: String, new: String, message: String) throws {
+    let h100 = try readText(repositoryRoot + "/profiles/h100-sxm-8.xml")
+    let text = h100.replacingFirst(old, new)
+    #expect(text != h100)
+    let name = "curve-\(message.utf8.reduce(0) { ($0 &* 31 &+ Int($1)) & 0xffffff }).xml"
+    let failure = try #require(loadFailure(text, name), "accepted \(new)")
+    #expect(failure.description == "/tmp/ringc-sim-\(getpid())-\(name)" + message)
+  }
+
+  @Test func anOverlapSlowdownOfOneIsRefused() throws {
+    let h100 = try readText(repositoryRoot + "/profiles/h100-sxm-8.xml")
+    let failure = try #require(loadFailure(h100.replacingFirst("<overlap-slowdown value=\"0.189\"", "<overlap-slowdown value=\"1\""), "slowdown.xml"))
+    #expect(failure.description.hasPrefix("/tmp/ringc-sim-\(getpid())-slowdown.xml:19:"), "\(failure.description)")
+    #expect(failure.description.contains("Element 'overlap-slowdown', attribute 'value'"), "\(failure.description)")
+  }
+}

@@ -158,26 +158,26 @@ struct Calibrate: ParsableCommand {
            are devices that share the host's \(cores) cores. -->
       <device-profile name="\(name)">
         <device name="CPU core (ringc runtime, f32)">
-          <peak dtype="f32" value="\(f(sgemm / 1e9, 10))" unit="GFLOP/s"/>
-          <peak dtype="bf16" value="\(f(sgemm / 1e9, 10))" unit="GFLOP/s"/>
-          <peak dtype="f16" value="\(f(sgemm / 1e9, 10))" unit="GFLOP/s"/>
-          <matmul-efficiency value="1"/>
-          <attention-efficiency>
+          <peak dtype="f32" value="\(f(sgemm / 1e9, 10))" unit="GFLOP/s" source="ringc calibrate: cblas_sgemm 1024³ on one core, every core busy"/>
+          <peak dtype="bf16" value="\(f(sgemm / 1e9, 10))" unit="GFLOP/s" assumption="the runtime computes in f32: the f32 rate"/>
+          <peak dtype="f16" value="\(f(sgemm / 1e9, 10))" unit="GFLOP/s" assumption="the runtime computes in f32: the f32 rate"/>
+          <matmul-efficiency value="1" source="ringc calibrate: the peak is the measured sgemm rate"/>
+          <attention-efficiency source="ringc calibrate: the attention block kernel (\(heads) heads × 128) over the sgemm rate">
 
       """
     for (b, e) in points { xml += "      <point block=\"\(b)\" efficiency=\"\(f(max(e, 0.001)))\"/>\n" }
     xml += """
           </attention-efficiency>
-          <attention-tile queries="\(BlockAttention.queryTile)" keys="\(BlockAttention.keyTile)" partial-cost="\(f(partialCost))"/>
-          <memory bandwidth="\(f(memory / 1e9, 10))" bandwidth-unit="GB/s" capacity="\(f(ram / 1_073_741_824, 10))" capacity-unit="GiB"/>
-          <launch-overhead value="2" unit="us"/>
+          <attention-tile queries="\(BlockAttention.queryTile)" keys="\(BlockAttention.keyTile)" partial-cost="\(f(partialCost))" source="the runtime's BlockAttention tile; partial-cost from a causal and a full block at \(blocks.last!)"/>
+          <memory bandwidth="\(f(memory / 1e9, 10))" bandwidth-unit="GB/s" capacity="\(f(ram / 1_073_741_824, 10))" capacity-unit="GiB" source="ringc calibrate: 64 MiB copies into fresh buffers; the host's physical memory"/>
+          <launch-overhead value="2" unit="us" assumption="the runtime's cost per op is not measured; 2 us"/>
         </device>
-        <nodes count="1" devices-per-node="256"/>
-        <compute-units sharing-efficiency="\(f(sharing))" count="\(cores)"/>
+        <nodes count="1" devices-per-node="256" assumption="ranks are devices of this host, up to 256"/>
+        <compute-units sharing-efficiency="\(f(sharing))" count="\(cores)" source="ringc calibrate: the host's online cores; two ranks' kernels pinned to one core over one alone"/>
         <topology>
-          <switch port-bandwidth="\(f(link.bandwidth / 1e9))" unit="GB/s"/>
-          <flow-cap bandwidth="\(f(link.bandwidth / 1e9))" unit="GB/s"/>
-          <latency value="\(f(link.latency * 1e6))" unit="us"/>
+          <switch port-bandwidth="\(f(link.bandwidth / 1e9))" unit="GB/s" source="ringc calibrate: MPI ping-pong of 64 MiB between two ranks"/>
+          <flow-cap bandwidth="\(f(link.bandwidth / 1e9))" unit="GB/s" source="ringc calibrate: MPI ping-pong of 64 MiB between two ranks"/>
+          <latency value="\(f(link.latency * 1e6))" unit="us" source="ringc calibrate: MPI ping-pong of 8 bytes between two ranks"/>
         </topology>
       </device-profile>
 
