@@ -76,38 +76,11 @@ public struct OverlapSchedulePass: Pass {
   static let receiveDepth = 2
 
   public func run(_ module: inout Module, _ context: PassContext) throws(CompileError) {
-    var chosen = module
-    var best = try predict(module)
-    /// Keeps `candidate` if it is predicted faster by at least `gain`, verifies
-    /// and fits; says why not as a remark.
-    func consider(_ candidate: Module, _ label: String, gain: Double) {
-      let after: (seconds: Double, times: [RankProgram: [(start: Double, end: Double)]])
-      do {
-        after = try predict(candidate)
-      } catch {
-        context.remark("overlap-schedule: \(label) dropped: \(error.diagnostics.first?.message ?? "cannot simulate")")
-        return
-      }
-      guard after.seconds < best.seconds * (1 - gain) else {
-        context.remark("overlap-schedule: \(label) dropped: predicted \(Self.ms(after.seconds)) ms, needs under \(Self.ms(best.seconds * (1 - gain))) ms to replace \(Self.ms(best.seconds)) ms")
-        return
-      }
-      if let problem = PlanVerifier.verify(stamped(candidate)).first {
-        context.remark("overlap-schedule: \(label) dropped: fails the plan verifier: \(problem.message)")
-        return
-      }
-      if let held = overBudget(candidate) {
-        context.remark("overlap-schedule: \(label) dropped: a rank holds \(held) bytes, over the budget of \(Int64(memoryBudget))")
-        return
-      }
-      context.remark("overlap-schedule: \(label) kept: predicted \(Self.ms(after.seconds)) ms")
-      chosen = candidate
-      best = after
-    }
+    // Every candidate, in the order they are considered (see the doc comment).
+    var candidates: [(module: Module, label: String, gain: Double)] = []
     for hoist in [false, true] {
-      consider(Self.reordered(module, hoistStarts: hoist), hoist ? "late dones, early starts" : "late dones", gain: 1e-6)
+      candidates.append((Self.reordered(module, hoistStarts: hoist), hoist ? "late dones, early starts" : "late dones", 1e-6))
     }
-    // The partials split (see the doc comment), in each order.
     let messages = PartialSplit.candidates(module)
     if !messages.isEmpty {
       var lastStep: [String: Int64] = [:]
@@ -119,12 +92,42 @@ public struct OverlapSchedulePass: Pass {
           // Pieces arrive in turns, so each order may suit them differently.
           for order in [nil, false, true] {
             let orderName = order.map { $0 ? "late dones, early starts" : "late dones" } ?? "as written"
-            consider(
-              order.map { Self.reordered(split, hoistStarts: $0) } ?? split,
-              "\(scope.count) partials in \(pieces) pieces, \(orderName)", gain: Self.splitGain)
+            candidates.append(
+              (order.map { Self.reordered(split, hoistStarts: $0) } ?? split,
+               "\(scope.count) partials in \(pieces) pieces, \(orderName)", Self.splitGain))
           }
         }
       }
+    }
+    // Simulated on every core at once, then weighed in order, one at a time.
+    let predictions = ([module] + candidates.map(\.module)).parallelMap { m in
+      Result { () throws(CompileError) in try self.predict(m) }
+    }
+    var chosen = module
+    var best = try predictions[0].get()
+    for (candidate, prediction) in zip(candidates, predictions.dropFirst()) {
+      let after: Prediction
+      do {
+        after = try prediction.get()
+      } catch {
+        context.remark("overlap-schedule: \(candidate.label) dropped: \(error.diagnostics.first?.message ?? "cannot simulate")")
+        continue
+      }
+      guard after.seconds < best.seconds * (1 - candidate.gain) else {
+        context.remark("overlap-schedule: \(candidate.label) dropped: predicted \(Self.ms(after.seconds)) ms, needs under \(Self.ms(best.seconds * (1 - candidate.gain))) ms to replace \(Self.ms(best.seconds)) ms")
+        continue
+      }
+      if let problem = PlanVerifier.verify(stamped(candidate.module)).first {
+        context.remark("overlap-schedule: \(candidate.label) dropped: fails the plan verifier: \(problem.message)")
+        continue
+      }
+      if let held = overBudget(candidate.module) {
+        context.remark("overlap-schedule: \(candidate.label) dropped: a rank holds \(held) bytes, over the budget of \(Int64(memoryBudget))")
+        continue
+      }
+      context.remark("overlap-schedule: \(candidate.label) kept: predicted \(Self.ms(after.seconds)) ms")
+      chosen = candidate.module
+      best = after
     }
     let times = best.times
     for i in chosen.graphs.indices {
@@ -152,14 +155,24 @@ public struct OverlapSchedulePass: Pass {
   }
 
   /// Predicted forward-pass seconds and every rank graph's op intervals.
-  private func predict(_ m: Module) throws(CompileError) -> (seconds: Double, times: [RankProgram: [(start: Double, end: Double)]]) {
+  struct Prediction: Sendable {
+    var seconds: Double
+    var times: [RankProgram: [Interval]]
+  }
+
+  struct Interval: Sendable {
+    var start: Double
+    var end: Double
+  }
+
+  private func predict(_ m: Module) throws(CompileError) -> Prediction {
     do {
       let report = try Simulator(plan: stamped(m), profile: profile).run()
-      var times: [RankProgram: [(start: Double, end: Double)]] = [:]
+      var times: [RankProgram: [Interval]] = [:]
       for p in report.programs {
-        for (rank, t) in p.opTimes.enumerated() { times[RankProgram(source: p.family, rank: rank)] = t }
+        for (rank, t) in p.opTimes.enumerated() { times[RankProgram(source: p.family, rank: rank)] = t.map { Interval(start: $0.start, end: $0.end) } }
       }
-      return (report.totalSeconds, times)
+      return Prediction(seconds: report.totalSeconds, times: times)
     } catch let e as CompileError {
       throw e
     } catch {
