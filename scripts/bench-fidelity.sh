@@ -59,6 +59,6 @@ for case in "a10-pcie-4 4 24000" "ascend-910b-8 8 32768" "ascend-910b-8 8 131072
   "$ringc" compile models/llama2-7b-attention.ir --sp "$2" --seq "$3" --profile "$1" -o "$out/s.plan" >/dev/null
   written=$("$ringc" simulate "$out/w.plan" --profile "$1" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["total_ms"])')
   scheduled=$("$ringc" simulate "$out/s.plan" --profile "$1" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["total_ms"])')
-  pieces=$(grep -c 'send.start .*chan = "a.p0.out"' "$out/s.plan" || true)
+  pieces=$(grep -c 'send.start .*chan = @a.out.p0' "$out/s.plan" || true)
   python3 -c "w, s = $written, $scheduled; print(f'  $1 P = $2 S = $3: {w:.2f} -> {s:.2f} ({100 * (s / w - 1):+.1f}%), $pieces partials split')"
 done
