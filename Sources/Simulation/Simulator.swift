@@ -6,6 +6,8 @@ import Timeline
 public struct SimulationReport: Sendable {
   public struct Step: Sendable {
     public var step: Int
+    /// The step's span on the critical path: the steps' spans add up to the
+    /// program's time, less what lies in no step.
     public var seconds: Double
     /// The longest compute of this step on any rank.
     public var compute: Double
@@ -118,6 +120,9 @@ private struct Engine {
     var src: Int
     var dst: Int
     var bytes: Double
+    /// The rank and op whose post created it (the later side): where the
+    /// critical path goes when a wait for it lies on the path.
+    var poster: (rank: Int, op: Int)
     /// What it carries and the op that started it, for errors.
     var carries: Carries
     var location: SourceLocation?
@@ -174,6 +179,10 @@ private struct Engine {
     var trace: Trace
     var opStart = 0.0
     var opTimes: [(start: Double, end: Double)] = []
+    /// Per op: its step, and the flow whose end ended its wait (if it waited).
+    var opSteps: [Int?] = []
+    var opCause: [Int?] = []
+    var cause: Int?
   }
 
   struct Message {
@@ -338,6 +347,9 @@ private struct Engine {
   private mutating func finishOp(rank r: Int, state: inout RankState) {
     if let s = state.step { state.stepEnd[s] = now }
     state.opTimes.append((state.opStart, now))
+    state.opSteps.append(state.step)
+    state.opCause.append(state.cause)
+    state.cause = nil
     state.pc += 1
   }
 
@@ -352,6 +364,14 @@ private struct Engine {
     case .collective(let key): over = collectives[key]?.flows?.allSatisfy { flows[$0].finishedAt != nil } ?? false
     }
     guard over else { return false }
+    // The flow that finished last ended the wait.
+    let awaited: [Int] =
+      switch wait {
+      case .job: []
+      case .messages(let keys): keys.compactMap { messages[$0]?.flow }
+      case .collective(let key): collectives[key]?.flows ?? []
+      }
+    state.cause = awaited.max { (flows[$0].finishedAt ?? 0) < (flows[$1].finishedAt ?? 0) }
     state.exposed += now - state.waitSince
     state.trace.add(Trace.Event(track: .compute, name: "wait", start: state.waitSince, end: now, amount: 0, isWait: true))
     state.wait = nil
@@ -366,13 +386,14 @@ private struct Engine {
   }
 
   private mutating func startFlow(
-    _ src: Int, _ dst: Int, bytes: Double, step: Int, at t: Double, carries: Carries, location: SourceLocation?
+    _ src: Int, _ dst: Int, bytes: Double, step: Int, at t: Double, poster: (rank: Int, op: Int), carries: Carries,
+    location: SourceLocation?
   ) -> Int {
     let (route, latency) = network.route(src, dst)
     flows.append(
       Flow(
         route: route, cap: profile.flowCap ?? .infinity, remaining: bytes, createdAt: t, latency: latency, activeAt: t + latency,
-        step: step, src: src, dst: dst, bytes: bytes, carries: carries, location: location))
+        step: step, src: src, dst: dst, bytes: bytes, poster: poster, carries: carries, location: location))
     unfinished.append(flows.count - 1)
     if latency <= 0 { flowsChanged = true }
     return flows.count - 1
@@ -396,7 +417,7 @@ private struct Engine {
       }
       if let s = m.senderAt, let t = m.receiverAt, m.flow == nil {
         m.flow = startFlow(
-          key.src, key.dst, bytes: m.bytes, step: Int(key.step), at: max(s, t),
+          key.src, key.dst, bytes: m.bytes, step: Int(key.step), at: max(s, t), poster: (r, state.pc),
           carries: .message(key), location: op.location)
       }
       messages[key] = m
@@ -428,7 +449,7 @@ private struct Engine {
             let bytes = op.opcode == .allGather ? entry.arrived[Int(m)] ?? 0 : partBytes[key]?[Int(m)]?[j] ?? 0
             ids.append(
               startFlow(
-                Int(m), Int(n), bytes: bytes, step: step, at: now,
+                Int(m), Int(n), bytes: bytes, step: step, at: now, poster: (r, state.pc),
                 carries: .part(op.opcode, key, from: Int(m), to: Int(n)), location: op.location))
           }
         }
@@ -502,19 +523,49 @@ private struct Engine {
   }
 
   private func report(_ states: [RankState]) -> SimulationReport.Program {
+    let span = criticalSpans(states)
     let steps = Set(states.flatMap { $0.stepEnd.keys }).sorted()
-    var previousEnd = 0.0
     var out: [SimulationReport.Step] = []
     for s in steps {
-      let end = states.compactMap { $0.stepEnd[s] }.max() ?? previousEnd
       let compute = states.map { $0.stepCompute[s] ?? 0 }.max() ?? 0
       let transfer = flows.filter { $0.step == s }.map { ($0.finishedAt ?? now) - $0.createdAt }.max() ?? 0
-      out.append(SimulationReport.Step(step: s, seconds: max(0, end - previousEnd), compute: compute, communication: transfer))
-      previousEnd = max(previousEnd, end)
+      out.append(SimulationReport.Step(step: s, seconds: span[s] ?? 0, compute: compute, communication: transfer))
     }
     return SimulationReport.Program(
       family: "", layers: [], seconds: now, steps: out, exposed: states.map(\.exposed), traces: states.map(\.trace),
       opTimes: states.map(\.opTimes))
+  }
+
+  /// The time each step holds on the critical path. Walking back from the
+  /// op that ends last: an op that waited puts the transfer that ended its
+  /// wait on the path and continues where that transfer was posted (on its
+  /// own rank, skipping the ops the transfer overlapped, or on the rank that
+  /// posted last); any other op puts its own interval on the path and
+  /// continues with the op before it. Each interval counts
+  /// for its op's step, so the steps' spans add up to the run's length
+  /// (less what no step holds).
+  private func criticalSpans(_ states: [RankState]) -> [Int: Double] {
+    var span: [Int: Double] = [:]
+    guard var r = states.indices.max(by: { (states[$0].opTimes.last?.end ?? 0) < (states[$1].opTimes.last?.end ?? 0) })
+    else { return span }
+    var i = states[r].opTimes.count - 1
+    // Every move goes to an earlier op or to another rank at an earlier or
+    // equal time; the bound only guards against a cycle of equal times.
+    var moves = states.reduce(0) { $0 + $1.opTimes.count } * 2 + 2
+    while i >= 0, moves > 0 {
+      moves -= 1
+      let (start, end) = states[r].opTimes[i]
+      if let f = states[r].opCause[i], end > start, flows[f].createdAt <= end {
+        if let s = states[r].opSteps[i] { span[s, default: 0] += end - flows[f].createdAt }
+        // The post itself (a start, or a collective's last arrival) begins at
+        // the transfer's creation: what came before it on that rank is next.
+        (r, i) = (flows[f].poster.rank, flows[f].poster.op - 1)
+        continue
+      }
+      if let s = states[r].opSteps[i] { span[s, default: 0] += end - start }
+      i -= 1
+    }
+    return span
   }
 }
 

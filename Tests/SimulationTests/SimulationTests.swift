@@ -134,6 +134,28 @@ extension String {
     #expect(step0.critical == (transfer > compute ? "communication" : "compute"))
   }
 
+  /// A step's time is its span on the critical path: the spans add up to the
+  /// layer's time less what lies in no step, and a step whose all-to-all
+  /// every rank waits for holds that wait (USP's numbered all-to-alls).
+  @Test(arguments: [
+    ("llama2-7b-attention.ir", Strategy.tokenring, 4, "a10-pcie-4"), ("llama2-7b-attention.ir", .ringZigzag, 4, "a10-pcie-4"),
+    ("llama2-7b-attention.ir", .usp(ulysses: 4, ring: 2, inner: .ring), 8, "h100-sxm-8"),
+    ("llama2-7b-attention.ir", .ulysses, 8, "ascend-910b-8"),
+  ])
+  func stepSpansAddUpToTheLayer(model: String, strategy: Strategy, sp: Int, profile name: String) throws {
+    let report = try Simulator(plan: try plan(model, sp: sp, seq: 24576, strategy: strategy), profile: try profile(name)).run()
+    for p in report.programs where !p.steps.isEmpty {
+      let total = p.steps.reduce(0) { $0 + $1.seconds }
+      #expect(total <= p.seconds * (1 + 1e-9), "\(strategy): \(total) > \(p.seconds)")
+      #expect(total > p.seconds * 0.5, "\(strategy): \(total) of \(p.seconds)")
+      #expect(p.steps.allSatisfy { $0.seconds >= 0 })
+      if case .ulysses = strategy {
+        // The all-to-alls in (steps 0-2) and back (the last) each hold their transfer.
+        #expect(p.steps.filter { $0.step != 3 }.allSatisfy { $0.seconds > 0 }, "\(p.steps.map(\.seconds))")
+      }
+    }
+  }
+
   /// Published crossovers (algorithms.md CM.4): TokenRing ahead of Ring for MHA
   /// on a full mesh when communication-bound; Ring ahead for GQA 4:1 on NVSwitch.
   @Test func crossoversFollowTheClosedForms() throws {
