@@ -18,7 +18,8 @@ import GraphIR
 /// already holds what the cut tiles waste. Between points the rate is
 /// linear in log(seq); above the last it stays flat; below the first it
 /// falls as seq / (seq + n₀), a fixed per-CTA cost n₀ fitted to the first
-/// two points.
+/// two points. A block of too few CTAs to fill the device's last wave
+/// (few heads, few rows) keeps less of the rate (`occupancy`).
 public struct AttentionKernel: Sendable {
   public enum MaskKind: String, Sendable { case full, causal }
 
@@ -56,16 +57,50 @@ public struct AttentionKernel: Sendable {
     }
   }
 
+  /// How the kernel spreads a block over the device: one CTA per head and
+  /// tile of `tileRows` query rows, `slots` CTAs resident at once.
+  public struct Parallelism: Sendable {
+    public var tileRows: Int64
+    public var slots: Int64
+
+    public init(tileRows: Int64, slots: Int64) {
+      self.tileRows = tileRows
+      self.slots = slots
+    }
+
+    /// The share of the slots a grid of `ctas` keeps busy over its waves.
+    func utilisation(_ ctas: Int64) -> Double {
+      guard ctas > 0, slots > 0 else { return 1 }
+      let waves = (ctas + slots - 1) / slots
+      return Double(ctas) / (Double(waves) * Double(slots))
+    }
+  }
+
   /// The kernel, as its source names it (e.g. FlashAttention-2).
   public var name: String
   /// The dtype the curves were measured in; other dtypes scale by peak.
   public var dtype: DType
   public var curves: [Curve]
+  public var parallelism: Parallelism?
 
-  public init(name: String, dtype: DType, curves: [Curve]) {
+  public init(name: String, dtype: DType, curves: [Curve], parallelism: Parallelism? = nil) {
     self.name = name
     self.dtype = dtype
     self.curves = curves
+    self.parallelism = parallelism
+  }
+
+  /// What a block's grid keeps of the benchmark's rate: a block of `heads`
+  /// × ⌈rows / tileRows⌉ CTAs whose last wave runs partly empty, against
+  /// the benchmark's grid (16K tokens × hidden 2048, FlashAttention's
+  /// convention: 16384 · 2048 / (headDim · tileRows) CTAs). 1 without
+  /// `parallelism`.
+  public func occupancy(heads: Int64, rows: Int64, headDim: Int64) -> Double {
+    guard let p = parallelism, heads > 0, rows > 0, headDim > 0 else { return 1 }
+    let tiles = (rows + p.tileRows - 1) / p.tileRows
+    let (ctas, overflow) = heads.multipliedReportingOverflow(by: tiles)
+    let benchmark = max(1, 16384 * 2048 / (headDim * p.tileRows))
+    return overflow ? 1 : p.utilisation(ctas) / p.utilisation(benchmark)
   }
 
   /// The curve for `mask` at the head_dim nearest `headDim` (the larger of

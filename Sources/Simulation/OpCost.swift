@@ -81,6 +81,7 @@ struct OpCost {
         let headDim = count(q.dims[2])
         guard let curve = kernel.curve(headDim: headDim, mask: cut ? .causal : .full) else { return nil }
         let rate = curve.rate(at: Double(kTokens.count)) * profile.peak(for: q.dtype) / profile.peak(for: kernel.dtype)
+          * kernel.occupancy(heads: count(q.dims[1]), rows: qTokens.count, headDim: headDim)
         return Cost(
           seconds: flops / rate + launch, flops: flops,
           source: .kernel(kernel.name, headDim: curve.headDim, mask: curve.mask, keys: kTokens.count, rate: rate, launch: launch))

@@ -251,7 +251,18 @@ public enum ProfileLoader {
             value: zip(seqs, rates).map { "\(Int($0)):\(Self.number($1 / scale))" }.joined(separator: " ") + " (seq:\(try text(c, "unit")))",
             origin: origin(c) == .unstated ? origin(node) : origin(c), location: location(c, nil)))
       }
-      return AttentionKernel(name: name, dtype: dtype, curves: curves)
+      let parallelism = try child(node, "parallelism").map { p throws(Failure) in
+        AttentionKernel.Parallelism(
+          tileRows: Int64(try integer(p, "tile-rows", within: ProfileLimits.tile)),
+          slots: Int64(try integer(p, "slots", within: ProfileLimits.devices)))
+      }
+      if let p = child(node, "parallelism") {
+        entries.append(
+          ProfileEntry(
+            key: "attention \(name) grid", value: "a CTA per head and \(written(p, "tile-rows")) rows, \(written(p, "slots")) at once",
+            origin: origin(p), location: location(p, nil)))
+      }
+      return AttentionKernel(name: name, dtype: dtype, curves: curves, parallelism: parallelism)
     }
 
     static func number(_ x: Double) -> String {

@@ -35,3 +35,20 @@ import Testing
     #expect(kernel.curve(headDim: 64, mask: .causal)?.headDim == 128)  // the only causal curve
   }
 }
+
+@Suite struct KernelOccupancyTests {
+  /// 216 CTAs at once (108 SMs × 2); FlashAttention's benchmark grid at
+  /// head_dim 128 is 16384 · 2048 / (128 · 128) = 2048 CTAs, 10 waves, 94.8 %
+  /// busy. A block of 32 heads × 1 tile (32 CTAs) keeps 32/216 of one wave.
+  @Test func aBlockOfFewCTAsKeepsLessOfTheRate() {
+    let kernel = AttentionKernel(
+      name: "k", dtype: .bf16, curves: [], parallelism: .init(tileRows: 128, slots: 216))
+    let benchmark = 2048.0 / (10 * 216)
+    #expect(abs(kernel.occupancy(heads: 32, rows: 100, headDim: 128) - (32.0 / 216) / benchmark) < 1e-12)
+    // 32 heads × 64 tiles = 2048 CTAs: the benchmark's own grid.
+    #expect(abs(kernel.occupancy(heads: 32, rows: 8192, headDim: 128) - 1) < 1e-12)
+    // 216 CTAs exactly fill one wave: a little above the benchmark's 94.8 %.
+    #expect(abs(kernel.occupancy(heads: 27, rows: 1024, headDim: 128) - 1 / benchmark) < 1e-12)
+    #expect(AttentionKernel(name: "k", dtype: .bf16, curves: []).occupancy(heads: 1, rows: 1, headDim: 128) == 1)
+  }
+}

@@ -63,10 +63,10 @@ func loadFailure(_ text: String, _ name: String) -> ProfileLoader.Failure? {
   /// no list of 4·10^9 devices is built to compare them with.
   @Test(arguments: [
     ("devices-per-node=\"4\"", "devices-per-node=\"4000000000\"",
-     ":17:38: error: 'devices-per-node' of <nodes> must be between 1 and 1048576, found 4000000000"),
-    ("devices=\"2 3\"", "devices=\"2 4000000000\"", ":21:29: error: PCIe switch 1 lists device 4000000000, but a node has devices 0…3"),
-    ("devices=\"2 3\"", "devices=\"2 2\"", ":21:29: error: device 2 is under PCIe switch 1 already"),
-    ("devices=\"2 3\"", "devices=\"2\"", ":19:5: error: the PCIe switches must list every device 0…3 of a node once; device 3 is under none"),
+     ":18:38: error: 'devices-per-node' of <nodes> must be between 1 and 1048576, found 4000000000"),
+    ("devices=\"2 3\"", "devices=\"2 4000000000\"", ":22:29: error: PCIe switch 1 lists device 4000000000, but a node has devices 0…3"),
+    ("devices=\"2 3\"", "devices=\"2 2\"", ":22:29: error: device 2 is under PCIe switch 1 already"),
+    ("devices=\"2 3\"", "devices=\"2\"", ":20:5: error: the PCIe switches must list every device 0…3 of a node once; device 3 is under none"),
   ])
   func pcieTreesAreBounded(old: String, new: String, message: String) throws {
     let a10 = try readText(repositoryRoot + "/profiles/a10-pcie-4.xml")
@@ -141,7 +141,7 @@ func loadFailure(_ text: String, _ name: String) -> ProfileLoader.Failure? {
   @Test func anOverlapSlowdownOfOneIsRefused() throws {
     let h100 = try readText(repositoryRoot + "/profiles/h100-sxm-8.xml")
     let failure = try #require(loadFailure(h100.replacingFirst("<overlap-slowdown value=\"0.189\"", "<overlap-slowdown value=\"1\""), "slowdown.xml"))
-    #expect(failure.description.hasPrefix("/tmp/ringc-sim-\(getpid())-slowdown.xml:19:"), "\(failure.description)")
+    #expect(failure.description.hasPrefix("/tmp/ringc-sim-\(getpid())-slowdown.xml:20:"), "\(failure.description)")
     #expect(failure.description.contains("Element 'overlap-slowdown', attribute 'value'"), "\(failure.description)")
   }
 }
