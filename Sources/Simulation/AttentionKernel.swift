@@ -36,8 +36,9 @@ public struct AttentionKernel: Sendable {
     }
 
     /// The rate at `seq` tokens (see the type's comment).
-    public func rate(at seq: Double) -> Double {
+    public func rate(at tokens: Double) -> Double {
       guard let first = points.first, let last = points.last else { return 0 }
+      let seq = max(1, tokens)  // a block has at least one key
       if seq >= last.seq { return last.rate }
       if seq < first.seq {
         guard points.count >= 2 else { return first.rate }
@@ -90,17 +91,20 @@ public struct AttentionKernel: Sendable {
     self.parallelism = parallelism
   }
 
-  /// What a block's grid keeps of the benchmark's rate: a block of `heads`
-  /// × ⌈rows / tileRows⌉ CTAs whose last wave runs partly empty, against
-  /// the benchmark's grid (16K tokens × hidden 2048, FlashAttention's
-  /// convention: 16384 · 2048 / (headDim · tileRows) CTAs). 1 without
-  /// `parallelism`.
-  public func occupancy(heads: Int64, rows: Int64, headDim: Int64) -> Double {
-    guard let p = parallelism, heads > 0, rows > 0, headDim > 0 else { return 1 }
-    let tiles = (rows + p.tileRows - 1) / p.tileRows
+  /// What a block's grid keeps of the rate its curve was measured at: a
+  /// block of `heads` × ⌈rows / tileRows⌉ CTAs whose last wave runs partly
+  /// empty, against the benchmark's grid for the curve's head_dim (16K
+  /// tokens × hidden 2048, FlashAttention's convention: 16384 · 2048 /
+  /// (headDim · tileRows) CTAs). At most 1: a grid that happens to fill its
+  /// waves better than the benchmark's is not taken to beat the published
+  /// rate. 1 without `parallelism`.
+  public func occupancy(heads: Int64, rows: Int64, curveHeadDim: Int64) -> Double {
+    guard let p = parallelism, heads > 0, rows > 0, curveHeadDim > 0 else { return 1 }
+    let tiles = rows / p.tileRows + (rows % p.tileRows == 0 ? 0 : 1)
     let (ctas, overflow) = heads.multipliedReportingOverflow(by: tiles)
-    let benchmark = max(1, 16384 * 2048 / (headDim * p.tileRows))
-    return overflow ? 1 : p.utilisation(ctas) / p.utilisation(benchmark)
+    // The loader keeps head_dim and tile rows within 2^20: no overflow.
+    let benchmark = max(1, 16384 * 2048 / (curveHeadDim * p.tileRows))
+    return overflow ? 1 : min(1, p.utilisation(ctas) / p.utilisation(benchmark))
   }
 
   /// The curve for `mask` at the head_dim nearest `headDim` (the larger of

@@ -79,11 +79,13 @@ struct OpCost {
         // The published curve of the block's mask, at its key count (`AttentionKernel`).
         let cut = visible < qTokens.count * kTokens.count  // both sides ≤ maxTokens
         let headDim = count(q.dims[2])
-        guard let curve = kernel.curve(headDim: headDim, mask: cut ? .causal : .full) else { return nil }
+        guard let curve = kernel.curve(headDim: headDim, mask: cut ? .causal : .full) else {
+          throw Simulator.Failure("the profile's \(kernel.name) kernel has no curve to cost \(op.opcode.rawValue) by", at: op.location)
+        }
         let rate = curve.rate(at: Double(kTokens.count)) * profile.peak(for: q.dtype) / profile.peak(for: kernel.dtype)
-          * kernel.occupancy(heads: count(q.dims[1]), rows: qTokens.count, headDim: headDim)
+          * kernel.occupancy(heads: count(q.dims[1]), rows: qTokens.count, curveHeadDim: curve.headDim)
         return Cost(
-          seconds: flops / rate + launch, flops: flops,
+          seconds: (flops > 0 ? flops / rate : 0) + launch, flops: flops,
           source: .kernel(kernel.name, headDim: curve.headDim, mask: curve.mask, keys: kTokens.count, rate: rate, launch: launch))
       }
       // What the kernel computes: whole tiles wherever the mask cuts one.

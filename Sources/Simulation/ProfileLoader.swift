@@ -224,10 +224,11 @@ public enum ProfileLoader {
       for c in children(node, "curve") {
         let headDim = Int64(try integer(c, "head-dim", within: ProfileLimits.tile))
         guard let mask = AttentionKernel.MaskKind(rawValue: try text(c, "mask")) else { throw fail(c, "mask", "mask must be full or causal") }
-        guard let scale = rateUnits[try text(c, "unit")] else { throw fail(c, "unit", "unknown unit for 'rate'") }
+        let unit = try text(c, "unit")
+        guard let scale = rateUnits[unit] else { throw fail(c, "unit", "unknown unit for 'rate'") }
         let seqs = try text(c, "seq").split(whereSeparator: \.isWhitespace).map { t throws(Failure) -> Double in
-          guard let v = Double(t), ProfileLimits.block.range.contains(v) else {
-            throw fail(c, "seq", "every 'seq' of <curve> must be \(ProfileLimits.block.text), found \(t)")
+          guard let v = Double(t), ProfileLimits.block.range.contains(v), v == v.rounded() else {
+            throw fail(c, "seq", "every 'seq' of <curve> must be a whole number \(ProfileLimits.block.text), found \(t)")
           }
           return v
         }
@@ -248,15 +249,14 @@ public enum ProfileLoader {
         entries.append(
           ProfileEntry(
             key: "attention \(name) head_dim \(headDim) \(mask.rawValue)",
-            value: zip(seqs, rates).map { "\(Int($0)):\(Self.number($1 / scale))" }.joined(separator: " ") + " (seq:\(try text(c, "unit")))",
+            value: zip(seqs, rates).map { "\(Int($0)):\(Self.number($1 / scale))" }.joined(separator: " ") + " (seq:\(unit))",
             origin: origin(c) == .unstated ? origin(node) : origin(c), location: location(c, nil)))
       }
-      let parallelism = try child(node, "parallelism").map { p throws(Failure) in
-        AttentionKernel.Parallelism(
+      var parallelism: AttentionKernel.Parallelism?
+      if let p = child(node, "parallelism") {
+        parallelism = AttentionKernel.Parallelism(
           tileRows: Int64(try integer(p, "tile-rows", within: ProfileLimits.tile)),
           slots: Int64(try integer(p, "slots", within: ProfileLimits.devices)))
-      }
-      if let p = child(node, "parallelism") {
         entries.append(
           ProfileEntry(
             key: "attention \(name) grid", value: "a CTA per head and \(written(p, "tile-rows")) rows, \(written(p, "slots")) at once",
@@ -297,14 +297,24 @@ public enum ProfileLoader {
             key: "attention efficiency", value: points.map { "\(Int($0.block)):\($0.efficiency)" }.joined(separator: " ") + " (block:efficiency)",
             origin: origin(attention), location: location(attention, nil)))
       }
-      let kernel = try child(device, "attention-kernel").map { node throws(Failure) in try self.kernel(node, entries: &entries) }
-      let tile = try child(device, "attention-tile").map { node throws(Failure) in
-        DeviceProfile.AttentionTile(
+      var kernel: AttentionKernel?
+      if let node = child(device, "attention-kernel") {
+        let k = try self.kernel(node, entries: &entries)
+        // Its curves are rates of that dtype: the peak scales them to others.
+        guard peak[k.dtype] != nil else {
+          throw fail(node, "dtype", "the attention kernel's curves are \(k.dtype.rawValue) rates, but the device lists no \(k.dtype.rawValue) peak")
+        }
+        kernel = k
+      }
+      var tile: DeviceProfile.AttentionTile?
+      if let node = child(device, "attention-tile") {
+        guard kernel == nil else {
+          throw fail(node, nil, "<attention-tile> costs the tiles of an attention-efficiency curve; an attention-kernel's causal curve already holds what its cut tiles cost")
+        }
+        tile = DeviceProfile.AttentionTile(
           queries: Int64(try integer(node, "queries", within: ProfileLimits.tile)),
           keys: Int64(try integer(node, "keys", within: ProfileLimits.tile)),
           partialCost: xmlHasProp(node, "partial-cost") != nil ? try value(node, "partial-cost", within: ProfileLimits.partialCost) : 1)
-      }
-      if let node = child(device, "attention-tile") {
         entries.append(
           ProfileEntry(
             key: "attention tile", value: "\(written(node, "queries")) × \(written(node, "keys")), partial cost \(optionalText(node, "partial-cost") ?? "1")",
@@ -313,14 +323,15 @@ public enum ProfileLoader {
       note("memory bandwidth", memory, "bandwidth", unit: "bandwidth-unit")
       note("memory capacity", memory, "capacity", unit: "capacity-unit")
       note("launch overhead", launch, "value", unit: "unit")
-      let slowdown = try child(device, "overlap-slowdown").map { node throws(Failure) in
+      var slowdown = 0.0
+      if let node = child(device, "overlap-slowdown") {
         let t = try text(node, "value")
         guard let v = Double(t.trimmed), v >= 0, v < 1 else {
           throw fail(node, "value", "'value' of <overlap-slowdown> must be at least 0 and below 1, found \(t)")
         }
-        return v
+        slowdown = v
+        note("compute slowdown while communicating", node, "value")
       }
-      if let node = child(device, "overlap-slowdown") { note("compute slowdown while communicating", node, "value") }
       note("nodes", nodes, "count")
       note("devices per node", nodes, "devices-per-node")
       let count = try integer(nodes, "count", within: ProfileLimits.devices)
@@ -359,11 +370,17 @@ public enum ProfileLoader {
         throw fail(nodes, "count", "\(count) nodes need a <network> element: the links between nodes are missing")
       }
       let units = child(root, "compute-units")
-      let flowCap = try child(topology, "flow-cap").map { node throws(Failure) in try bandwidth(node, "bandwidth") }
-      if let node = child(topology, "flow-cap") { note("flow cap", node, "bandwidth", unit: "unit") }
+      var flowCap: Double?
+      if let node = child(topology, "flow-cap") {
+        flowCap = try bandwidth(node, "bandwidth")
+        note("flow cap", node, "bandwidth", unit: "unit")
+      }
       note("latency per hop", latency, "value", unit: "unit")
-      if let units { note("compute units", units, "count") }
-      let profile = DeviceProfile(
+      if let units {
+        note("compute units", units, "count")
+        if xmlHasProp(units, "sharing-efficiency") != nil { note("sharing efficiency of a compute unit", units, "sharing-efficiency") }
+      }
+      return DeviceProfile(
         name: try text(root, "name"), deviceName: try text(device, "name"), peak: peak,
         matmulEfficiency: matmulEfficiency, attentionEfficiency: points, attentionKernel: kernel,
         attentionTile: tile,
@@ -376,8 +393,7 @@ public enum ProfileLoader {
         sharingEfficiency: try units.map { node throws(Failure) in
           xmlHasProp(node, "sharing-efficiency") != nil ? try value(node, "sharing-efficiency", within: ProfileLimits.efficiency) : 1
         } ?? 1,
-        overlapSlowdown: slowdown ?? 0, entries: entries)
-      return profile
+        overlapSlowdown: slowdown, entries: entries)
     }
 
     /// The devices under each PCIe switch of `tree`: each of a node's

@@ -27,6 +27,10 @@ public struct SimulationReport: Sendable {
     public var traces: [Trace]
     /// Per rank, per op (in program order): predicted start and end, seconds.
     public var opTimes: [[(start: Double, end: Double)]]
+
+    /// The time on the critical path that lies in no step (work before the
+    /// first step or after the last).
+    public var outsideSteps: Double { max(0, seconds - steps.reduce(0) { $0 + $1.seconds }) }
   }
 
   public var profile: String
@@ -213,7 +217,7 @@ private struct Engine {
     rendezvous = Rendezvous(ranks: graphs.count)
     jobs = Array(repeating: nil, count: graphs.count)
     // The ranks an event may have unblocked: only a finished job or flow
-    // ends a wait (a new flow first waits out its route's latency).
+    // ends a wait, and a flow finishes only at an event.
     var woken = Array(graphs.indices)
     while true {
       // Ranks go as far as they can at this instant.
@@ -262,13 +266,13 @@ private struct Engine {
       case .flowStart: break
       }
       var touched = [Bool](repeating: false, count: graphs.count)
+      var collectivePart = false
       for i in unfinished where flows[i].activeAt <= now && flows[i].remaining <= 1e-6 * max(1, flows[i].bytes) {
         flows[i].finishedAt = now
         flowsChanged = true
         touched[flows[i].src] = true
         touched[flows[i].dst] = true
-        // A collective's members wait for all of its flows, theirs or not.
-        if case .part = flows[i].carries { touched = touched.map { _ in true } }
+        if case .part = flows[i].carries { collectivePart = true }
         states[flows[i].src].trace.add(Trace.Event(track: .send, name: "to rank \(flows[i].dst)", start: flows[i].createdAt, end: now, amount: Int64(saturating: flows[i].bytes), isWait: false))
         states[flows[i].dst].trace.add(Trace.Event(track: .receive, name: "from rank \(flows[i].src)", start: flows[i].createdAt, end: now, amount: Int64(saturating: flows[i].bytes), isWait: false))
       }
@@ -282,7 +286,8 @@ private struct Engine {
         states[job.rank].wait = nil
         finishOp(rank: job.rank, state: &states[job.rank])
       }
-      woken = graphs.indices.filter { touched[$0] }
+      // A collective's members wait for all of its flows, theirs or not.
+      woken = collectivePart ? Array(graphs.indices) : graphs.indices.filter { touched[$0] }
     }
     return report(states)
   }
@@ -356,21 +361,17 @@ private struct Engine {
   /// Unblocks a rank whose wait is over; true if it did.
   private mutating func resume(_ state: inout RankState) -> Bool {
     guard let wait = state.wait else { return false }
-    let over: Bool
+    // The flows awaited; nil while one has not even been created.
+    let awaited: [Int]?
     switch wait {
     case .job: return false
     case .messages(let keys):
-      over = keys.allSatisfy { key in messages[key]?.flow.map { flows[$0].finishedAt != nil } ?? false }
-    case .collective(let key): over = collectives[key]?.flows?.allSatisfy { flows[$0].finishedAt != nil } ?? false
+      let ids = keys.compactMap { messages[$0]?.flow }
+      awaited = ids.count == keys.count ? ids : nil
+    case .collective(let key): awaited = collectives[key]?.flows
     }
-    guard over else { return false }
+    guard let awaited, awaited.allSatisfy({ flows[$0].finishedAt != nil }) else { return false }
     // The flow that finished last ended the wait.
-    let awaited: [Int] =
-      switch wait {
-      case .job: []
-      case .messages(let keys): keys.compactMap { messages[$0]?.flow }
-      case .collective(let key): collectives[key]?.flows ?? []
-      }
     state.cause = awaited.max { (flows[$0].finishedAt ?? 0) < (flows[$1].finishedAt ?? 0) }
     state.exposed += now - state.waitSince
     state.trace.add(Trace.Event(track: .compute, name: "wait", start: state.waitSince, end: now, amount: 0, isWait: true))
@@ -395,7 +396,8 @@ private struct Engine {
         route: route, cap: profile.flowCap ?? .infinity, remaining: bytes, createdAt: t, latency: latency, activeAt: t + latency,
         step: step, src: src, dst: dst, bytes: bytes, poster: poster, carries: carries, location: location))
     unfinished.append(flows.count - 1)
-    if latency <= 0 { flowsChanged = true }
+    // A latency too small to move the clock leaves the flow moving at once.
+    if t + latency <= t { flowsChanged = true }
     return flows.count - 1
   }
 
@@ -555,7 +557,7 @@ private struct Engine {
     while i >= 0, moves > 0 {
       moves -= 1
       let (start, end) = states[r].opTimes[i]
-      if let f = states[r].opCause[i], end > start, flows[f].createdAt <= end {
+      if let f = states[r].opCause[i], end > start {
         if let s = states[r].opSteps[i] { span[s, default: 0] += end - flows[f].createdAt }
         // The post itself (a start, or a collective's last arrival) begins at
         // the transfer's creation: what came before it on that rank is next.

@@ -125,7 +125,12 @@ func loadFailure(_ text: String, _ name: String) -> ProfileLoader.Failure? {
     ("rate=\"309 350 362 368 370 370\"", "rate=\"309 350\"", ":12:83: error: <curve> lists 6 seq values but 2 rates; give one rate per seq"),
     ("head-dim=\"64\" mask=\"causal\"", "head-dim=\"64\" mask=\"full\"", ":11:24: error: a second full curve for head_dim 64"),
     ("seq=\"512 1024 2048 4096 8192 16384\" rate=\"309", "seq=\"512 1024 2048 4096 8192 1e99\" rate=\"309",
-     ":12:46: error: every 'seq' of <curve> must be between 1 and 4294967296 tokens, found 1e99"),
+     ":12:46: error: every 'seq' of <curve> must be a whole number between 1 and 4294967296 tokens, found 1e99"),
+    ("seq=\"512 1024 2048 4096 8192 16384\" rate=\"309", "seq=\"512.5 1024 2048 4096 8192 16384\" rate=\"309",
+     ":12:46: error: every 'seq' of <curve> must be a whole number between 1 and 4294967296 tokens, found 512.5"),
+    ("    <memory", "    <attention-tile queries=\"128\" keys=\"64\"/>\n    <memory",
+     ":18:5: error: <attention-tile> costs the tiles of an attention-efficiency curve; an attention-kernel's causal curve already holds what its cut tiles cost"),
+
     ("rate=\"309 350 362 368 370 370\"", "rate=\"309 350 362 368 370 1e9\"",
      ":12:83: error: every 'rate' of <curve> must be between 1 GFLOP/s and 1 EFLOP/s, found 1e9"),
   ])
@@ -136,6 +141,16 @@ func loadFailure(_ text: String, _ name: String) -> ProfileLoader.Failure? {
     let name = "curve-\(message.utf8.reduce(0) { ($0 &* 31 &+ Int($1)) & 0xffffff }).xml"
     let failure = try #require(loadFailure(text, name), "accepted \(new)")
     #expect(failure.description == "/tmp/ringc-sim-\(getpid())-\(name)" + message)
+  }
+
+  @Test func aKernelNeedsThePeakOfItsDtype() throws {
+    let h100 = try readText(repositoryRoot + "/profiles/h100-sxm-8.xml")
+    let text = h100.split(separator: "\n", omittingEmptySubsequences: false)
+      .filter { !$0.contains("<peak dtype=\"bf16\"") }.joined(separator: "\n")
+    let failure = try #require(loadFailure(text, "no-bf16.xml"))
+    #expect(
+      failure.description
+        == "/tmp/ringc-sim-\(getpid())-no-bf16.xml:8:54: error: the attention kernel's curves are bf16 rates, but the device lists no bf16 peak")
   }
 
   @Test func anOverlapSlowdownOfOneIsRefused() throws {

@@ -79,7 +79,7 @@ public enum PartialSplit {
     var names: [Int: Set<String>] = [:]
     var channels: [String] = []
     for message in messages {
-      guard let si = graphOf[RankProgram(source: message.family, rank: message.src)],
+      guard message.src != message.dst, let si = graphOf[RankProgram(source: message.family, rank: message.src)],
         let ri = graphOf[RankProgram(source: message.family, rank: message.dst)],
         let send = senderSide(index(si), message), let receive = receiverSide(index(ri), message),
         send.rows >= Int64(pieces)
@@ -95,7 +95,12 @@ public enum PartialSplit {
       func fresh(_ g: Int, _ new: [String]) -> Bool {
         Set(new).count == new.count && (names[g] ?? index(g).names).isDisjoint(with: new)
       }
-      guard fresh(si, senderNames), fresh(ri, receiverNames) else { continue }
+      // Each op is rewritten for one message at most.
+      let senderOps = [send.block, send.start, send.done]
+      let receiverOps = [receive.start, receive.done, receive.merge]
+      guard fresh(si, senderNames), fresh(ri, receiverNames),
+        senderOps.allSatisfy({ replacements[si]?[$0] == nil }), receiverOps.allSatisfy({ replacements[ri]?[$0] == nil })
+      else { continue }
       names[si, default: index(si).names].formUnion(senderNames)
       names[ri, default: index(ri).names].formUnion(receiverNames)
       replacements[si, default: [:]].merge([send.block: sender.block, send.start: [], send.done: sender.dones]) { a, _ in a }

@@ -68,14 +68,11 @@ enum SimulationText {
       let range = p.layers.isEmpty ? "once" : p.layers.count == 1 ? "layer \(p.layers[0])" : "layers \(p.layers.first!)–\(p.layers.last!)"
       out += "\n@\(p.family) (\(range)): \(milliseconds(p.seconds)) ms, exposed communication \(milliseconds(p.exposed.max() ?? 0)) ms (most on one rank)\n"
       if p.steps.isEmpty { continue }
-      // ms: the step's span on the critical path; the rest of the layer's time
-      // is ops no step holds (work before the first step or after the last).
       out += "  step        ms   compute ms   comm ms   critical\n"
       for s in p.steps {
         out += "  \(padLeft("\(s.step)", 4))  \(padLeft(milliseconds(s.seconds), 8))  \(padLeft(milliseconds(s.compute), 11))  \(padLeft(milliseconds(s.communication), 8))   \(s.critical)\n"
       }
-      let outside = p.seconds - p.steps.reduce(0) { $0 + $1.seconds }
-      out += "  (ms: each step's span on the critical path; \(milliseconds(max(0, outside))) ms of the layer lie in no step)\n"
+      out += "  (ms: each step's span on the critical path; \(milliseconds(p.outsideSteps)) ms lie in no step)\n"
     }
     return out
   }
@@ -94,7 +91,7 @@ enum SimulationText {
           (l, [
             "layer": JSONValue(l), "program": JSONValue(p.family), "ms": JSONValue(p.seconds * 1e3),
             "exposed_ms": JSONValue((p.exposed.max() ?? 0) * 1e3), "steps": .array(steps),
-            "outside_steps_ms": JSONValue(max(0, p.seconds - p.steps.reduce(0) { $0 + $1.seconds }) * 1e3),
+            "outside_steps_ms": JSONValue(p.outsideSteps * 1e3),
           ]))
       }
     }
