@@ -199,6 +199,8 @@ private struct Engine {
   var flows: [Flow] = []
   /// Whether a flow started moving or finished since rates were shared out.
   var flowsChanged = true
+  /// Whether a job started or finished since rates were shared out.
+  var jobsChanged = true
   /// The flows not finished, in creation order: every event looks only at
   /// these, so a run costs per event what is in flight, not all it has sent.
   var unfinished: [Int] = []
@@ -280,6 +282,7 @@ private struct Engine {
       for r in jobs.indices {
         guard let job = jobs[r], job.remaining <= 1e-12 else { continue }
         jobs[r] = nil
+        jobsChanged = true
         touched[r] = true
         states[job.rank].trace.add(Trace.Event(track: .compute, name: job.name, start: job.startedAt, end: now, amount: Int64(saturating: job.flops), isWait: false))
         if let s = states[job.rank].step { states[job.rank].stepCompute[s, default: 0] += now - job.startedAt }
@@ -460,6 +463,7 @@ private struct Engine {
     default:
       guard let c = try cost.cost(op, types, weights: weights) else { return }
       let unit = profile.computeUnits.map { r % $0 } ?? r
+      jobsChanged = true
       jobs[r] = Job(
         rank: r, unit: unit, remaining: c.seconds, startedAt: now, name: describe(op), flops: c.flops, location: op.location,
         source: c.source)
@@ -478,6 +482,10 @@ private struct Engine {
   /// Rates: compute units split evenly among their jobs; flows get max-min
   /// fair shares of their routes' capacities, capped per flow.
   private mutating func allocate() {
+    // Rates depend only on which jobs run and which flows move: kept until
+    // one of them changes.
+    guard jobsChanged || flowsChanged else { return }
+    jobsChanged = false
     // A unit is a rank's own device or a compute unit it shares (r mod count).
     var perUnit = [Int](repeating: 0, count: jobs.count)
     for case let job? in jobs { perUnit[job.unit] += 1 }
