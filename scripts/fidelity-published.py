@@ -170,24 +170,26 @@ for label, profile, sp, published in [
 
 # V4. USP README, 8 × A100, S = 128K, batch 2 (two sequences: twice the heads, the same bytes and FLOPs).
 print("== V4. long-context-attention README, 8 × A100, S = 128K, batch 2, causal fwd (iterations/s)")
-v4 = {  # (query heads, kv heads, head_dim) at batch 2; per u: (basic, zigzag) iterations/s (None: OOM)
-    "32 heads × 32": ((64, 64, 32), {8: (15.918, 15.895), 4: (8.722, 16.027), 2: (9.035, 15.305), 1: (None, 13.169)}),
-    "8 heads × 128": ((16, 16, 128), {8: (20.988, 20.992), 4: (15.309, 21.916), 2: (8.994, 21.383), 1: (7.769, 18.211)}),
-    "64q/8kv × 32": ((128, 16, 32), {8: (8.375, 8.37), 4: (5.562, 8.054), 2: (4.74, 8.038), 1: (4.38, 7.819)}),
+v4 = {  # (query heads, kv heads, head_dim) at batch 2; per u: (basic, zigzag, stripe) iterations/s (None: OOM)
+    "32 heads × 32": ((64, 64, 32), {8: (15.918, 15.895, 15.87), 4: (8.722, 16.027, 15.817), 2: (9.035, 15.305, 15.071), 1: (None, 13.169, 12.841)}),
+    "8 heads × 128": ((16, 16, 128), {8: (20.988, 20.992, 21.036), 4: (15.309, 21.916, 21.146), 2: (8.994, 21.383, 20.447), 1: (7.769, 18.211, 17.569)}),
+    "64q/8kv × 32": ((128, 16, 32), {8: (8.375, 8.37, 8.371), 4: (5.562, 8.054, 8.033), 2: (4.74, 8.038, 7.923), 1: (4.38, 7.819, 7.416)}),
 }
 if profile_exists("a100-sxm-8"):
     for config, ((heads, kv, d), cells) in v4.items():
         path = model(f"usp_{heads}_{kv}_{d}", heads, kv, d, 131072)
         predicted = {}
-        for u, (basic, zigzag) in cells.items():
-            for layout, its in [("zigzag", zigzag), ("basic", basic)]:
-                if its is None or (u == 8 and layout == "basic"):
+        for u, (basic, zigzag, stripe) in cells.items():
+            for layout, its in [("zigzag", zigzag), ("basic", basic), ("stripe", stripe)]:
+                if its is None or (u == 8 and layout != "zigzag"):
                     continue  # u = 8 has no ring: the layouts are one case
+                if layout == "stripe" and u != 1:
+                    continue  # USP over single-token stripes: ringc's striped layout has no Ulysses groups
                 passes = None
                 if u == 8:
                     strategy = "ulysses"
                 elif u == 1:
-                    strategy = "ring-zigzag" if layout == "zigzag" else "ring"
+                    strategy = {"zigzag": "ring-zigzag", "basic": "ring", "stripe": "striped:1"}[layout]
                 elif layout == "zigzag":
                     strategy = f"usp:{u}x{8 // u}:ring"
                 else:
@@ -198,15 +200,18 @@ if profile_exists("a100-sxm-8"):
                     missing(f"V4 {config} u = {u} {layout}", e)
                     continue
                 rows.append((f"V4 {config} u = {u} {layout} (iter/s)", its, predicted[(u, layout)], "abs"))
+        if (1, "stripe") in predicted and (1, "zigzag") in predicted:
+            rows.append((f"V4 {config} u = 1 zigzag / stripe", cells[1][1] / cells[1][2],
+                         predicted[(1, "zigzag")] / predicted[(1, "stripe")], "ratio"))
         for u in [2, 1]:
-            basic, zigzag = cells[u]
+            basic, zigzag, _ = cells[u]
             if basic and (u, "basic") in predicted and (u, "zigzag") in predicted:
                 rows.append((f"V4 {config} u = {u} zigzag / basic", zigzag / basic,
                              predicted[(u, "zigzag")] / predicted[(u, "basic")], "ratio"))
         if (8, "zigzag") in predicted and (1, "zigzag") in predicted:
             rows.append((f"V4 {config} ulysses / ring-zigzag", cells[8][1] / cells[1][1],
                          predicted[(8, "zigzag")] / predicted[(1, "zigzag")], "ratio"))
-    print("  (the stripe column deals single tokens round-robin, which ringc's striped layout cannot express yet)")
+    print("  (the stripe column for u = 2 and 4: ringc's striped layout has no Ulysses groups)")
 else:
     missing("V4", "no a100-sxm-8 profile")
 

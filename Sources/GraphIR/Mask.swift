@@ -101,7 +101,69 @@ public struct Mask: Equatable, Sendable {
     return hi < from ? 0 : (from + hi) * (hi - from + 1) / 2
   }
 
+  /// Visible pairs of the rows `q` against the keys `k`, in
+  /// O((|q| + |k|) log |k|) ranges: query i sees the keys in
+  /// [lo(i), hi(i)) (lo = i − w + 1 with a window, hi = i + 1 causal or
+  /// i + w), so its count is C(hi(i)) − C(lo(i)) with C(x) = |k ∩ (−∞, x)|,
+  /// and a range of queries sums to differences of H(x) = Σ_{t<x} C(t),
+  /// which prefix sums over the sorted key ranges give in closed form.
   public func visiblePairs(_ q: TokenRanges, _ k: TokenRanges) -> Int64 {
-    q.ranges.reduce(0) { sum, qr in k.ranges.reduce(sum) { $0.addingSaturating(visiblePairs(qr, $1)) } }
+    func clamped(_ x: Int128) -> Int64 { x > Int128(Int64.max) ? .max : Int64(max(0, x)) }
+    if !causal && window == nil { return clamped(Int128(q.count) * Int128(k.count)) }
+    if let w = window, w <= 0 { return 0 }
+    let keys = k.ranges.sorted { $0.lowerBound < $1.lowerBound }
+    guard zip(keys, keys.dropFirst()).allSatisfy({ $0.upperBound <= $1.lowerBound }) else {
+      // Overlapping key ranges (no plan has them): range by range.
+      return q.ranges.reduce(0) { sum, qr in k.ranges.reduce(sum) { $0.addingSaturating(visiblePairs(qr, $1)) } }
+    }
+    let sums = KeyPrefixSums(keys)
+    // hi(i) = i + up, lo(i) = i + down (no lower bound without a window).
+    let up: Int128 = causal ? 1 : Int128(window!)
+    let down: Int128? = window.map { 1 - Int128($0) }
+    var pairs: Int128 = 0
+    for r in q.ranges {
+      let (a, b) = (Int128(r.lowerBound), Int128(r.upperBound))
+      pairs += sums.h(b + up) - sums.h(a + up)
+      if let down { pairs -= sums.h(b + down) - sums.h(a + down) }
+    }
+    return clamped(pairs)
+  }
+}
+
+/// H(x) = Σ_{t<x} |keys ∩ (−∞, t)| over sorted disjoint key ranges: a range
+/// [s, e) of length n adds 0 below s, m(m − 1)/2 at x = s + m inside, and
+/// n(n − 1)/2 + (x − e)·n beyond, so the ranges wholly below x sum from
+/// prefix sums and at most one range holds x.
+private struct KeyPrefixSums {
+  let ranges: [Range<Int64>]
+  /// Over the first j ranges: Σ n(n − 1)/2, Σ n, Σ e·n.
+  var triangles: [Int128] = [0]
+  var lengths: [Int128] = [0]
+  var endTimesLength: [Int128] = [0]
+
+  init(_ ranges: [Range<Int64>]) {
+    self.ranges = ranges
+    for r in ranges {
+      let n = Int128(r.count)
+      triangles.append(triangles.last! + n * (n - 1) / 2)
+      lengths.append(lengths.last! + n)
+      endTimesLength.append(endTimesLength.last! + Int128(r.upperBound) * n)
+    }
+  }
+
+  func h(_ x: Int128) -> Int128 {
+    // Ranges ending at or below x: a prefix, as the ranges are sorted and disjoint.
+    var lo = 0
+    var hi = ranges.count
+    while lo < hi {
+      let mid = (lo + hi) / 2
+      if Int128(ranges[mid].upperBound) <= x { lo = mid + 1 } else { hi = mid }
+    }
+    var total = triangles[lo] + x * lengths[lo] - endTimesLength[lo]
+    if lo < ranges.count, Int128(ranges[lo].lowerBound) < x {
+      let m = x - Int128(ranges[lo].lowerBound)
+      total += m * (m - 1) / 2
+    }
+    return total
   }
 }

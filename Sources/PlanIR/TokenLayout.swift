@@ -91,8 +91,10 @@ public struct TokenLayout: Hashable, Sendable, CustomStringConvertible {
   }
 
   /// The most stripes one rank may hold: every stripe is a range in the
-  /// plan's attributes, so more would make plans (and their checks) huge.
-  public static let stripeLimit: Int64 = 4096
+  /// plan's attributes (the checks and cost model take them in time about
+  /// linear in their number), so a rank's stripes make its plan grow: at
+  /// this limit a plan of 8 ranks is about 20 MB.
+  public static let stripeLimit: Int64 = 16384
 
   /// Chunks the sequence is cut into for `groups` groups.
   public func chunkCount(groups: Int) -> Int {

@@ -329,6 +329,12 @@ extension PlanVerifier {
         return out
       }
     }
+    if Self.coversOnce(rows: segmentIndices(rows), blocks: parts.map { (segmentIndices($0.q), segmentIndices($0.k)) },
+      segments: segments, mask: f.mask)
+    {
+      return
+    }
+    // Something is wrong: count every pair of segments to say what.
     var count: [Int: Int] = [:]
     let n = segments.count
     for c in parts {
@@ -352,5 +358,65 @@ extension PlanVerifier {
     if !problems.isEmpty {
       error(r, "attention output %\(value) is wrong: \(problems.prefix(3).joined(separator: "; "))\(problems.count > 3 ? "; and \(problems.count - 3) more" : "")", at: loc)
     }
+  }
+
+  /// Whether every query segment of `rows` attends each key segment it can
+  /// see exactly once, without a count per pair of segments: query segments
+  /// covered by the same blocks share one count of their keys, and the keys
+  /// a segment can see are one run of segments (a causal mask and a window
+  /// each cut off one end), so it needs as many segments counted once in
+  /// that run as the run is long. False (the caller then counts every pair)
+  /// when that does not hold or the run cannot be found.
+  static func coversOnce(rows: [Int], blocks: [(q: [Int], k: [Int])], segments: [Range<Int64>], mask: Mask) -> Bool {
+    var blocksOf = [[Int]](repeating: [], count: segments.count)
+    for (b, block) in blocks.enumerated() { for qi in block.q { blocksOf[qi].append(b) } }
+    var groups: [[Int]: [Int]] = [:]
+    for qi in rows { groups[blocksOf[qi], default: []].append(qi) }
+    for (members, queries) in groups {
+      var count: [Int: Int] = [:]
+      for b in members { for ki in blocks[b].k { count[ki, default: 0] += 1 } }
+      let once = count.compactMap { $0.value == 1 ? $0.key : nil }.sorted()
+      /// Segments counted once below index `i`.
+      func onceBelow(_ i: Int) -> Int {
+        var (lo, hi) = (0, once.count)
+        while lo < hi {
+          let mid = (lo + hi) / 2
+          if once[mid] < i { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+      }
+      for qi in queries {
+        guard let (lo, hi) = visibleRun(segments[qi], segments, mask) else { return false }
+        if onceBelow(hi) - onceBelow(lo) != hi - lo { return false }
+      }
+    }
+    return true
+  }
+
+  /// The key segments `q` can see, as the index range [lo, hi) of the
+  /// sorted `segments`; nil if the mask's visible keys are not one run
+  /// there (the ends are checked against `anyVisible`).
+  static func visibleRun(_ q: Range<Int64>, _ segments: [Range<Int64>], _ mask: Mask) -> (Int, Int)? {
+    if let w = mask.window, w <= 0 { return (0, 0) }
+    /// The first index whose segment satisfies `p` (false, then true).
+    func first(_ p: (Range<Int64>) -> Bool) -> Int {
+      var (lo, hi) = (0, segments.count)
+      while lo < hi {
+        let mid = (lo + hi) / 2
+        if p(segments[mid]) { hi = mid } else { lo = mid + 1 }
+      }
+      return lo
+    }
+    // Too far left: a window keeps keys above q's first row − w.
+    let lo = mask.window.map { w in first { k in q.lowerBound - (k.upperBound - 1) < w } } ?? 0
+    // Too far right: after q's last row (causal) or w past it.
+    let hi =
+      mask.causal
+      ? first { k in k.lowerBound > q.upperBound - 1 }
+      : mask.window.map { w in first { k in k.lowerBound - (q.upperBound - 1) >= w } } ?? segments.count
+    guard lo <= hi else { return (lo, lo) }
+    let inside = lo == hi || (mask.anyVisible(q, segments[lo]) && mask.anyVisible(q, segments[hi - 1]))
+    let outside = (lo == 0 || !mask.anyVisible(q, segments[lo - 1])) && (hi == segments.count || !mask.anyVisible(q, segments[hi]))
+    return inside && outside ? (lo, hi) : nil
   }
 }
