@@ -305,15 +305,17 @@ extension PlanVerifier {
   mutating func checkCoverage(_ value: String, _ f: Fact, rank r: Int, at loc: SourceLocation?) {
     guard let rows = f.rows, let parts = f.partial?.all else { return }
     // Elementary segments: every range boundary of the rows and blocks.
-    var cuts: Set<Int64> = [0, sequence]
-    for range in rows.ranges { cuts.insert(range.lowerBound); cuts.insert(range.upperBound) }
-    for c in parts {
-      for range in c.q.ranges + c.k.ranges { cuts.insert(range.lowerBound); cuts.insert(range.upperBound) }
+    var cuts: [Int64] = [0, sequence]
+    for t in [rows] + parts.flatMap({ [$0.q, $0.k] }) {
+      for range in t.ranges { cuts += [range.lowerBound, range.upperBound] }
     }
-    let sorted = cuts.sorted()
+    cuts.sort()
+    var sorted: [Int64] = []
+    for c in cuts where sorted.last != c { sorted.append(c) }
     let segments = zip(sorted, sorted.dropFirst()).map { $0..<$1 }
     func segmentIndices(_ t: TokenRanges) -> [Int] {
-      t.ranges.flatMap { range -> [Int] in
+      var out: [Int] = []
+      for range in t.ranges {
         // Binary search for the first segment starting at the range's start.
         var lo = 0
         var hi = segments.count
@@ -321,13 +323,12 @@ extension PlanVerifier {
           let mid = (lo + hi) / 2
           if segments[mid].lowerBound < range.lowerBound { lo = mid + 1 } else { hi = mid }
         }
-        var out: [Int] = []
         while lo < segments.count, segments[lo].upperBound <= range.upperBound {
           out.append(lo)
           lo += 1
         }
-        return out
       }
+      return out
     }
     if Self.coversOnce(rows: segmentIndices(rows), blocks: parts.map { (segmentIndices($0.q), segmentIndices($0.k)) },
       segments: segments, mask: f.mask)
