@@ -17,6 +17,17 @@ func testOneInput(_ bytes: [UInt8]) {
   }
   guard let profile = try? ProfileLoader.load(path: input.path, schema: input.schema) else { return }
   _ = profile.devices
+  // What a loaded kernel answers the cost model must be a number: every
+  // curve at the sizes a plan may ask, every grid at extreme blocks.
+  if let kernel = profile.attentionKernel {
+    for curve in kernel.curves {
+      for seq in [0.0, 1, 100, 4096, 1e6, 4.3e9] where !curve.rate(at: seq).isFinite { fatalError("rate at \(seq)") }
+      for (heads, rows) in [(Int64(1), Int64(1)), (32, 1 << 31), (Int64.max, Int64.max)] {
+        let o = kernel.occupancy(heads: heads, rows: rows, curveHeadDim: curve.headDim)
+        guard o > 0, o <= 1 else { fatalError("occupancy \(o)") }
+      }
+    }
+  }
 }
 
 /// The temporary file each input is written to, and the schema.
