@@ -47,18 +47,12 @@ public struct PlanStats: Sendable {
   /// Per rank: what its device holds (empty when built with `memory: false`).
   public var memory: [DeviceMemory] = []
 
-  /// `memory: false` skips the liveness analysis (peak bytes read 0), for
-  /// callers that only want FLOPs and messages.
-  public init(_ module: Module, memory: Bool = true) throws(CompileError) {
-    let header = try Plan.check(module)
-    sp = header.sp
-    strategy = header.strategy?.description ?? "none"
-    layout = header.layout.description
-    sequence = module.sequenceDim?.value ?? 0
-    let bindings = module.bindings
-    let families = Plan.families(module)
-    // Layers: each repeat iteration in @main.r0, then @main itself if it
-    // holds attention (a model without repeats).
+  /// The layers (indices into the forward pass) each program family runs,
+  /// and how many there are: each repeat iteration in @main.r0, then @main
+  /// itself if it holds attention (a model without repeats).
+  public static func layers(
+    _ module: Module, families: [(name: String, graphs: [Graph])]
+  ) -> (of: [String: [Int]], count: Int) {
     var layersOf: [String: [Int]] = [:]
     var next = 0
     if let main = families.first(where: { $0.name == Module.entryGraphName })?.graphs.first {
@@ -66,8 +60,7 @@ public struct PlanStats: Sendable {
         guard case .symbol(let callee) = op.operands[0], let family = module.graph(named: callee)?.rankProgram?.source,
           case .int(let count)? = op.attributes["count"]
         else { continue }
-        let range = next..<(next + Int(count))
-        layersOf[family, default: []] += Array(range)
+        layersOf[family, default: []] += Array(next..<(next + Int(count)))
         next += Int(count)
       }
     }
@@ -79,7 +72,21 @@ public struct PlanStats: Sendable {
       layersOf[Module.entryGraphName] = [next]
       next += 1
     }
-    layerCount = next
+    return (layersOf, next)
+  }
+
+  /// `memory: false` skips the liveness analysis (peak bytes read 0), for
+  /// callers that only want FLOPs and messages.
+  public init(_ module: Module, memory: Bool = true) throws(CompileError) {
+    let header = try Plan.check(module)
+    sp = header.sp
+    strategy = header.strategy?.description ?? "none"
+    layout = header.layout.description
+    sequence = module.sequenceDim?.value ?? 0
+    let bindings = module.bindings
+    let families = Plan.families(module)
+    let (layersOf, count) = Self.layers(module, families: families)
+    layerCount = count
     // FLOPs of a long enough sequence pass 2⁶³: a sum that overflows makes
     // the whole count an error, never a wrapped or saturated figure.
     var overflowed = false

@@ -76,17 +76,14 @@ public struct Simulator {
       throw Failure("the plan has \(ranks) ranks but profile \(profile.name) has \(profile.devices) devices", at: plan.location)
     }
     var programs: [SimulationReport.Program] = []
-    for family in Plan.families(plan) {
+    let families = Plan.families(plan)
+    let layers = PlanStats.layers(plan, families: families).of
+    for family in families {
       var engine = Engine(plan: plan, profile: profile, graphs: family.graphs)
       var program = try engine.run()
       program.family = family.name
+      program.layers = layers[family.name] ?? []
       programs.append(program)
-    }
-    // After the run: the stats count attention pairs, whose tokens the cost
-    // model has bounded by then (`OpCost.maxTokens`).
-    let stats = try PlanStats(plan, memory: false)
-    for i in programs.indices {
-      programs[i].layers = stats.programs.first { $0.family == programs[i].family }?.layers ?? []
     }
     return SimulationReport(profile: profile.name, ranks: ranks, programs: programs)
   }
