@@ -35,7 +35,7 @@ let meshProfile = fullMeshProfile(peak: "1\" unit=\"TFLOP/s", link: "1\" unit=\"
 
 @Suite struct ProfileTests {
   static let bundled = [
-    "h100-sxm-8", "h100-sxm-8x4", "h100-sxm-8x8", "h800-sxm-8", "a100-sxm-8", "a100-sxm-8x2", "a10-pcie-4", "l20-pcie-8",
+    "h100-sxm-8", "h100-sxm-8-fa3", "h100-sxm-8x4", "h100-sxm-8x8", "h800-sxm-8", "a100-sxm-8", "a100-sxm-8x2", "a10-pcie-4", "l20-pcie-8",
     "ascend-910b-8", "ascend-910b-8x4",
   ]
 
