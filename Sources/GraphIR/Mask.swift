@@ -153,12 +153,7 @@ private struct KeyPrefixSums {
 
   func h(_ x: Int128) -> Int128 {
     // Ranges ending at or below x: a prefix, as the ranges are sorted and disjoint.
-    var lo = 0
-    var hi = ranges.count
-    while lo < hi {
-      let mid = (lo + hi) / 2
-      if Int128(ranges[mid].upperBound) <= x { lo = mid + 1 } else { hi = mid }
-    }
+    let lo = ranges.partitionIndex { Int128($0.upperBound) > x }
     var total = triangles[lo] + x * lengths[lo] - endTimesLength[lo]
     if lo < ranges.count, Int128(ranges[lo].lowerBound) < x {
       let m = x - Int128(ranges[lo].lowerBound)

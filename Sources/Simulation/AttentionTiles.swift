@@ -102,12 +102,6 @@ public struct AttentionTiles: Equatable, Sendable {
 
   /// How many of the ascending `values` are ≤ `limit`.
   static func countAtMost(_ values: [Int64], _ limit: Int64) -> Int {
-    var lo = 0
-    var hi = values.count
-    while lo < hi {
-      let mid = (lo + hi) / 2
-      if values[mid] <= limit { lo = mid + 1 } else { hi = mid }
-    }
-    return lo
+    values.partitionIndex { $0 > limit }
   }
 }

@@ -96,11 +96,8 @@ struct ProfileSource {
 
   /// Line and column (in Unicode scalars, as the IR's diagnostics count) of `offset`.
   func location(_ offset: Int) -> SourceLocation {
-    var (lo, hi) = (0, lineStarts.count)
-    while hi - lo > 1 {
-      let mid = (lo + hi) / 2
-      if lineStarts[mid] <= offset { lo = mid } else { hi = mid }
-    }
+    // The last line starting at or before `offset` (line 0 starts at 0).
+    let lo = max(0, lineStarts.partitionIndex { $0 > offset } - 1)
     let column = bytes[lineStarts[lo]..<offset].reduce(1) { $0 + ($1 & 0xC0 == 0x80 ? 0 : 1) }
     return SourceLocation(file: file, line: lo + 1, column: column, offset: offset)
   }

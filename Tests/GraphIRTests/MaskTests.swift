@@ -73,3 +73,14 @@ import Testing
     #expect(Mask(causal: true, window: 4).visiblePairs(0..<s, 0..<s) == 4 * s - 6)
   }
 }
+
+@Suite struct PartitionIndexTests {
+  @Test func theFirstElementPastThePrefix() {
+    let values: [Int64] = [1, 3, 3, 7, 9]
+    for limit: Int64 in -1...10 {
+      #expect(values.partitionIndex { $0 > limit } == values.filter { $0 <= limit }.count, "\(limit)")
+    }
+    #expect([Int]().partitionIndex { $0 > 0 } == 0)
+    #expect(values.dropFirst(2).partitionIndex { $0 >= 7 } == 3)  // indices of the slice itself
+  }
+}

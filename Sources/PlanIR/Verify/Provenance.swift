@@ -316,13 +316,7 @@ extension PlanVerifier {
     func segmentIndices(_ t: TokenRanges) -> [Int] {
       var out: [Int] = []
       for range in t.ranges {
-        // Binary search for the first segment starting at the range's start.
-        var lo = 0
-        var hi = segments.count
-        while lo < hi {
-          let mid = (lo + hi) / 2
-          if segments[mid].lowerBound < range.lowerBound { lo = mid + 1 } else { hi = mid }
-        }
+        var lo = segments.partitionIndex { $0.lowerBound >= range.lowerBound }
         while lo < segments.count, segments[lo].upperBound <= range.upperBound {
           out.append(lo)
           lo += 1
@@ -378,14 +372,7 @@ extension PlanVerifier {
       for b in members { for ki in blocks[b].k { count[ki, default: 0] += 1 } }
       let once = count.compactMap { $0.value == 1 ? $0.key : nil }.sorted()
       /// Segments counted once below index `i`.
-      func onceBelow(_ i: Int) -> Int {
-        var (lo, hi) = (0, once.count)
-        while lo < hi {
-          let mid = (lo + hi) / 2
-          if once[mid] < i { lo = mid + 1 } else { hi = mid }
-        }
-        return lo
-      }
+      func onceBelow(_ i: Int) -> Int { once.partitionIndex { $0 >= i } }
       for qi in queries {
         guard let (lo, hi) = visibleRun(segments[qi], segments, mask) else { return false }
         if onceBelow(hi) - onceBelow(lo) != hi - lo { return false }
@@ -400,14 +387,7 @@ extension PlanVerifier {
   static func visibleRun(_ q: Range<Int64>, _ segments: [Range<Int64>], _ mask: Mask) -> (Int, Int)? {
     if let w = mask.window, w <= 0 { return (0, 0) }
     /// The first index whose segment satisfies `p` (false, then true).
-    func first(_ p: (Range<Int64>) -> Bool) -> Int {
-      var (lo, hi) = (0, segments.count)
-      while lo < hi {
-        let mid = (lo + hi) / 2
-        if p(segments[mid]) { hi = mid } else { lo = mid + 1 }
-      }
-      return lo
-    }
+    func first(_ p: (Range<Int64>) -> Bool) -> Int { segments.partitionIndex(where: p) }
     // Too far left: a window keeps keys above q's first row − w.
     let lo = mask.window.map { w in first { k in q.lowerBound - (k.upperBound - 1) < w } } ?? 0
     // Too far right: after q's last row (causal) or w past it.
