@@ -1,9 +1,5 @@
 import GraphIR
 
-#if canImport(Glibc)
-  import Glibc
-#endif
-
 /// An attention kernel's measured forward rate: published TFLOP/s curves by
 /// sequence length, one per head_dim and mask (FlashAttention's benchmark:
 /// q = k = seq tokens, batches of 16K tokens, so every SM stays busy).
@@ -37,9 +33,8 @@ public struct AttentionKernel: Sendable {
 
     /// The rate at `seq` tokens (see the type's comment).
     public func rate(at tokens: Double) -> Double {
-      guard let first = points.first, let last = points.last else { return 0 }
+      guard let first = points.first else { return 0 }
       let seq = max(1, tokens)  // a block has at least one key
-      if seq >= last.seq { return last.rate }
       if seq < first.seq {
         guard points.count >= 2 else { return first.rate }
         let second = points[1]
@@ -50,11 +45,7 @@ public struct AttentionKernel: Sendable {
         guard n0 > 0 else { return first.rate }
         return r1 * (seq / (seq + n0)) / (n1 / (n1 + n0))
       }
-      for (a, b) in zip(points, points.dropFirst()) where seq <= b.seq {
-        let t = (log2(seq) - log2(a.seq)) / (log2(b.seq) - log2(a.seq))
-        return a.rate + t * (b.rate - a.rate)
-      }
-      return last.rate
+      return points.logInterpolated(at: seq) { ($0.seq, $0.rate) } ?? first.rate
     }
   }
 

@@ -1,9 +1,5 @@
 import GraphIR
 
-#if canImport(Glibc)
-  import Glibc
-#endif
-
 /// A cluster as the simulator sees it, in SI units (FLOP/s, bytes/s, s).
 /// Read from `profiles/*.xml` by `ProfileLoader`.
 public struct DeviceProfile: Sendable {
@@ -77,14 +73,6 @@ public struct DeviceProfile: Sendable {
   /// Attention efficiency at a block of `block` tokens: piecewise linear in
   /// log(block) between the points, flat outside them.
   public func attentionEfficiency(block: Double) -> Double {
-    let points = attentionEfficiency
-    guard let first = points.first, let last = points.last else { return 1 }
-    if block <= first.block { return first.efficiency }
-    if block >= last.block { return last.efficiency }
-    for (a, b) in zip(points, points.dropFirst()) where block <= b.block {
-      let t = (log2(block) - log2(a.block)) / (log2(b.block) - log2(a.block))
-      return a.efficiency + t * (b.efficiency - a.efficiency)
-    }
-    return last.efficiency
+    attentionEfficiency.logInterpolated(at: block) { ($0.block, $0.efficiency) } ?? 1
   }
 }
