@@ -152,9 +152,8 @@ public enum ProfileLoader {
     }
 
     func text(_ node: Node, _ attribute: String) throws(Failure) -> String {
-      guard let raw = xmlGetProp(node, attribute) else { throw fail(node, nil, "missing attribute '\(attribute)'") }
-      defer { cxml_free(raw) }
-      return String(cString: raw)
+      guard let t = optionalText(node, attribute) else { throw fail(node, nil, "missing attribute '\(attribute)'") }
+      return t
     }
 
     /// `attribute` of `node` as a whole number within `range`.

@@ -175,7 +175,6 @@ private struct Engine {
     var waitSince = 0.0
     var exposed = 0.0
     var step: Int?
-    var stepEnd: [Int: Double] = [:]
     var stepCompute: [Int: Double] = [:]
     var trace: Trace
     var opStart = 0.0
@@ -350,7 +349,6 @@ private struct Engine {
   }
 
   private mutating func finishOp(rank r: Int, state: inout RankState) {
-    if let s = state.step { state.stepEnd[s] = now }
     state.opTimes.append((state.opStart, now))
     state.opSteps.append(state.step)
     state.opCause.append(state.cause)
@@ -531,7 +529,7 @@ private struct Engine {
 
   private func report(_ states: [RankState]) -> SimulationReport.Program {
     let span = criticalSpans(states)
-    let steps = Set(states.flatMap { $0.stepEnd.keys }).sorted()
+    let steps = Set(states.flatMap { $0.opSteps.compactMap { $0 } }).sorted()
     var out: [SimulationReport.Step] = []
     for s in steps {
       let compute = states.map { $0.stepCompute[s] ?? 0 }.max() ?? 0

@@ -157,20 +157,15 @@ public struct OverlapSchedulePass: Pass {
   /// Predicted forward-pass seconds and every rank graph's op intervals.
   struct Prediction: Sendable {
     var seconds: Double
-    var times: [RankProgram: [Interval]]
-  }
-
-  struct Interval: Sendable {
-    var start: Double
-    var end: Double
+    var times: [RankProgram: [(start: Double, end: Double)]]
   }
 
   private func predict(_ m: Module) throws(CompileError) -> Prediction {
     do {
       let report = try Simulator(plan: stamped(m), profile: profile).run()
-      var times: [RankProgram: [Interval]] = [:]
+      var times: [RankProgram: [(start: Double, end: Double)]] = [:]
       for p in report.programs {
-        for (rank, t) in p.opTimes.enumerated() { times[RankProgram(source: p.family, rank: rank)] = t.map { Interval(start: $0.start, end: $0.end) } }
+        for (rank, t) in p.opTimes.enumerated() { times[RankProgram(source: p.family, rank: rank)] = t }
       }
       return Prediction(seconds: report.totalSeconds, times: times)
     } catch let e as CompileError {
