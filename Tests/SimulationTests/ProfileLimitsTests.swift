@@ -21,6 +21,19 @@ func loadFailure(_ text: String, _ name: String) -> ProfileLoader.Failure? {
   loadFailure(path: writeTemporary(text, name))
 }
 
+/// Loads `base` with its first `old` made `new` (which must change it),
+/// from a file of its own named `prefix` and a hash of `message`, and
+/// expects the error to be `message` at that file.
+@discardableResult
+func expectEditRefused(_ base: String, _ old: String, _ new: String, prefix: String, message: String) throws -> ProfileLoader.Failure {
+  let text = base.replacingFirst(old, new)
+  #expect(text != base)
+  let name = "\(prefix)-\(message.utf8.reduce(0) { ($0 &* 31 &+ Int($1)) & 0xffffff }).xml"
+  let failure = try #require(loadFailure(text, name), "accepted \(new)")
+  #expect(failure.description == "/tmp/ringc-sim-\(getpid())-\(name)" + message)
+  return failure
+}
+
 /// Values out of the ranges of `ProfileLimits` are located errors naming the
 /// key, the value and the range: before the bounds, integers above 2^63
 /// trapped, 2^32 × 2^32 devices overflowed, a 4·10^9-device PCIe tree was
@@ -51,11 +64,7 @@ func loadFailure(_ text: String, _ name: String) -> ProfileLoader.Failure? {
      ":11:25: error: 'count' of <compute-units> must be between 1 and 1048576, found 99999999999999999999"),
   ])
   func outOfRangeValuesAreLocatedErrors(old: String, new: String, message: String) throws {
-    let text = meshProfile.replacingFirst(old, new)
-    #expect(text != meshProfile)
-    let name = "limit-\(message.utf8.reduce(0) { ($0 &* 31 &+ Int($1)) & 0xffffff }).xml"
-    let failure = try #require(loadFailure(text, name), "accepted \(new)")
-    #expect(failure.description == "/tmp/ringc-sim-\(getpid())-\(name)" + message)
+    let failure = try expectEditRefused(meshProfile, old, new, prefix: "limit", message: message)
     #expect(failure.kind == .malformed)
   }
 
@@ -69,12 +78,7 @@ func loadFailure(_ text: String, _ name: String) -> ProfileLoader.Failure? {
     ("devices=\"2 3\"", "devices=\"2\"", ":20:5: error: the PCIe switches must list every device 0…3 of a node once; device 3 is under none"),
   ])
   func pcieTreesAreBounded(old: String, new: String, message: String) throws {
-    let a10 = try readText(repositoryRoot + "/profiles/a10-pcie-4.xml")
-    let text = a10.replacingFirst(old, new)
-    #expect(text != a10)
-    let name = "pcie-\(message.utf8.reduce(0) { ($0 &* 31 &+ Int($1)) & 0xffffff }).xml"
-    let failure = try #require(loadFailure(text, name), "accepted \(new)")
-    #expect(failure.description == "/tmp/ringc-sim-\(getpid())-\(name)" + message)
+    try expectEditRefused(try readText(repositoryRoot + "/profiles/a10-pcie-4.xml"), old, new, prefix: "pcie", message: message)
   }
 
   @Test func aDoctypeIsRefused() throws {
@@ -130,17 +134,11 @@ func loadFailure(_ text: String, _ name: String) -> ProfileLoader.Failure? {
      ":12:46: error: every 'seq' of <curve> must be a whole number between 1 and 4294967296 tokens, found 512.5"),
     ("    <memory", "    <attention-tile queries=\"128\" keys=\"64\"/>\n    <memory",
      ":18:5: error: <attention-tile> costs the tiles of an attention-efficiency curve; an attention-kernel's causal curve already holds what its cut tiles cost"),
-
     ("rate=\"309 350 362 368 370 370\"", "rate=\"309 350 362 368 370 1e9\"",
      ":12:83: error: every 'rate' of <curve> must be between 1 GFLOP/s and 1 EFLOP/s, found 1e9"),
   ])
   func curvesAreChecked(old: String, new: String, message: String) throws {
-    let h100 = try readText(repositoryRoot + "/profiles/h100-sxm-8.xml")
-    let text = h100.replacingFirst(old, new)
-    #expect(text != h100)
-    let name = "curve-\(message.utf8.reduce(0) { ($0 &* 31 &+ Int($1)) & 0xffffff }).xml"
-    let failure = try #require(loadFailure(text, name), "accepted \(new)")
-    #expect(failure.description == "/tmp/ringc-sim-\(getpid())-\(name)" + message)
+    try expectEditRefused(try readText(repositoryRoot + "/profiles/h100-sxm-8.xml"), old, new, prefix: "curve", message: message)
   }
 
   @Test func aKernelNeedsThePeakOfItsDtype() throws {
