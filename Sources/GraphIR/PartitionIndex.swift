@@ -1,7 +1,10 @@
 extension RandomAccessCollection {
   /// The first index whose element satisfies `isAfter`, in a collection
   /// where it is false for a prefix and true for the rest (a binary search);
-  /// `endIndex` if none does.
+  /// `endIndex` if none does. Inlinable so that other modules get it
+  /// specialized for their collection: generic, each probe went through the
+  /// protocol.
+  @inlinable
   public func partitionIndex(where isAfter: (Element) throws -> Bool) rethrows -> Index {
     var lo = startIndex
     var n = count

@@ -73,7 +73,8 @@ public enum Plan {
 
   /// The type of every value of `g`.
   public static func valueTypes(of g: Graph) -> [String: TensorType] {
-    var t = Dictionary(g.arguments.map { ($0.name, $0.type) }, uniquingKeysWith: { a, _ in a })
+    var t = [String: TensorType](minimumCapacity: g.arguments.count + g.ops.reduce(0) { $0 + $1.results.count })
+    for a in g.arguments where t[a.name] == nil { t[a.name] = a.type }
     for op in g.ops { for (n, ty) in zip(op.results, op.resultTypes) { t[n] = ty } }
     return t
   }

@@ -24,13 +24,67 @@ public struct SimulationReport: Sendable {
     /// Per rank: time spent waiting for transfers and collectives.
     public var exposed: [Double]
     /// Per rank, the predicted timeline.
-    public var traces: [Trace]
+    public var traces: [Trace] { timeline.traces }
+    var timeline: Timeline
     /// Per rank, per op (in program order): predicted start and end, seconds.
     public var opTimes: [[(start: Double, end: Double)]]
 
     /// The time on the critical path that lies in no step (work before the
     /// first step or after the last).
     public var outsideSteps: Double { max(0, seconds - steps.reduce(0) { $0 + $1.seconds }) }
+  }
+
+  /// What a program's predicted timelines are drawn from, kept compact:
+  /// they become `Trace`s (named events) only when asked for.
+  struct Timeline: Sendable {
+    /// One event of a rank, in the order it happened. A transfer is an
+    /// index into `transfers`.
+    enum Record: Sendable {
+      case compute(op: Int, start: Double, end: Double, flops: Double)
+      case wait(start: Double, end: Double)
+      case send(Int)
+      case receive(Int)
+    }
+
+    struct Transfer: Sendable {
+      var src: Int
+      var dst: Int
+      var start: Double
+      var end: Double
+      var bytes: Double
+    }
+
+    var graphs: [Graph]
+    var records: [[Record]]
+    var transfers: [Transfer]
+
+    var traces: [Trace] {
+      records.enumerated().map { rank, events in
+        var trace = Trace(rank: rank, origin: 0)
+        for e in events {
+          switch e {
+          case .compute(let op, let start, let end, let flops):
+            trace.add(Trace.Event(track: .compute, name: Self.name(graphs[rank].ops[op]), start: start, end: end, amount: Int64(saturating: flops), isWait: false))
+          case .wait(let start, let end):
+            trace.add(Trace.Event(track: .compute, name: "wait", start: start, end: end, amount: 0, isWait: true))
+          case .send(let i):
+            let t = transfers[i]
+            trace.add(Trace.Event(track: .send, name: "to rank \(t.dst)", start: t.start, end: t.end, amount: Int64(saturating: t.bytes), isWait: false))
+          case .receive(let i):
+            let t = transfers[i]
+            trace.add(Trace.Event(track: .receive, name: "from rank \(t.src)", start: t.start, end: t.end, amount: Int64(saturating: t.bytes), isWait: false))
+          }
+        }
+        return trace
+      }
+    }
+
+    /// An op as the timeline names it: its opcode and step.
+    static func name(_ op: Op) -> String {
+      var s = op.opcode.rawValue
+      if case .int(let step)? = op.attributes["step"] { s += " s\(step)" }
+      return s
+    }
   }
 
   public var profile: String
@@ -79,7 +133,7 @@ public struct Simulator {
     let families = Plan.families(plan)
     let layers = PlanStats.layers(plan, families: families).of
     for family in families {
-      var engine = Engine(plan: plan, profile: profile, graphs: family.graphs)
+      var engine = try Engine(plan: plan, profile: profile, graphs: family.graphs)
       var program = try engine.run()
       program.family = family.name
       program.layers = layers[family.name] ?? []
@@ -89,27 +143,28 @@ public struct Simulator {
   }
 }
 
-/// One graph family, all ranks at once.
+/// One graph family, all ranks at once, run on its `EngineProgram`.
 private struct Engine {
-  let plan: Module
-  let profile: DeviceProfile
   let graphs: [Graph]
-  let cost: OpCost
-  let weights: [String: TensorType]
+  let profile: DeviceProfile
+  let program: EngineProgram
   var network: Network
   var now = 0.0
 
-  init(plan: Module, profile: DeviceProfile, graphs: [Graph]) {
-    self.plan = plan
+  init(plan: Module, profile: DeviceProfile, graphs: [Graph]) throws(Simulator.Failure) {
     self.profile = profile
     self.graphs = graphs
-    cost = OpCost(profile: profile, bindings: plan.bindings)
-    weights = Dictionary(plan.weights.map { ($0.name, $0.type) }, uniquingKeysWith: { a, _ in a })
+    let weights = Dictionary(plan.weights.map { ($0.name, $0.type) }, uniquingKeysWith: { a, _ in a })
+    program = try EngineProgram(graphs: graphs, cost: OpCost(profile: profile, bindings: plan.bindings), weights: weights)
     network = Network(profile)
+    messages = Array(repeating: Message(), count: program.messages.count)
+    collectives = Array(repeating: CollectiveState(), count: program.collectives.count)
+    jobs = Array(repeating: nil, count: graphs.count)
   }
 
   struct Flow {
-    var route: [Int]
+    /// Its links: a range of `routeLinks`.
+    var route: Range<Int>
     var cap: Double
     var remaining: Double
     var createdAt: Double
@@ -122,36 +177,27 @@ private struct Engine {
     var dst: Int
     var bytes: Double
     /// The rank and op whose post created it (the later side): where the
-    /// critical path goes when a wait for it lies on the path.
+    /// critical path goes when a wait for it lies on the path, and where
+    /// errors about it point.
     var poster: (rank: Int, op: Int)
-    /// What it carries and the op that started it, for errors.
     var carries: Carries
-    var location: SourceLocation?
   }
 
-  /// What a flow carries, described in errors only.
-  enum Carries: CustomStringConvertible {
-    case message(MessageKey)
-    case part(Opcode, CollectiveKey, from: Int, to: Int)
-
-    var description: String {
-      switch self {
-      case .message(let key): "the message from rank \(key.src) to rank \(key.dst) (\(key))"
-      case .part(let opcode, let key, let from, let to): "the \(opcode.rawValue) part from rank \(from) to rank \(to) (\(key))"
-      }
-    }
+  /// What a flow carries.
+  enum Carries {
+    case message(Int)
+    /// A collective's part from one member to another.
+    case part(Int, from: Int, to: Int)
   }
 
   struct Job {
     var rank: Int
     var unit: Int
+    var op: Int
     var remaining: Double
     var rate = 1.0
     var startedAt: Double
-    var name: String
     var flops: Double
-    var location: SourceLocation?
-    var source: OpCost.Source
   }
 
   /// What sets the clock next.
@@ -163,10 +209,10 @@ private struct Engine {
   }
 
   enum Wait {
-    case job(Int)
+    case job
     /// A `*.done`: the messages' flows (created once both sides posted) must finish.
-    case messages([MessageKey])
-    case collective(CollectiveKey)
+    case messages([Int])
+    case collective(Int)
   }
 
   struct RankState {
@@ -174,25 +220,32 @@ private struct Engine {
     var wait: Wait?
     var waitSince = 0.0
     var exposed = 0.0
-    var step: Int?
     var stepCompute: [Int: Double] = [:]
-    var trace: Trace
+    var records: [SimulationReport.Timeline.Record] = []
     var opStart = 0.0
     var opTimes: [(start: Double, end: Double)] = []
-    /// Per op: its step, and the flow whose end ended its wait (if it waited).
-    var opSteps: [Int?] = []
+    /// Per op: the flow whose end ended its wait (if it waited).
     var opCause: [Int?] = []
     var cause: Int?
   }
 
   struct Message {
-    var senderAt: Double?
-    var receiverAt: Double?
-    var bytes = 0.0
+    var senderPosted = false
+    var receiverPosted = false
     var flow: Int?
   }
 
+  struct CollectiveState {
+    var arrived: Set<Int> = []
+    var flows: [Int]?
+  }
+
   var flows: [Flow] = []
+  /// Every flow's links, each route once (`routes` keys it by its ends).
+  var routeLinks: [Int] = []
+  var routes: [Int: (links: Range<Int>, latency: Double)] = [:]
+  /// Per link, the flows `allocate` has yet to fix on it (all 0 between calls).
+  var linkCount: [Int] = []
   /// Whether a flow started moving or finished since rates were shared out.
   var flowsChanged = true
   /// Whether a job started or finished since rates were shared out.
@@ -201,46 +254,39 @@ private struct Engine {
   /// these, so a run costs per event what is in flight, not all it has sent.
   var unfinished: [Int] = []
   /// Each rank's compute op under way, if any.
-  var jobs: [Job?] = []
-  var messages: [MessageKey: Message] = [:]
-  /// Who posted what: the message behind each receive buffer, and the
-  /// deadlock report when no event is left.
-  var rendezvous = Rendezvous(ranks: 0)
-  var collectives: [CollectiveKey: (arrived: [Int: Double], flows: [Int]?)] = [:]
+  var jobs: [Job?]
+  var messages: [Message]
+  var collectives: [CollectiveState]
 
   mutating func run() throws -> SimulationReport.Program {
-    let types = graphs.map(Plan.valueTypes(of:))
-    let lastTagged = graphs.map { g in g.ops.lastIndex { $0.attributes["step"] != nil } ?? -1 }
-    var states = graphs.indices.map { r in RankState(trace: Trace(rank: r, origin: 0)) }
-    rendezvous = Rendezvous(ranks: graphs.count)
-    jobs = Array(repeating: nil, count: graphs.count)
+    var states = Array(repeating: RankState(), count: graphs.count)
+    var running = graphs.indices.filter { !graphs[$0].ops.isEmpty }.count
     // The ranks an event may have unblocked: only a finished job or flow
     // ends a wait, and a flow finishes only at an event.
     var woken = Array(graphs.indices)
+    var touched = [Bool](repeating: false, count: graphs.count)
     while true {
       // Ranks go as far as they can at this instant.
       var moved = true
       while moved {
         moved = false
         for r in woken {
-          if resume(&states[r]) { moved = true }
+          if resume(&states[r], rank: r, running: &running) { moved = true }
           while states[r].wait == nil, states[r].pc < graphs[r].ops.count {
-            let op = graphs[r].ops[states[r].pc]
-            if let s = Self.step(op, rendezvous.buffers[r]) {
-              states[r].step = s
-            } else if states[r].pc > lastTagged[r], lastTagged[r] >= 0 {
-              states[r].step = nil
-            }
             states[r].opStart = now
-            try begin(op, rank: r, state: &states[r], types: types[r])
-            if states[r].wait == nil { finishOp(rank: r, state: &states[r]) }
+            begin(rank: r, state: &states[r])
+            if states[r].wait == nil { finishOp(rank: r, state: &states[r], running: &running) }
             moved = true
           }
         }
       }
-      if graphs.indices.allSatisfy({ states[$0].pc >= graphs[$0].ops.count && states[$0].wait == nil }) { break }
+      if running == 0 { break }
       allocate()
       guard let (next, event) = nextEvent() else {
+        var rendezvous = Rendezvous(ranks: graphs.count)
+        for r in graphs.indices {
+          for op in graphs[r].ops.prefix(states[r].pc + 1) { rendezvous.record(op, rank: r) }
+        }
         let report = rendezvous.deadlock(graphs, pcs: states.map(\.pc))
         throw Simulator.Failure("\(report?.message ?? "deadlock") (the plan verifier rejects such a plan)", at: report?.location)
       }
@@ -263,30 +309,34 @@ private struct Engine {
       case .flowEnd(let i): flows[i].remaining = 0
       case .flowStart: break
       }
-      var touched = [Bool](repeating: false, count: graphs.count)
       var collectivePart = false
+      var finished = false
       for i in unfinished where flows[i].activeAt <= now && flows[i].remaining <= 1e-6 * max(1, flows[i].bytes) {
         flows[i].finishedAt = now
-        flowsChanged = true
+        finished = true
         touched[flows[i].src] = true
         touched[flows[i].dst] = true
         if case .part = flows[i].carries { collectivePart = true }
-        states[flows[i].src].trace.add(Trace.Event(track: .send, name: "to rank \(flows[i].dst)", start: flows[i].createdAt, end: now, amount: Int64(saturating: flows[i].bytes), isWait: false))
-        states[flows[i].dst].trace.add(Trace.Event(track: .receive, name: "from rank \(flows[i].src)", start: flows[i].createdAt, end: now, amount: Int64(saturating: flows[i].bytes), isWait: false))
+        states[flows[i].src].records.append(.send(i))
+        states[flows[i].dst].records.append(.receive(i))
       }
-      unfinished.removeAll { flows[$0].finishedAt != nil }
+      if finished {
+        flowsChanged = true
+        unfinished.removeAll { flows[$0].finishedAt != nil }
+      }
       for r in jobs.indices {
         guard let job = jobs[r], job.remaining <= 1e-12 else { continue }
         jobs[r] = nil
         jobsChanged = true
         touched[r] = true
-        states[job.rank].trace.add(Trace.Event(track: .compute, name: job.name, start: job.startedAt, end: now, amount: Int64(saturating: job.flops), isWait: false))
-        if let s = states[job.rank].step { states[job.rank].stepCompute[s, default: 0] += now - job.startedAt }
-        states[job.rank].wait = nil
-        finishOp(rank: job.rank, state: &states[job.rank])
+        states[r].records.append(.compute(op: job.op, start: job.startedAt, end: now, flops: job.flops))
+        if let s = program.steps[r][job.op] { states[r].stepCompute[s, default: 0] += now - job.startedAt }
+        states[r].wait = nil
+        finishOp(rank: r, state: &states[r], running: &running)
       }
       // A collective's members wait for all of its flows, theirs or not.
       woken = collectivePart ? Array(graphs.indices) : graphs.indices.filter { touched[$0] }
+      for r in woken { touched[r] = false }
     }
     return report(states)
   }
@@ -311,6 +361,18 @@ private struct Engine {
     return best
   }
 
+  /// What a flow carries, for errors.
+  private func describe(_ carries: Carries) -> String {
+    switch carries {
+    case .message(let id):
+      let key = program.messages[id].key
+      return "the message from rank \(key.src) to rank \(key.dst) (\(key))"
+    case .part(let id, let from, let to):
+      let c = program.collectives[id]
+      return "the \(c.opcode.rawValue) part from rank \(from) to rank \(to) (\(c.key))"
+    }
+  }
+
   /// The clock cannot reach `event`: its time is past what a Double holds.
   /// Names the rank, the op and the profile values behind that time.
   private func stopped(_ event: Event) -> Simulator.Failure {
@@ -318,17 +380,19 @@ private struct Engine {
     switch event {
     case .job(let id):
       let job = jobs[id]!
+      let op = graphs[job.rank].ops[job.op]
+      guard case .compute(let cost) = program.actions[job.rank][job.op] else { preconditionFailure("a job runs a compute op") }
       return Simulator.Failure(
-        "\(prefix): rank \(job.rank)'s \(job.name) would end at \(now + job.remaining / job.rate) s; its time comes from \(job.source)",
-        at: job.location)
+        "\(prefix): rank \(job.rank)'s \(SimulationReport.Timeline.name(op)) would end at \(now + job.remaining / job.rate) s; its time comes from \(cost.source)",
+        at: op.location)
     case .flowStart(let i):
       let f = flows[i]
       return Simulator.Failure(
-        "\(prefix): \(f.carries) would start moving at \(f.activeAt) s, after its route's latency of \(f.latency) s (the profile's latency per hop, or its network's)",
-        at: f.location)
+        "\(prefix): \(describe(f.carries)) would start moving at \(f.activeAt) s, after its route's latency of \(f.latency) s (the profile's latency per hop, or its network's)",
+        at: graphs[f.poster.rank].ops[f.poster.op].location)
     case .flowEnd(let i):
       let f = flows[i]
-      let narrowest = f.route.min { network.capacities[$0] < network.capacities[$1] }
+      let narrowest = routeLinks[f.route].min { network.capacities[$0] < network.capacities[$1] }
       let limit =
         if let r = narrowest, network.capacities[r] <= f.cap {
           "its narrowest link, \(network.names[r]), carries \(network.capacities[r]) B/s"
@@ -336,46 +400,38 @@ private struct Engine {
           "the profile's flow cap is \(f.cap) B/s"
         }
       return Simulator.Failure(
-        "\(prefix): \(f.carries) moves \(f.bytes) bytes at \(f.rate) B/s and would end at \(now + f.remaining / f.rate) s; \(limit)",
-        at: f.location)
+        "\(prefix): \(describe(f.carries)) moves \(f.bytes) bytes at \(f.rate) B/s and would end at \(now + f.remaining / f.rate) s; \(limit)",
+        at: graphs[f.poster.rank].ops[f.poster.op].location)
     }
   }
 
-  /// The step an op belongs to: its attribute, or its message's.
-  static func step(_ op: Op, _ buffers: [String: (key: MessageKey, index: Int)]) -> Int? {
-    if case .int(let s)? = op.attributes["step"] { return Int(s) }
-    if op.opcode == .recvDone, case .value(let v)? = op.operands.first, let key = buffers[v]?.key { return Int(key.step) }
-    return nil
-  }
-
-  private mutating func finishOp(rank r: Int, state: inout RankState) {
+  private mutating func finishOp(rank r: Int, state: inout RankState, running: inout Int) {
     state.opTimes.append((state.opStart, now))
-    state.opSteps.append(state.step)
     state.opCause.append(state.cause)
     state.cause = nil
     state.pc += 1
+    if state.pc == graphs[r].ops.count { running -= 1 }
   }
 
   /// Unblocks a rank whose wait is over; true if it did.
-  private mutating func resume(_ state: inout RankState) -> Bool {
+  private mutating func resume(_ state: inout RankState, rank r: Int, running: inout Int) -> Bool {
     guard let wait = state.wait else { return false }
     // The flows awaited; nil while one has not even been created.
     let awaited: [Int]?
     switch wait {
     case .job: return false
-    case .messages(let keys):
-      let ids = keys.compactMap { messages[$0]?.flow }
-      awaited = ids.count == keys.count ? ids : nil
-    case .collective(let key): awaited = collectives[key]?.flows
+    case .messages(let ids):
+      let created = ids.compactMap { messages[$0].flow }
+      awaited = created.count == ids.count ? created : nil
+    case .collective(let id): awaited = collectives[id].flows
     }
     guard let awaited, awaited.allSatisfy({ flows[$0].finishedAt != nil }) else { return false }
     // The flow that finished last ended the wait.
     state.cause = awaited.max { (flows[$0].finishedAt ?? 0) < (flows[$1].finishedAt ?? 0) }
     state.exposed += now - state.waitSince
-    state.trace.add(Trace.Event(track: .compute, name: "wait", start: state.waitSince, end: now, amount: 0, isWait: true))
+    state.records.append(.wait(start: state.waitSince, end: now))
     state.wait = nil
-    let r = state.trace.rank
-    finishOp(rank: r, state: &state)
+    finishOp(rank: r, state: &state, running: &running)
     return true
   }
 
@@ -385,93 +441,57 @@ private struct Engine {
   }
 
   private mutating func startFlow(
-    _ src: Int, _ dst: Int, bytes: Double, step: Int, at t: Double, poster: (rank: Int, op: Int), carries: Carries,
-    location: SourceLocation?
+    _ src: Int, _ dst: Int, bytes: Double, step: Int, poster: (rank: Int, op: Int), carries: Carries
   ) -> Int {
-    let (route, latency) = network.route(src, dst)
+    let key = src * graphs.count + dst
+    let (route, latency): (Range<Int>, Double)
+    if let known = routes[key] {
+      (route, latency) = known
+    } else {
+      let found = network.route(src, dst)
+      route = routeLinks.count..<(routeLinks.count + found.resources.count)
+      routeLinks += found.resources
+      latency = found.latency
+      routes[key] = (route, latency)
+    }
     flows.append(
       Flow(
-        route: route, cap: profile.flowCap ?? .infinity, remaining: bytes, createdAt: t, latency: latency, activeAt: t + latency,
-        step: step, src: src, dst: dst, bytes: bytes, poster: poster, carries: carries, location: location))
+        route: route, cap: profile.flowCap ?? .infinity, remaining: bytes, createdAt: now, latency: latency, activeAt: now + latency,
+        step: step, src: src, dst: dst, bytes: bytes, poster: poster, carries: carries))
     unfinished.append(flows.count - 1)
     // A latency too small to move the clock leaves the flow moving at once.
-    if t + latency <= t { flowsChanged = true }
+    if now + latency <= now { flowsChanged = true }
     return flows.count - 1
   }
 
-  private mutating func begin(_ op: Op, rank r: Int, state: inout RankState, types: [String: TensorType]) throws {
-    rendezvous.record(op, rank: r)
-    switch op.opcode {
-    case .sendStart, .recvStart:
-      let sending = op.opcode == .sendStart
-      guard let key = MessageKey(op, rank: r) else { return }
-      var m = messages[key] ?? Message()
-      if sending {
-        m.senderAt = now
-        m.bytes = op.operands.reduce(0) { sum, o in
-          if case .value(let v) = o { return sum + cost.bytes(types[v]) }
-          return sum
+  private mutating func begin(rank r: Int, state: inout RankState) {
+    switch program.actions[r][state.pc] {
+    case .none: break
+    case .post(let id, let sending):
+      if sending { messages[id].senderPosted = true } else { messages[id].receiverPosted = true }
+      if messages[id].senderPosted, messages[id].receiverPosted, messages[id].flow == nil {
+        let m = program.messages[id]
+        messages[id].flow = startFlow(
+          m.key.src, m.key.dst, bytes: m.bytes, step: Int(m.key.step), poster: (r, state.pc), carries: .message(id))
+      }
+    case .await(let ids):
+      let done = ids.allSatisfy { id in messages[id].flow.map { flows[$0].finishedAt != nil } ?? false }
+      if !done { block(&state, .messages(ids)) }
+    case .collective(let id):
+      collectives[id].arrived.insert(r)
+      block(&state, .collective(id))
+      let c = program.collectives[id]
+      if collectives[id].arrived.count == c.key.group.count {
+        collectives[id].flows = c.parts.map { part in
+          startFlow(part.from, part.to, bytes: part.bytes, step: c.step, poster: (r, state.pc), carries: .part(id, from: part.from, to: part.to))
         }
-      } else {
-        m.receiverAt = now
       }
-      if let s = m.senderAt, let t = m.receiverAt, m.flow == nil {
-        m.flow = startFlow(
-          key.src, key.dst, bytes: m.bytes, step: Int(key.step), at: max(s, t), poster: (r, state.pc),
-          carries: .message(key), location: op.location)
-      }
-      messages[key] = m
-    case .sendDone, .recvDone:
-      let keys = op.opcode == .sendDone
-        ? MessageKey(op, rank: r).map { [$0] } ?? [] : rendezvous.messages(awaitedBy: op, rank: r)
-      let done = keys.allSatisfy { key in messages[key]?.flow.map { flows[$0].finishedAt != nil } ?? false }
-      if !done { block(&state, .messages(keys)) }
-    case .allGather, .allToAll:
-      guard case .ints(let group)? = op.attributes["group"], case .value(let x) = op.operands[0],
-        let key = Collective(op)?.key, let type = types[x], let extents = plan.bindings.extents(of: type)
-      else { return }
-      var entry = collectives[key] ?? ([:], nil)
-      entry.arrived[r] = cost.bytes(type)
-      if op.opcode == .allToAll, case .int(let axis)? = op.attributes["split_axis"] {
-        // Bytes per part: this rank's share of the split axis.
-        let n = Double(extents[Int(axis)])
-        let sizes: [Double]
-        if case .ints(let s)? = op.attributes["split_sizes"] { sizes = s.map(Double.init) } else { sizes = group.map { _ in n / Double(group.count) } }
-        partBytes[key, default: [:]][r] = sizes.map { cost.bytes(type) / n * $0 }
-      }
-      collectives[key] = entry
-      block(&state, .collective(key))
-      if entry.arrived.count == group.count {
-        var ids: [Int] = []
-        let step = Int(Self.step(op, [:]) ?? 0)
-        for (i, m) in group.enumerated() {
-          for (j, n) in group.enumerated() where i != j {
-            let bytes = op.opcode == .allGather ? entry.arrived[Int(m)] ?? 0 : partBytes[key]?[Int(m)]?[j] ?? 0
-            ids.append(
-              startFlow(
-                Int(m), Int(n), bytes: bytes, step: step, at: now, poster: (r, state.pc),
-                carries: .part(op.opcode, key, from: Int(m), to: Int(n)), location: op.location))
-          }
-        }
-        collectives[key]!.flows = ids
-      }
-    default:
-      guard let c = try cost.cost(op, types, weights: weights) else { return }
+    case .compute(let c):
       let unit = profile.computeUnits.map { r % $0 } ?? r
       jobsChanged = true
-      jobs[r] = Job(
-        rank: r, unit: unit, remaining: c.seconds, startedAt: now, name: describe(op), flops: c.flops, location: op.location,
-        source: c.source)
-      state.wait = .job(r)
+      jobs[r] = Job(rank: r, unit: unit, op: state.pc, remaining: c.seconds, startedAt: now, flops: c.flops)
+      state.wait = .job
     }
-  }
-
-  var partBytes: [CollectiveKey: [Int: [Double]]] = [:]
-
-  private func describe(_ op: Op) -> String {
-    var s = op.opcode.rawValue
-    if case .int(let step)? = op.attributes["step"] { s += " s\(step)" }
-    return s
   }
 
   /// Rates: compute units split evenly among their jobs; flows get max-min
@@ -503,25 +523,41 @@ private struct Engine {
     // starts moving or finishes.
     guard flowsChanged else { return }
     flowsChanged = false
+    // Progressive filling: every round, the unfixed flows get the least
+    // fair share left on any of their links (or their cap), and those that
+    // share bounds are fixed at it. A link's count of unfixed flows only
+    // falls as flows are fixed.
     var remaining = network.capacities
+    if linkCount.count < remaining.count { linkCount += [Int](repeating: 0, count: remaining.count - linkCount.count) }
     var unfixed = unfinished.filter { flows[$0].activeAt <= now }
-    for i in unfixed { flows[i].rate = 0 }
+    var links: [Int] = []
+    for i in unfixed {
+      flows[i].rate = 0
+      for k in flows[i].route {
+        if linkCount[routeLinks[k]] == 0 { links.append(routeLinks[k]) }
+        linkCount[routeLinks[k]] += 1
+      }
+    }
     while !unfixed.isEmpty {
-      var count = [Int](repeating: 0, count: remaining.count)
-      for i in unfixed { for r in flows[i].route { count[r] += 1 } }
       var share = Double.infinity
-      for (r, c) in count.enumerated() where c > 0 { share = min(share, remaining[r] / Double(c)) }
+      for r in links where linkCount[r] > 0 { share = min(share, remaining[r] / Double(linkCount[r])) }
       for i in unfixed { share = min(share, flows[i].cap) }
       if !share.isFinite { share = 1e18 }
       var (fixed, rest): ([Int], [Int]) = ([], [])
       for i in unfixed {
         let bottleneck = flows[i].route.isEmpty || flows[i].cap <= share * (1 + 1e-9)
-          || flows[i].route.contains { count[$0] > 0 && remaining[$0] / Double(count[$0]) <= share * (1 + 1e-9) }
+          || flows[i].route.contains { k in
+            let r = routeLinks[k]
+            return remaining[r] / Double(linkCount[r]) <= share * (1 + 1e-9)
+          }
         if bottleneck { fixed.append(i) } else { rest.append(i) }
       }
       for i in fixed {
         flows[i].rate = share
-        for r in flows[i].route { remaining[r] = max(0, remaining[r] - share) }
+        for k in flows[i].route {
+          remaining[routeLinks[k]] = max(0, remaining[routeLinks[k]] - share)
+          linkCount[routeLinks[k]] -= 1
+        }
       }
       unfixed = rest
     }
@@ -529,16 +565,20 @@ private struct Engine {
 
   private func report(_ states: [RankState]) -> SimulationReport.Program {
     let span = criticalSpans(states)
-    let steps = Set(states.flatMap { $0.opSteps.compactMap { $0 } }).sorted()
+    let steps = Set(program.steps.joined().compactMap { $0 }).sorted()
+    var transfer: [Int: Double] = [:]
+    for f in flows { transfer[f.step] = max(transfer[f.step] ?? 0, (f.finishedAt ?? now) - f.createdAt) }
     var out: [SimulationReport.Step] = []
     for s in steps {
       let compute = states.map { $0.stepCompute[s] ?? 0 }.max() ?? 0
-      let transfer = flows.filter { $0.step == s }.map { ($0.finishedAt ?? now) - $0.createdAt }.max() ?? 0
-      out.append(SimulationReport.Step(step: s, seconds: span[s] ?? 0, compute: compute, communication: transfer))
+      out.append(SimulationReport.Step(step: s, seconds: span[s] ?? 0, compute: compute, communication: transfer[s] ?? 0))
+    }
+    let transfers = flows.map { f in
+      SimulationReport.Timeline.Transfer(src: f.src, dst: f.dst, start: f.createdAt, end: f.finishedAt ?? now, bytes: f.bytes)
     }
     return SimulationReport.Program(
-      family: "", layers: [], seconds: now, steps: out, exposed: states.map(\.exposed), traces: states.map(\.trace),
-      opTimes: states.map(\.opTimes))
+      family: "", layers: [], seconds: now, steps: out, exposed: states.map(\.exposed),
+      timeline: SimulationReport.Timeline(graphs: graphs, records: states.map(\.records), transfers: transfers), opTimes: states.map(\.opTimes))
   }
 
   /// The time each step holds on the critical path. Walking back from the
@@ -561,13 +601,13 @@ private struct Engine {
       moves -= 1
       let (start, end) = states[r].opTimes[i]
       if let f = states[r].opCause[i], end > start {
-        if let s = states[r].opSteps[i] { span[s, default: 0] += end - flows[f].createdAt }
+        if let s = program.steps[r][i] { span[s, default: 0] += end - flows[f].createdAt }
         // The post itself (a start, or a collective's last arrival) begins at
         // the transfer's creation: what came before it on that rank is next.
         (r, i) = (flows[f].poster.rank, flows[f].poster.op - 1)
         continue
       }
-      if let s = states[r].opSteps[i] { span[s, default: 0] += end - start }
+      if let s = program.steps[r][i] { span[s, default: 0] += end - start }
       i -= 1
     }
     return span

@@ -75,34 +75,26 @@ public struct OverlapSchedulePass: Pass {
   /// At most this many receives of one channel outstanding at once.
   static let receiveDepth = 2
 
-  public func run(_ module: inout Module, _ context: PassContext) throws(CompileError) {
-    // Every candidate, in the order they are considered (see the doc comment).
-    var candidates: [(module: Module, label: String, gain: Double)] = []
-    for hoist in [false, true] {
-      candidates.append((Self.reordered(module, hoistStarts: hoist), hoist ? "late dones, early starts" : "late dones", 1e-6))
-    }
-    let messages = PartialSplit.candidates(module)
-    if !messages.isEmpty {
-      var lastStep: [String: Int64] = [:]
-      for m in messages { lastStep[m.family] = max(lastStep[m.family] ?? m.step, m.step) }
-      let tail = messages.filter { $0.step == lastStep[$0.family] }
-      for pieces in Self.pieceCounts {
-        for scope in tail.count == messages.count ? [tail] : [tail, messages] {
-          let split = PartialSplit.apply(module, to: scope, pieces: pieces)
-          // Pieces arrive in turns, so each order may suit them differently.
-          for order in [nil, false, true] {
-            let orderName = order.map { $0 ? "late dones, early starts" : "late dones" } ?? "as written"
-            candidates.append(
-              (order.map { Self.reordered(split, hoistStarts: $0) } ?? split,
-               "\(scope.count) partials in \(pieces) pieces, \(orderName)", Self.splitGain))
-          }
-        }
+  public func run(_ plan: inout Module, _ context: PassContext) throws(CompileError) {
+    let module = plan
+    let indexed = PartialSplit.Indexed(module)
+    let (splits, specs) = Self.candidates(indexed)
+    // Built and simulated on every core at once, then weighed in order, one at a time.
+    let bases = [module] + splits.parallelMap { PartialSplit.apply(indexed, to: $0.scope, pieces: $0.pieces) }
+    // Index 0 is the module as it is, index i the candidate specs[i - 1].
+    // Taken last first: the later candidates split more and take longest,
+    // and the cores finish together when the longest start first.
+    let lastFirst = Array((0...specs.count).reversed()).parallelMap { i in
+      var m = module
+      if i > 0 {
+        let spec = specs[i - 1]
+        m = spec.hoistStarts.map { Self.reordered(bases[spec.base], hoistStarts: $0) } ?? bases[spec.base]
       }
+      return (m, Result { () throws(CompileError) in try self.predict(m) })
     }
-    // Simulated on every core at once, then weighed in order, one at a time.
-    let predictions = ([module] + candidates.map(\.module)).parallelMap { m in
-      Result { () throws(CompileError) in try self.predict(m) }
-    }
+    let built = Array(lastFirst.reversed())
+    let candidates = zip(specs, built.dropFirst()).map { (module: $1.0, label: $0.label, gain: $0.gain) }
+    let predictions = built.map(\.1)
     var chosen = module
     var best = try predictions[0].get()
     for (candidate, prediction) in zip(candidates, predictions.dropFirst()) {
@@ -136,7 +128,37 @@ public struct OverlapSchedulePass: Pass {
         chosen.graphs[i].ops[j].attributes[OpSpec.predicted] = .ints([Int64(t.start * 1e9), Int64(t.end * 1e9)])
       }
     }
-    module = chosen
+    plan = chosen
+  }
+
+  /// A candidate: the module it reorders (0: the plan, i: `splits[i - 1]`
+  /// applied to it), how (nil: as it is), its label and the gain it needs.
+  typealias Candidate = (base: Int, hoistStarts: Bool?, label: String, gain: Double)
+
+  /// Every candidate, in the order they are considered (see the doc
+  /// comment), and the partial splits they build on.
+  static func candidates(_ indexed: PartialSplit.Indexed) -> (splits: [(scope: [PartialSplit.Message], pieces: Int)], specs: [Candidate]) {
+    var specs: [Candidate] = []
+    for hoist in [false, true] {
+      specs.append((0, hoist, hoist ? "late dones, early starts" : "late dones", 1e-6))
+    }
+    let messages = PartialSplit.candidates(indexed)
+    var splits: [(scope: [PartialSplit.Message], pieces: Int)] = []
+    guard !messages.isEmpty else { return (splits, specs) }
+    var lastStep: [String: Int64] = [:]
+    for m in messages { lastStep[m.family] = max(lastStep[m.family] ?? m.step, m.step) }
+    let tail = messages.filter { $0.step == lastStep[$0.family] }
+    for pieces in pieceCounts {
+      for scope in tail.count == messages.count ? [tail] : [tail, messages] {
+        splits.append((scope, pieces))
+        // Pieces arrive in turns, so each order may suit them differently.
+        for order in [nil, false, true] {
+          let orderName = order.map { $0 ? "late dones, early starts" : "late dones" } ?? "as written"
+          specs.append((splits.count, order, "\(scope.count) partials in \(pieces) pieces, \(orderName)", splitGain))
+        }
+      }
+    }
+    return (splits, specs)
   }
 
   /// Every rank program of `m` reordered.
@@ -210,7 +232,10 @@ public struct OverlapSchedulePass: Pass {
     }
     let starts = ops.indices.filter { ops[$0].opcode == .sendStart || ops[$0].opcode == .recvStart }
     let dones = ops.indices.filter { ops[$0].opcode == .sendDone || ops[$0].opcode == .recvDone }
-    let compute = ops.indices.filter { !starts.contains($0) && !dones.contains($0) }
+    let compute = ops.indices.filter { ![.sendStart, .recvStart, .sendDone, .recvDone].contains(ops[$0].opcode) }
+    // Each done's position among the dones.
+    var donePosition: [Int: Int] = [:]
+    for (position, d) in dones.enumerated() { donePosition[d] = position }
     var nextStart = 0
     var nextDone = 0
     var outstanding: [String: Int] = [:]
@@ -260,8 +285,9 @@ public struct OverlapSchedulePass: Pass {
         progressed = false
         let s = starts[nextStart]
         let room = channelOf[s].map { (outstanding[$0] ?? 0) < receiveDepth } ?? true
-        // Without hoisting, a start waits for the compute that preceded it.
-        let inPlace = hoistStarts || compute.prefix(while: { $0 < s }).allSatisfy { emitted[$0] }
+        // Without hoisting, a start waits for the compute that preceded it
+        // (compute is emitted in order, so: for the first c of it).
+        let inPlace = hoistStarts || compute.partitionIndex { $0 >= s } <= c
         if ready(s) && room && inPlace {
           emit(s)
           nextStart += 1
@@ -275,7 +301,7 @@ public struct OverlapSchedulePass: Pass {
           if nextDone < dones.count { flushDones(through: nextDone) } else { emit(starts[nextStart]); nextStart += 1 }
           continue
         }
-        if ops[op].opcode.isCollective, let last = dones.lastIndex(where: { $0 < op }), nextDone <= last {
+        if ops[op].opcode.isCollective, case let last = dones.partitionIndex(where: { $0 >= op }) - 1, last >= 0, nextDone <= last {
           // Collectives keep their place among the dones.
           flushDones(through: last)
         }
@@ -283,7 +309,7 @@ public struct OverlapSchedulePass: Pass {
         let needed = ops[op].operands.compactMap { o -> Int? in
           if case .value(let v) = o, pendingBuffers.contains(v) { return doneFor[v] } else { return nil }
         }
-        if let last = needed.max(), let position = dones.firstIndex(of: last) { flushDones(through: position) }
+        if let last = needed.max(), let position = donePosition[last] { flushDones(through: position) }
         if ready(op) {
           emit(op)
           c += 1

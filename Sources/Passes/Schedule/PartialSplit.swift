@@ -38,20 +38,40 @@ public enum PartialSplit {
     public var step: Int64 { key.step }
   }
 
+  /// A module with each rank graph indexed once, for `candidates` and any
+  /// number of `apply`s: indexing is most of what either costs.
+  public struct Indexed: Sendable {
+    public let module: Module
+    /// Per graph of the module, its index (nil for a graph that is no rank program).
+    let graphs: [GraphIndex?]
+    /// The first graph of each rank program.
+    let graphOf: [RankProgram: Int]
+
+    public init(_ module: Module) {
+      self.module = module
+      graphs = module.graphs.parallelMap { g in g.rankProgram.map { _ in GraphIndex(g) } }
+      graphOf = Dictionary(
+        module.graphs.indices.compactMap { i in module.graphs[i].rankProgram.map { ($0, i) } }, uniquingKeysWith: { a, _ in a })
+    }
+
+    func index(_ program: RankProgram) -> GraphIndex? { graphOf[program].flatMap { graphs[$0] } }
+  }
+
   /// Every partial result whose rewrite applies: the send, on a channel that
   /// carries partials, holds exactly the two results of one `attn.block` that
   /// nothing else reads, and the receiver only waits for the buffers and folds
   /// them in with one merge.
-  public static func candidates(_ module: Module) -> [Message] {
+  public static func candidates(_ module: Module) -> [Message] { candidates(Indexed(module)) }
+
+  public static func candidates(_ indexed: Indexed) -> [Message] {
+    let module = indexed.module
     let partials = Set(module.channels.filter { $0.carries == .partial }.map(\.name))
-    var indexes: [RankProgram: GraphIndex] = [:]
-    for g in module.graphs { if let p = g.rankProgram { indexes[p] = indexes[p] ?? GraphIndex(g) } }
     var out: [Message] = []
     for g in module.graphs {
-      guard let program = g.rankProgram, let index = indexes[program] else { continue }
+      guard let program = g.rankProgram, let index = indexed.index(program) else { continue }
       for op in g.ops where op.opcode == .sendStart {
         guard let m = message(op, family: program.source, src: program.rank), partials.contains(m.chan),
-          let receiver = indexes[RankProgram(source: program.source, rank: m.dst)],
+          let receiver = indexed.index(RankProgram(source: program.source, rank: m.dst)),
           senderSide(index, m) != nil, receiverSide(receiver, m) != nil
         else { continue }
         out.append(m)
@@ -61,20 +81,17 @@ public enum PartialSplit {
   }
 
   /// `module` with each of `messages` split into `pieces` (a block of fewer
-  /// rows than pieces is left whole). Each graph is indexed once and
-  /// rewritten once, however many of its messages split.
+  /// rows than pieces is left whole). Each graph is rewritten once, however
+  /// many of its messages split.
   public static func apply(_ module: Module, to messages: [Message], pieces: Int) -> Module {
-    guard pieces > 1 else { return module }
-    var m = module
-    let graphOf = Dictionary(
-      m.graphs.indices.compactMap { i in m.graphs[i].rankProgram.map { ($0, i) } }, uniquingKeysWith: { a, _ in a })
-    var indexes: [Int: GraphIndex] = [:]
-    func index(_ g: Int) -> GraphIndex {
-      if let x = indexes[g] { return x }
-      let x = GraphIndex(m.graphs[g])
-      indexes[g] = x
-      return x
-    }
+    apply(Indexed(module), to: messages, pieces: pieces)
+  }
+
+  public static func apply(_ indexed: Indexed, to messages: [Message], pieces: Int) -> Module {
+    var m = indexed.module
+    guard pieces > 1 else { return m }
+    let graphOf = indexed.graphOf
+    func index(_ g: Int) -> GraphIndex { indexed.graphs[g]! }
     var replacements: [Int: [Int: [Op]]] = [:]
     var names: [Int: Set<String>] = [:]
     var channels: [String] = []
@@ -133,7 +150,7 @@ public enum PartialSplit {
 
   /// One rank graph, indexed once: its ops, who reads each value, where each
   /// message is posted and waited for, and the names it defines.
-  struct GraphIndex {
+  struct GraphIndex: Sendable {
     var graph: Graph
     var ops: [Op] { graph.ops }
     var readers: [String: [Int]] = [:]
