@@ -5,15 +5,15 @@
 #     USP's Ulysses × ring grid), published vs predicted and the worst (scripts/fidelity-published.py);
 #     validation only: no profile number comes from them;
 #  2. measured: `ringc calibrate` on this machine, then predicted vs real `mpirun … ringc run` of one
-#     llama2-7b attention layer at S = SEQ (default 4096) for P = 1, 2, 4 (and PS="1 2 4 8 16" on a
-#     16-core machine), the median of three runs;
+#     llama2-7b attention layer for each of STRATEGIES (default tokenring ring-zigzag), SEQS
+#     (default 2048 4096 8192) and PS (default 2 4; PS="2 4 8 16" on a 16-core machine), the
+#     median of three runs, then the worst error;
 #  3. crossovers: TokenRing vs Ring for MHA on ascend-910b-8 and for GQA 4:1 on h100-sxm-8;
 #  4. the overlap scheduler: TokenRing's predicted ms per layer as its pass writes it and after
 #     `--profile` (reordered, partials split where the simulator predicts a gain).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/bootstrap.sh
-seq=${1:-4096}
 swift build -c release --product ringc >/dev/null
 ringc=$(swift build -c release --show-bin-path)/ringc
 out=$(mktemp -d)
@@ -23,22 +23,33 @@ mpi="mpirun --allow-run-as-root --oversubscribe --mca btl self,vader --mca pml o
 echo "== 1. published figures"
 python3 scripts/fidelity-published.py "$ringc" "$out"
 
-echo "== 2. measured: this machine, llama2-7b attention, S = $seq"
+echo "== 2. measured: this machine, llama2-7b attention (predicted vs median of three runs)"
 cp profiles/device-profile.xsd "$out/"
 $mpi -np 2 "$ringc" calibrate -o "$out/host.xml"
-for p in ${PS:-1 2 4}; do
-  "$ringc" compile models/llama2-7b-attention.ir --sp "$p" --seq "$seq" -o "$out/h$p.plan" >/dev/null
-  predicted=$("$ringc" simulate "$out/h$p.plan" --profile "$out/host.xml" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["total_ms"])')
-  runs=""
-  for _ in 1 2 3; do
-    runs="$runs $(OPENBLAS_NUM_THREADS=1 $mpi -np "$p" "$ringc" run "$out/h$p.plan" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["seconds"] * 1000)')"
-  done
-  python3 -c "
+: > "$out/errors"
+for strategy in ${STRATEGIES:-tokenring ring-zigzag}; do
+  for seq in ${SEQS:-2048 4096 8192}; do
+    for p in ${PS:-2 4}; do
+      "$ringc" compile models/llama2-7b-attention.ir --sp "$p" --seq "$seq" --strategy "$strategy" -o "$out/h.plan" >/dev/null
+      predicted=$("$ringc" simulate "$out/h.plan" --profile "$out/host.xml" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["total_ms"])')
+      runs=""
+      for _ in 1 2 3; do
+        runs="$runs $(OPENBLAS_NUM_THREADS=1 $mpi -np "$p" "$ringc" run "$out/h.plan" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["seconds"] * 1000)')"
+      done
+      python3 -c "
 import statistics
 p, runs = $predicted, [float(x) for x in '$runs'.split()]
 m = statistics.median(runs)
-print(f'  P = $p: predicted {p:.0f} ms, measured {m:.0f} ms (median of {\", \".join(f\"{r:.0f}\" for r in runs)}), error {100 * (p / m - 1):+.1f}%')"
+e = 100 * (p / m - 1)
+print(f'  {\"$strategy\":12} S = {$seq:5} P = $p: predicted {p:6.0f} ms, measured {m:6.0f} ms ({\", \".join(f\"{r:.0f}\" for r in runs)}), error {e:+.1f}%')
+open('$out/errors', 'a').write(f'{e} $strategy S={$seq} P=$p\\n')"
+    done
+  done
 done
+python3 -c "
+rows = [l.split(' ', 1) for l in open('$out/errors') if l.strip()]
+e, case = max(rows, key=lambda r: abs(float(r[0])))
+print(f'  worst: {float(e):+.1f}% ({case.strip()}); {sum(abs(float(r[0])) <= 15 for r in rows)} of {len(rows)} within 15%')"
 
 echo "== 3. crossovers (ms per layer, S = 32768, P = 8)"
 for case in "ascend-910b-8 llama2-7b" "h100-sxm-8 llama3-8b"; do

@@ -9,16 +9,17 @@ import PlanIR
 ///
 ///     %o, %l = attn.block %q, %k, %v {step = 1, …}   →  .compute(cost)
 ///     %k1 = recv.start {chan = @kv, peer = 3, step = 1}  →  .post(message: 7, sending: false)
-///     recv.done %k1                                  →  .await([7])
-struct EngineProgram {
+///     recv.done %k1                                  →  .await(awaited[i..<i+1] = [7])
+struct EngineProgram: Sendable {
   enum Action {
     /// Takes device time.
     case compute(OpCost.Cost)
     /// A `send.start` (sending) or a `recv.start`: once both sides have
     /// posted, the message becomes a flow.
     case post(message: Int, sending: Bool)
-    /// A `*.done`: waits until these messages' flows have finished.
-    case await([Int])
+    /// A `*.done`: waits until these messages' flows have finished (a
+    /// range of `awaited`).
+    case await(Range<Int>)
     /// An all-gather or all-to-all: waits for every member, then for all of
     /// its parts.
     case collective(Int)
@@ -42,17 +43,57 @@ struct EngineProgram {
     var parts: [(from: Int, to: Int, bytes: Double)] = []
   }
 
+  /// What fixes an op's step: its own `step`, or for a `recv.done` its
+  /// message's; otherwise it counts for the step before it.
+  enum StepTag {
+    case own(Int)
+    case received(Int)
+    case none
+  }
+
   /// Per rank, per op.
   var actions: [[Action]]
-  /// Per rank, per op: the step it counts for (its own, its message's, or
-  /// the last one before it; none after the rank's last tagged op).
-  var steps: [[Int?]]
+  var tags: [[StepTag]]
+  /// Per rank, per op: the step it counts for (its tag's, or the last one
+  /// before it; none after the rank's last op with a step of its own).
+  private(set) var steps: [[Int?]] = []
   var messages: [Message] = []
+  /// Every `*.done`'s messages, one after another.
+  var awaited: [Int] = []
   var collectives: [Collective] = []
+
+  /// The same programs with rank r's ops in the order `orders[r]` (a
+  /// permutation of its op indices, nil: as they are): actions, messages
+  /// and costs are the op's own, only the steps follow the new order.
+  func reordered(_ orders: [[Int]?]) -> EngineProgram {
+    var p = self
+    for (r, order) in orders.enumerated() {
+      guard let order else { continue }
+      p.actions[r] = order.map { actions[r][$0] }
+      p.tags[r] = order.map { tags[r][$0] }
+    }
+    p.steps = Self.steps(p.tags)
+    return p
+  }
+
+  /// Each op's step, from the tags in program order.
+  private static func steps(_ tags: [[StepTag]]) -> [[Int?]] {
+    tags.map { rankTags in
+      let lastOwn = rankTags.lastIndex { if case .own = $0 { true } else { false } } ?? -1
+      var step: Int?
+      return rankTags.enumerated().map { pc, tag in
+        switch tag {
+        case .own(let s), .received(let s): step = s
+        case .none: if pc > lastOwn, lastOwn >= 0 { step = nil }
+        }
+        return step
+      }
+    }
+  }
 
   init(graphs: [Graph], cost: OpCost, weights: [String: TensorType]) throws(Simulator.Failure) {
     actions = []
-    steps = []
+    tags = []
     var messageIDs: [MessageKey: Int] = [:]
     func message(_ key: MessageKey) -> Int {
       if let id = messageIDs[key] { return id }
@@ -66,27 +107,24 @@ struct EngineProgram {
     var contributions: [[Int: (bytes: Double, sizes: [Double])]] = []
     for (r, g) in graphs.enumerated() {
       let types = Plan.valueTypes(of: g)
-      let lastTagged = g.ops.lastIndex { $0.attributes["step"] != nil } ?? -1
       // Receive buffer → its message.
       var buffers: [String: Int] = [:]
-      var step: Int?
       var rankActions: [Action] = []
-      var rankSteps: [Int?] = []
+      var rankTags: [StepTag] = []
       rankActions.reserveCapacity(g.ops.count)
-      rankSteps.reserveCapacity(g.ops.count)
-      for (pc, op) in g.ops.enumerated() {
+      rankTags.reserveCapacity(g.ops.count)
+      for op in g.ops {
         if case .int(let s)? = op.attributes["step"] {
-          step = Int(s)
+          rankTags.append(.own(Int(s)))
         } else if op.opcode == .recvDone, case .value(let v)? = op.operands.first, let id = buffers[v] {
-          step = Int(messages[id].key.step)
-        } else if pc > lastTagged, lastTagged >= 0 {
-          step = nil
+          rankTags.append(.received(Int(messages[id].key.step)))
+        } else {
+          rankTags.append(.none)
         }
-        rankSteps.append(step)
         rankActions.append(try action(op))
       }
       actions.append(rankActions)
-      steps.append(rankSteps)
+      tags.append(rankTags)
 
       func action(_ op: Op) throws(Simulator.Failure) -> Action {
         switch op.opcode {
@@ -103,13 +141,15 @@ struct EngineProgram {
           }
           return .post(message: id, sending: op.opcode == .sendStart)
         case .sendDone:
-          return .await(MessageKey(op, rank: r).map { [message($0)] } ?? [])
+          let first = awaited.count
+          if let key = MessageKey(op, rank: r) { awaited.append(message(key)) }
+          return .await(first..<awaited.count)
         case .recvDone:
-          var ids: [Int] = []
+          let first = awaited.count
           for case .value(let v) in op.operands {
-            if let id = buffers[v], !ids.contains(id) { ids.append(id) }
+            if let id = buffers[v], !awaited[first...].contains(id) { awaited.append(id) }
           }
-          return .await(ids)
+          return .await(first..<awaited.count)
         case .allGather, .allToAll:
           guard case .ints(let group)? = op.attributes["group"], case .value(let x) = op.operands[0],
             let key = GraphIR.Collective(op)?.key, let type = types[x], let extents = cost.bindings.extents(of: type)
@@ -148,6 +188,7 @@ struct EngineProgram {
         }
       }
     }
+    steps = Self.steps(tags)
   }
 }
 

@@ -54,7 +54,9 @@ public struct SimulationReport: Sendable {
       var bytes: Double
     }
 
+    /// Each rank's graph and the order its ops ran in (`Prepared.Family`).
     var graphs: [Graph]
+    var orders: [[Int]?]
     var records: [[Record]]
     var transfers: [Transfer]
 
@@ -64,7 +66,7 @@ public struct SimulationReport: Sendable {
         for e in events {
           switch e {
           case .compute(let op, let start, let end, let flops):
-            trace.add(Trace.Event(track: .compute, name: Self.name(graphs[rank].ops[op]), start: start, end: end, amount: Int64(saturating: flops), isWait: false))
+            trace.add(Trace.Event(track: .compute, name: Self.name(graphs[rank].ops[orders[rank]?[op] ?? op]), start: start, end: end, amount: Int64(saturating: flops), isWait: false))
           case .wait(let start, let end):
             trace.add(Trace.Event(track: .compute, name: "wait", start: start, end: end, amount: 0, isWait: true))
           case .send(let i):
@@ -124,42 +126,115 @@ public struct Simulator {
     public var description: String { "\(diagnostic.location.map { "\($0): " } ?? "")\(diagnostic.message)" }
   }
 
-  public func run() throws -> SimulationReport {
+  public func run() throws -> SimulationReport { try prepare().run() }
+
+  /// The plan resolved for the event loop, family by family (`EngineProgram`).
+  public func prepare() throws -> Prepared {
     let ranks = try Plan.check(plan).sp
     guard ranks <= profile.devices else {
       throw Failure("the plan has \(ranks) ranks but profile \(profile.name) has \(profile.devices) devices", at: plan.location)
     }
-    var programs: [SimulationReport.Program] = []
     let families = Plan.families(plan)
     let layers = PlanStats.layers(plan, families: families).of
+    let weights = Dictionary(plan.weights.map { ($0.name, $0.type) }, uniquingKeysWith: { a, _ in a })
+    let cost = OpCost(profile: profile, bindings: plan.bindings)
+    var resolved: [Prepared.Family] = []
     for family in families {
-      var engine = try Engine(plan: plan, profile: profile, graphs: family.graphs)
-      var program = try engine.run()
-      program.family = family.name
-      program.layers = layers[family.name] ?? []
-      programs.append(program)
+      let program = try EngineProgram(graphs: family.graphs, cost: cost, weights: weights)
+      resolved.append(
+        Prepared.Family(
+          name: family.name, layers: layers[family.name] ?? [], graphs: family.graphs, orders: family.graphs.map { _ in nil }, program: program))
     }
-    return SimulationReport(profile: profile.name, ranks: ranks, programs: programs)
+    return Prepared(profile: profile, ranks: ranks, families: resolved)
+  }
+
+  /// A plan resolved once for simulating it, and any reordering of its rank
+  /// programs (the scheduler's candidates differ from their base in op
+  /// order only).
+  public struct Prepared: Sendable {
+    struct Family: Sendable {
+      var name: String
+      var layers: [Int]
+      /// Each rank's graph as the plan has it, and the order its ops run
+      /// in (nil: as written); `program` is in that order.
+      var graphs: [Graph]
+      var orders: [[Int]?]
+      var program: EngineProgram
+    }
+
+    let profile: DeviceProfile
+    let ranks: Int
+    var families: [Family]
+
+    public func run() throws -> SimulationReport {
+      var programs: [SimulationReport.Program] = []
+      for family in families {
+        var engine = Engine(profile: profile, graphs: family.graphs, orders: family.orders, program: family.program)
+        var program = try engine.run()
+        program.family = family.name
+        program.layers = family.layers
+        programs.append(program)
+      }
+      return SimulationReport(profile: profile.name, ranks: ranks, programs: programs)
+    }
+
+    /// The plan with each rank program's ops in `orders[program]` (a
+    /// permutation of its op indices as written; absent: as written). The
+    /// graphs are not rewritten: only errors and timelines name ops.
+    public func reordered(_ orders: [RankProgram: [Int]]) -> Prepared {
+      var p = self
+      for f in p.families.indices {
+        let rankOrders = families[f].graphs.map { g in g.rankProgram.flatMap { orders[$0] } }
+        p.families[f].orders = rankOrders
+        p.families[f].program = families[f].program.reordered(rankOrders)
+      }
+      return p
+    }
   }
 }
 
 /// One graph family, all ranks at once, run on its `EngineProgram`.
 private struct Engine {
+  /// Each rank's graph as written, and the order its ops run in.
   let graphs: [Graph]
+  let orders: [[Int]?]
   let profile: DeviceProfile
   let program: EngineProgram
   var network: Network
   var now = 0.0
 
-  init(plan: Module, profile: DeviceProfile, graphs: [Graph]) throws(Simulator.Failure) {
+  init(profile: DeviceProfile, graphs: [Graph], orders: [[Int]?], program: EngineProgram) {
     self.profile = profile
     self.graphs = graphs
-    let weights = Dictionary(plan.weights.map { ($0.name, $0.type) }, uniquingKeysWith: { a, _ in a })
-    program = try EngineProgram(graphs: graphs, cost: OpCost(profile: profile, bindings: plan.bindings), weights: weights)
+    self.orders = orders
+    self.program = program
     network = Network(profile)
     messages = Array(repeating: Message(), count: program.messages.count)
     collectives = Array(repeating: CollectiveState(), count: program.collectives.count)
     jobs = Array(repeating: nil, count: graphs.count)
+    scratch = AllocationScratch(ranks: graphs.count)
+  }
+
+  /// Buffers `allocate` reuses, so sharing out rates allocates nothing.
+  struct AllocationScratch {
+    /// Per compute unit, its jobs; per rank, whether it sends or receives.
+    var jobsOnUnit: [Int]
+    var communicating: [Bool]
+    /// Per link: the flows yet to be fixed on it (all 0 between calls), the
+    /// capacity left and this round's fair share of it (both valid on the
+    /// links in use).
+    var linkCount: [Int] = []
+    var left: [Double] = []
+    var fairShare: [Double] = []
+    /// The links in use, the flows yet to be fixed and those fixed this round.
+    var links: [Int] = []
+    var unfixed: [Int] = []
+    var fixed: [Int] = []
+
+    init(ranks: Int) {
+      jobsOnUnit = [Int](repeating: 0, count: ranks)
+      communicating = [Bool](repeating: false, count: ranks)
+    }
   }
 
   struct Flow {
@@ -190,8 +265,8 @@ private struct Engine {
     case part(Int, from: Int, to: Int)
   }
 
+  /// A rank's compute op under way (`jobs` is indexed by rank).
   struct Job {
-    var rank: Int
     var unit: Int
     var op: Int
     var remaining: Double
@@ -210,8 +285,9 @@ private struct Engine {
 
   enum Wait {
     case job
-    /// A `*.done`: the messages' flows (created once both sides posted) must finish.
-    case messages([Int])
+    /// A `*.done`: the messages' flows (created once both sides posted) must
+    /// finish (a range of the program's `awaited`).
+    case messages(Range<Int>)
     case collective(Int)
   }
 
@@ -244,8 +320,8 @@ private struct Engine {
   /// Every flow's links, each route once (`routes` keys it by its ends).
   var routeLinks: [Int] = []
   var routes: [Int: (links: Range<Int>, latency: Double)] = [:]
-  /// Per link, the flows `allocate` has yet to fix on it (all 0 between calls).
-  var linkCount: [Int] = []
+  /// `allocate`'s working buffers, kept between calls.
+  var scratch: AllocationScratch
   /// Whether a flow started moving or finished since rates were shared out.
   var flowsChanged = true
   /// Whether a job started or finished since rates were shared out.
@@ -283,11 +359,16 @@ private struct Engine {
       if running == 0 { break }
       allocate()
       guard let (next, event) = nextEvent() else {
-        var rendezvous = Rendezvous(ranks: graphs.count)
-        for r in graphs.indices {
-          for op in graphs[r].ops.prefix(states[r].pc + 1) { rendezvous.record(op, rank: r) }
+        let ordered = graphs.indices.map { r in
+          var g = graphs[r]
+          g.ops = g.ops.indices.map { op(r, $0) }
+          return g
         }
-        let report = rendezvous.deadlock(graphs, pcs: states.map(\.pc))
+        var rendezvous = Rendezvous(ranks: ordered.count)
+        for r in ordered.indices {
+          for op in ordered[r].ops.prefix(states[r].pc + 1) { rendezvous.record(op, rank: r) }
+        }
+        let report = rendezvous.deadlock(ordered, pcs: states.map(\.pc))
         throw Simulator.Failure("\(report?.message ?? "deadlock") (the plan verifier rejects such a plan)", at: report?.location)
       }
       guard next.isFinite else { throw stopped(event) }
@@ -341,6 +422,9 @@ private struct Engine {
     return report(states)
   }
 
+  /// Rank r's op at position `pc` of the order it runs in.
+  private func op(_ r: Int, _ pc: Int) -> Op { graphs[r].ops[orders[r]?[pc] ?? pc] }
+
   /// The earliest event and its time; nil when nothing is under way. A time
   /// that is no number sorts last, as one the clock never reaches.
   private func nextEvent() -> (time: Double, event: Event)? {
@@ -349,7 +433,7 @@ private struct Engine {
       let t = time.isNaN ? .infinity : time
       if best.map({ t < $0.time }) ?? true { best = (t, event) }
     }
-    for case let job? in jobs { consider(now + job.remaining / job.rate, .job(job.rank)) }
+    for (r, job) in jobs.enumerated() { if let job { consider(now + job.remaining / job.rate, .job(r)) } }
     for i in unfinished {
       let f = flows[i]
       if f.activeAt > now {
@@ -380,16 +464,16 @@ private struct Engine {
     switch event {
     case .job(let id):
       let job = jobs[id]!
-      let op = graphs[job.rank].ops[job.op]
-      guard case .compute(let cost) = program.actions[job.rank][job.op] else { preconditionFailure("a job runs a compute op") }
+      let op = op(id, job.op)
+      guard case .compute(let cost) = program.actions[id][job.op] else { preconditionFailure("a job runs a compute op") }
       return Simulator.Failure(
-        "\(prefix): rank \(job.rank)'s \(SimulationReport.Timeline.name(op)) would end at \(now + job.remaining / job.rate) s; its time comes from \(cost.source)",
+        "\(prefix): rank \(id)'s \(SimulationReport.Timeline.name(op)) would end at \(now + job.remaining / job.rate) s; its time comes from \(cost.source)",
         at: op.location)
     case .flowStart(let i):
       let f = flows[i]
       return Simulator.Failure(
         "\(prefix): \(describe(f.carries)) would start moving at \(f.activeAt) s, after its route's latency of \(f.latency) s (the profile's latency per hop, or its network's)",
-        at: graphs[f.poster.rank].ops[f.poster.op].location)
+        at: op(f.poster.rank, f.poster.op).location)
     case .flowEnd(let i):
       let f = flows[i]
       let narrowest = routeLinks[f.route].min { network.capacities[$0] < network.capacities[$1] }
@@ -401,7 +485,7 @@ private struct Engine {
         }
       return Simulator.Failure(
         "\(prefix): \(describe(f.carries)) moves \(f.bytes) bytes at \(f.rate) B/s and would end at \(now + f.remaining / f.rate) s; \(limit)",
-        at: graphs[f.poster.rank].ops[f.poster.op].location)
+        at: op(f.poster.rank, f.poster.op).location)
     }
   }
 
@@ -413,21 +497,36 @@ private struct Engine {
     if state.pc == graphs[r].ops.count { running -= 1 }
   }
 
+  /// Whether the flows `flow(0..<count)` all exist and have finished, and
+  /// then the first of those that finished last.
+  private func finished(_ count: Int, _ flow: (Int) -> Int?) -> (done: Bool, last: Int?) {
+    var last: (id: Int, end: Double)?
+    for i in 0..<count {
+      guard let id = flow(i), let end = flows[id].finishedAt else { return (false, nil) }
+      if last.map({ end > $0.end }) ?? true { last = (id, end) }
+    }
+    return (true, last?.id)
+  }
+
+  /// `finished` for the messages of `awaited[ids]`.
+  private func finished(messages ids: Range<Int>) -> (done: Bool, last: Int?) {
+    finished(ids.count) { messages[program.awaited[ids.lowerBound + $0]].flow }
+  }
+
   /// Unblocks a rank whose wait is over; true if it did.
   private mutating func resume(_ state: inout RankState, rank r: Int, running: inout Int) -> Bool {
     guard let wait = state.wait else { return false }
-    // The flows awaited; nil while one has not even been created.
-    let awaited: [Int]?
+    let ended: (done: Bool, last: Int?)
     switch wait {
     case .job: return false
-    case .messages(let ids):
-      let created = ids.compactMap { messages[$0].flow }
-      awaited = created.count == ids.count ? created : nil
-    case .collective(let id): awaited = collectives[id].flows
+    case .messages(let ids): ended = finished(messages: ids)
+    case .collective(let id):
+      guard let parts = collectives[id].flows else { return false }
+      ended = finished(parts.count) { parts[$0] }
     }
-    guard let awaited, awaited.allSatisfy({ flows[$0].finishedAt != nil }) else { return false }
+    guard ended.done else { return false }
     // The flow that finished last ended the wait.
-    state.cause = awaited.max { (flows[$0].finishedAt ?? 0) < (flows[$1].finishedAt ?? 0) }
+    state.cause = ended.last
     state.exposed += now - state.waitSince
     state.records.append(.wait(start: state.waitSince, end: now))
     state.wait = nil
@@ -475,8 +574,7 @@ private struct Engine {
           m.key.src, m.key.dst, bytes: m.bytes, step: Int(m.key.step), poster: (r, state.pc), carries: .message(id))
       }
     case .await(let ids):
-      let done = ids.allSatisfy { id in messages[id].flow.map { flows[$0].finishedAt != nil } ?? false }
-      if !done { block(&state, .messages(ids)) }
+      if !finished(messages: ids).done { block(&state, .messages(ids)) }
     case .collective(let id):
       collectives[id].arrived.insert(r)
       block(&state, .collective(id))
@@ -489,7 +587,7 @@ private struct Engine {
     case .compute(let c):
       let unit = profile.computeUnits.map { r % $0 } ?? r
       jobsChanged = true
-      jobs[r] = Job(rank: r, unit: unit, op: state.pc, remaining: c.seconds, startedAt: now, flops: c.flops)
+      jobs[r] = Job(unit: unit, op: state.pc, remaining: c.seconds, startedAt: now, flops: c.flops)
       state.wait = .job
     }
   }
@@ -502,21 +600,21 @@ private struct Engine {
     guard jobsChanged || flowsChanged else { return }
     jobsChanged = false
     // A unit is a rank's own device or a compute unit it shares (r mod count).
-    var perUnit = [Int](repeating: 0, count: jobs.count)
-    for case let job? in jobs { perUnit[job.unit] += 1 }
+    for u in scratch.jobsOnUnit.indices { scratch.jobsOnUnit[u] = 0 }
+    for case let job? in jobs { scratch.jobsOnUnit[job.unit] += 1 }
     // Communication kernels take SMs and memory bandwidth from a device's
     // compute while it sends or receives (`overlapSlowdown`).
-    var communicating = [Bool](repeating: false, count: jobs.count)
+    for r in scratch.communicating.indices { scratch.communicating[r] = false }
     if profile.overlapSlowdown > 0 {
       for i in unfinished where flows[i].activeAt <= now {
-        communicating[flows[i].src] = true
-        communicating[flows[i].dst] = true
+        scratch.communicating[flows[i].src] = true
+        scratch.communicating[flows[i].dst] = true
       }
     }
     for id in jobs.indices where jobs[id] != nil {
-      let sharing = perUnit[jobs[id]!.unit]
+      let sharing = scratch.jobsOnUnit[jobs[id]!.unit]
       // Time-sharing a unit costs (cache, switches): together they get `sharingEfficiency` of it.
-      let slowed = communicating[id] ? 1 - profile.overlapSlowdown : 1
+      let slowed = scratch.communicating[id] ? 1 - profile.overlapSlowdown : 1
       jobs[id]!.rate = slowed * (sharing > 1 ? profile.sharingEfficiency : 1) / Double(sharing)
     }
     // Flow rates depend only on which flows are moving: kept until one
@@ -526,40 +624,60 @@ private struct Engine {
     // Progressive filling: every round, the unfixed flows get the least
     // fair share left on any of their links (or their cap), and those that
     // share bounds are fixed at it. A link's count of unfixed flows only
-    // falls as flows are fixed.
-    var remaining = network.capacities
-    if linkCount.count < remaining.count { linkCount += [Int](repeating: 0, count: remaining.count - linkCount.count) }
-    var unfixed = unfinished.filter { flows[$0].activeAt <= now }
-    var links: [Int] = []
-    for i in unfixed {
+    // falls as flows are fixed, and is 0 again when all are.
+    let capacities = network.capacities
+    if scratch.left.count < capacities.count {
+      scratch.fairShare += [Double](repeating: 0, count: capacities.count - scratch.left.count)
+      scratch.left += [Double](repeating: 0, count: capacities.count - scratch.left.count)
+      scratch.linkCount += [Int](repeating: 0, count: capacities.count - scratch.linkCount.count)
+    }
+    scratch.unfixed.removeAll(keepingCapacity: true)
+    scratch.links.removeAll(keepingCapacity: true)
+    for i in unfinished where flows[i].activeAt <= now {
+      scratch.unfixed.append(i)
       flows[i].rate = 0
       for k in flows[i].route {
-        if linkCount[routeLinks[k]] == 0 { links.append(routeLinks[k]) }
-        linkCount[routeLinks[k]] += 1
+        let r = routeLinks[k]
+        if scratch.linkCount[r] == 0 {
+          scratch.links.append(r)
+          scratch.left[r] = capacities[r]
+        }
+        scratch.linkCount[r] += 1
       }
     }
-    while !unfixed.isEmpty {
+    while !scratch.unfixed.isEmpty {
       var share = Double.infinity
-      for r in links where linkCount[r] > 0 { share = min(share, remaining[r] / Double(linkCount[r])) }
-      for i in unfixed { share = min(share, flows[i].cap) }
-      if !share.isFinite { share = 1e18 }
-      var (fixed, rest): ([Int], [Int]) = ([], [])
-      for i in unfixed {
-        let bottleneck = flows[i].route.isEmpty || flows[i].cap <= share * (1 + 1e-9)
-          || flows[i].route.contains { k in
-            let r = routeLinks[k]
-            return remaining[r] / Double(linkCount[r]) <= share * (1 + 1e-9)
-          }
-        if bottleneck { fixed.append(i) } else { rest.append(i) }
+      for r in scratch.links where scratch.linkCount[r] > 0 {
+        scratch.fairShare[r] = scratch.left[r] / Double(scratch.linkCount[r])
+        share = min(share, scratch.fairShare[r])
       }
-      for i in fixed {
-        flows[i].rate = share
-        for k in flows[i].route {
-          remaining[routeLinks[k]] = max(0, remaining[routeLinks[k]] - share)
-          linkCount[routeLinks[k]] -= 1
+      for i in scratch.unfixed { share = min(share, flows[i].cap) }
+      if !share.isFinite { share = 1e18 }
+      let bound = share * (1 + 1e-9)
+      // Which flows the share bounds, judged before any is fixed; the rest
+      // stay, in order, at the front of `unfixed`.
+      scratch.fixed.removeAll(keepingCapacity: true)
+      var kept = 0
+      for n in scratch.unfixed.indices {
+        let i = scratch.unfixed[n]
+        let bottleneck = flows[i].route.isEmpty || flows[i].cap <= bound
+          || flows[i].route.contains { k in scratch.fairShare[routeLinks[k]] <= bound }
+        if bottleneck {
+          scratch.fixed.append(i)
+        } else {
+          scratch.unfixed[kept] = i
+          kept += 1
         }
       }
-      unfixed = rest
+      scratch.unfixed.removeLast(scratch.unfixed.count - kept)
+      for i in scratch.fixed {
+        flows[i].rate = share
+        for k in flows[i].route {
+          let r = routeLinks[k]
+          scratch.left[r] = max(0, scratch.left[r] - share)
+          scratch.linkCount[r] -= 1
+        }
+      }
     }
   }
 
@@ -578,7 +696,7 @@ private struct Engine {
     }
     return SimulationReport.Program(
       family: "", layers: [], seconds: now, steps: out, exposed: states.map(\.exposed),
-      timeline: SimulationReport.Timeline(graphs: graphs, records: states.map(\.records), transfers: transfers), opTimes: states.map(\.opTimes))
+      timeline: SimulationReport.Timeline(graphs: graphs, orders: orders, records: states.map(\.records), transfers: transfers), opTimes: states.map(\.opTimes))
   }
 
   /// The time each step holds on the critical path. Walking back from the

@@ -17,13 +17,43 @@ import Testing
       var m = try plan(model, sp: 4, seq: 29, strategy: strategy)
       var changed = false
       for i in m.graphs.indices where m.graphs[i].rankProgram != nil {
-        let reordered = OverlapSchedulePass.reorder(m.graphs[i], hoistStarts: hoist)
-        #expect(reordered.count == m.graphs[i].ops.count)
+        let order = OverlapSchedulePass.order(m.graphs[i], hoistStarts: hoist)
+        #expect(order.sorted() == Array(m.graphs[i].ops.indices), "a permutation of the ops")
+        let reordered = order.map { m.graphs[i].ops[$0] }
         changed = changed || reordered != m.graphs[i].ops
         m.graphs[i].ops = reordered
       }
       #expect(PlanVerifier.verify(m).map(\.message) == [], "\(strategy) \(model) hoist \(hoist)")
       if hoist && strategy == .tokenring { #expect(changed, "hoisting moves TokenRing's partial sends") }
+    }
+  }
+
+  /// A prepared plan reordered predicts exactly what the reordered plan,
+  /// resolved afresh, does: steps, per-op times, exposure and timeline.
+  @Test(arguments: strategies, [true, false])
+  func preparedReorderingsSimulateAsTheReorderedPlan(strategy: Strategy, hoist: Bool) throws {
+    let device = try profile("a10-pcie-4")
+    var m = try plan("tiny.ir", sp: 4, seq: 29, strategy: strategy)
+    Plan.stamp(&m)
+    var orders: [RankProgram: [Int]] = [:]
+    var reordered = m
+    for i in m.graphs.indices {
+      guard let p = m.graphs[i].rankProgram else { continue }
+      let order = OverlapSchedulePass.order(m.graphs[i], hoistStarts: hoist)
+      orders[p] = order
+      reordered.graphs[i].ops = order.map { m.graphs[i].ops[$0] }
+    }
+    let viaPrepared = try Simulator(plan: m, profile: device).prepare().reordered(orders).run()
+    let afresh = try Simulator(plan: reordered, profile: device).run()
+    #expect(viaPrepared.totalSeconds == afresh.totalSeconds)
+    for (a, b) in zip(viaPrepared.programs, afresh.programs) {
+      #expect(a.steps.map(\.step) == b.steps.map(\.step), "\(strategy)")
+      #expect(a.steps.map(\.seconds) == b.steps.map(\.seconds), "\(strategy)")
+      #expect(a.exposed == b.exposed)
+      let starts = a.opTimes.map { $0.map(\.start) }
+      #expect(starts == b.opTimes.map { $0.map(\.start) })
+      let names = a.traces.map { $0.events.map(\.name) }
+      #expect(names == b.traces.map { $0.events.map(\.name) })
     }
   }
 

@@ -79,46 +79,54 @@ public struct OverlapSchedulePass: Pass {
     let module = plan
     let indexed = PartialSplit.Indexed(module)
     let (splits, specs) = Self.candidates(indexed)
-    // Built and simulated on every core at once, then weighed in order, one at a time.
-    let bases = [module] + splits.parallelMap { PartialSplit.apply(indexed, to: $0.scope, pieces: $0.pieces) }
-    // Index 0 is the module as it is, index i the candidate specs[i - 1].
-    // Taken last first: the later candidates split more and take longest,
-    // and the cores finish together when the longest start first.
+    // Base 0 is the plan, base i `splits[i - 1]` applied to it; each is
+    // resolved for the simulator once, and its reorderings share that.
+    // Built last first, as the candidates below are: the later splits are
+    // the larger.
+    let bases = Array(Array(0...splits.count).reversed().parallelMap { i in
+      let m = i == 0 ? module : PartialSplit.apply(indexed, to: splits[i - 1].scope, pieces: splits[i - 1].pieces)
+      return (module: m, prepared: Result { () throws(CompileError) in try self.prepare(m) }, reorderings: Self.reorderings(m))
+    }.reversed())
+    // Index 0 is the module as it is, index i the candidate specs[i - 1]:
+    // its new op orders (none: its base as it is) and prediction. Simulated
+    // on every core at once, then weighed in order, one at a time. Taken
+    // last first: the later candidates split more and take longest, and the
+    // cores finish together when the longest start first.
     let lastFirst = Array((0...specs.count).reversed()).parallelMap { i in
-      var m = module
-      if i > 0 {
-        let spec = specs[i - 1]
-        m = spec.hoistStarts.map { Self.reordered(bases[spec.base], hoistStarts: $0) } ?? bases[spec.base]
+      let base = i == 0 ? bases[0] : bases[specs[i - 1].base]
+      guard i > 0, let hoist = specs[i - 1].hoistStarts else {
+        return ([RankProgram: [Int]](), Result { () throws(CompileError) in try self.predict(base.prepared.get()) })
       }
-      return (m, Result { () throws(CompileError) in try self.predict(m) })
+      let orders = Self.orders(base.reorderings, hoistStarts: hoist)
+      return (orders, Result { () throws(CompileError) in try self.predict(base.prepared.get().reordered(orders)) })
     }
-    let built = Array(lastFirst.reversed())
-    let candidates = zip(specs, built.dropFirst()).map { (module: $1.0, label: $0.label, gain: $0.gain) }
-    let predictions = built.map(\.1)
+    let simulated = Array(lastFirst.reversed())
     var chosen = module
-    var best = try predictions[0].get()
-    for (candidate, prediction) in zip(candidates, predictions.dropFirst()) {
+    var best = try simulated[0].1.get()
+    for (spec, (orders, prediction)) in zip(specs, simulated.dropFirst()) {
       let after: Prediction
       do {
         after = try prediction.get()
       } catch {
-        context.remark("overlap-schedule: \(candidate.label) dropped: \(error.diagnostics.first?.message ?? "cannot simulate")")
+        context.remark("overlap-schedule: \(spec.label) dropped: \(error.diagnostics.first?.message ?? "cannot simulate")")
         continue
       }
-      guard after.seconds < best.seconds * (1 - candidate.gain) else {
-        context.remark("overlap-schedule: \(candidate.label) dropped: predicted \(Self.ms(after.seconds)) ms, needs under \(Self.ms(best.seconds * (1 - candidate.gain))) ms to replace \(Self.ms(best.seconds)) ms")
+      guard after.seconds < best.seconds * (1 - spec.gain) else {
+        context.remark("overlap-schedule: \(spec.label) dropped: predicted \(Self.ms(after.seconds)) ms, needs under \(Self.ms(best.seconds * (1 - spec.gain))) ms to replace \(Self.ms(best.seconds)) ms")
         continue
       }
-      if let problem = PlanVerifier.verify(stamped(candidate.module)).first {
-        context.remark("overlap-schedule: \(candidate.label) dropped: fails the plan verifier: \(problem.message)")
+      // Built only now: most candidates lose on their prediction.
+      let candidate = Self.reordered(bases[spec.base].module, orders)
+      if let problem = PlanVerifier.verify(stamped(candidate)).first {
+        context.remark("overlap-schedule: \(spec.label) dropped: fails the plan verifier: \(problem.message)")
         continue
       }
-      if let held = overBudget(candidate.module) {
-        context.remark("overlap-schedule: \(candidate.label) dropped: a rank holds \(held) bytes, over the budget of \(Int64(memoryBudget))")
+      if let held = overBudget(candidate) {
+        context.remark("overlap-schedule: \(spec.label) dropped: a rank holds \(held) bytes, over the budget of \(Int64(memoryBudget))")
         continue
       }
-      context.remark("overlap-schedule: \(candidate.label) kept: predicted \(Self.ms(after.seconds)) ms")
-      chosen = candidate.module
+      context.remark("overlap-schedule: \(spec.label) kept: predicted \(Self.ms(after.seconds)) ms")
+      chosen = candidate
       best = after
     }
     let times = best.times
@@ -161,11 +169,30 @@ public struct OverlapSchedulePass: Pass {
     return (splits, specs)
   }
 
-  /// Every rank program of `m` reordered.
-  static func reordered(_ m: Module, hoistStarts: Bool) -> Module {
+  /// The indices of `g`'s ops in their new order (`Reordering`).
+  public static func order(_ g: Graph, hoistStarts: Bool) -> [Int] {
+    Reordering(g).order(hoistStarts: hoistStarts, receiveDepth: receiveDepth)
+  }
+
+  /// Every rank program of a module, indexed for reordering.
+  static func reorderings(_ m: Module) -> [RankProgram: Reordering] {
+    var out: [RankProgram: Reordering] = [:]
+    for g in m.graphs { if let p = g.rankProgram, out[p] == nil { out[p] = Reordering(g) } }
+    return out
+  }
+
+  /// Every rank program's new order.
+  static func orders(_ reorderings: [RankProgram: Reordering], hoistStarts: Bool) -> [RankProgram: [Int]] {
+    reorderings.mapValues { $0.order(hoistStarts: hoistStarts, receiveDepth: receiveDepth) }
+  }
+
+  /// `m` with each rank program's ops in `orders[program]`.
+  static func reordered(_ m: Module, _ orders: [RankProgram: [Int]]) -> Module {
     var m = m
-    for i in m.graphs.indices where m.graphs[i].rankProgram != nil {
-      m.graphs[i].ops = reorder(m.graphs[i], hoistStarts: hoistStarts)
+    for i in m.graphs.indices {
+      guard let order = m.graphs[i].rankProgram.flatMap({ orders[$0] }) else { continue }
+      let ops = m.graphs[i].ops
+      m.graphs[i].ops = order.map { ops[$0] }
     }
     return m
   }
@@ -182,19 +209,31 @@ public struct OverlapSchedulePass: Pass {
     var times: [RankProgram: [(start: Double, end: Double)]]
   }
 
-  private func predict(_ m: Module) throws(CompileError) -> Prediction {
+  /// `m` resolved for the simulator.
+  private func prepare(_ m: Module) throws(CompileError) -> Simulator.Prepared {
     do {
-      let report = try Simulator(plan: stamped(m), profile: profile).run()
-      var times: [RankProgram: [(start: Double, end: Double)]] = [:]
-      for p in report.programs {
-        for (rank, t) in p.opTimes.enumerated() { times[RankProgram(source: p.family, rank: rank)] = t }
-      }
-      return Prediction(seconds: report.totalSeconds, times: times)
-    } catch let e as CompileError {
-      throw e
+      return try Simulator(plan: stamped(m), profile: profile).prepare()
     } catch {
-      throw CompileError("overlap-schedule could not simulate the plan on \(profile.name): \(error)")
+      throw failure(error)
     }
+  }
+
+  private func predict(_ m: Simulator.Prepared) throws(CompileError) -> Prediction {
+    let report: SimulationReport
+    do {
+      report = try m.run()
+    } catch {
+      throw failure(error)
+    }
+    var times: [RankProgram: [(start: Double, end: Double)]] = [:]
+    for p in report.programs {
+      for (rank, t) in p.opTimes.enumerated() { times[RankProgram(source: p.family, rank: rank)] = t }
+    }
+    return Prediction(seconds: report.totalSeconds, times: times)
+  }
+
+  private func failure(_ error: any Error) -> CompileError {
+    (error as? CompileError) ?? CompileError("overlap-schedule could not simulate the plan on \(profile.name): \(error)")
   }
 
   /// Seconds as milliseconds to two decimals, for remarks.
@@ -210,123 +249,5 @@ public struct OverlapSchedulePass: Pass {
       return .max
     }
     return Double(peak) > memoryBudget ? peak : nil
-  }
-
-  /// Dones as late as dependencies allow, and with `hoistStarts` starts as
-  /// early; compute in order.
-  public static func reorder(_ g: Graph, hoistStarts: Bool) -> [Op] {
-    let ops = g.ops
-    var defined = Set(g.arguments.map(\.name))
-    var emitted = [Bool](repeating: false, count: ops.count)
-    var out: [Op] = []
-    // Which recv.done completes each receive buffer, and each receive's channel.
-    var doneFor: [String: Int] = [:]
-    var channelOf: [Int: String] = [:]
-    var startOf: [String: Int] = [:]
-    for (i, op) in ops.enumerated() {
-      if op.opcode == .recvDone { for case .value(let v) in op.operands { doneFor[v] = i } }
-      if op.opcode == .recvStart, case .symbol(let c)? = op.attributes["chan"] {
-        channelOf[i] = c
-        for r in op.results { startOf[r] = i }
-      }
-    }
-    let starts = ops.indices.filter { ops[$0].opcode == .sendStart || ops[$0].opcode == .recvStart }
-    let dones = ops.indices.filter { ops[$0].opcode == .sendDone || ops[$0].opcode == .recvDone }
-    let compute = ops.indices.filter { ![.sendStart, .recvStart, .sendDone, .recvDone].contains(ops[$0].opcode) }
-    // Each done's position among the dones.
-    var donePosition: [Int: Int] = [:]
-    for (position, d) in dones.enumerated() { donePosition[d] = position }
-    var nextStart = 0
-    var nextDone = 0
-    var outstanding: [String: Int] = [:]
-    var pendingBuffers: Set<String> = []  // received buffers whose recv.done is not emitted
-
-    func emit(_ i: Int) {
-      emitted[i] = true
-      out.append(ops[i])
-      for r in ops[i].results { defined.insert(r) }
-      if ops[i].opcode == .recvStart {
-        for r in ops[i].results { pendingBuffers.insert(r) }
-        if let c = channelOf[i] { outstanding[c, default: 0] += 1 }
-      }
-      if ops[i].opcode == .recvDone {
-        for case .value(let v) in ops[i].operands {
-          pendingBuffers.remove(v)
-          if let s = startOf[v], let c = channelOf[s], ops[s].results.first == v { outstanding[c, default: 1] -= 1 }
-        }
-      }
-    }
-    func ready(_ i: Int) -> Bool {
-      ops[i].operands.allSatisfy { o in
-        guard case .value(let v) = o else { return true }
-        return defined.contains(v) && !pendingBuffers.contains(v)
-      }
-    }
-    /// Emits dones in order up to and including index `limit` of `dones`.
-    func flushDones(through limit: Int) {
-      while nextDone <= limit, nextDone < dones.count {
-        let d = dones[nextDone]
-        // A receive is never waited for before it is posted.
-        while ops[d].opcode == .recvDone, nextStart < starts.count,
-          ops[d].operands.contains(where: { o in if case .value(let v) = o { !defined.contains(v) } else { false } })
-        {
-          emit(starts[nextStart])
-          nextStart += 1
-        }
-        if !emitted[d] { emit(d) }
-        nextDone += 1
-      }
-    }
-    var c = 0
-    while c < compute.count || nextStart < starts.count || nextDone < dones.count {
-      // Starts, in order, as soon as their operands exist and the channel has room.
-      var progressed = true
-      while progressed, nextStart < starts.count {
-        progressed = false
-        let s = starts[nextStart]
-        let room = channelOf[s].map { (outstanding[$0] ?? 0) < receiveDepth } ?? true
-        // Without hoisting, a start waits for the compute that preceded it
-        // (compute is emitted in order, so: for the first c of it).
-        let inPlace = hoistStarts || compute.partitionIndex { $0 >= s } <= c
-        if ready(s) && room && inPlace {
-          emit(s)
-          nextStart += 1
-          progressed = true
-        }
-      }
-      if c < compute.count {
-        let op = compute[c]
-        if ops[op].opcode == .return, nextStart < starts.count || nextDone < dones.count {
-          // Nothing may stay in flight past the end: post and finish the rest first.
-          if nextDone < dones.count { flushDones(through: nextDone) } else { emit(starts[nextStart]); nextStart += 1 }
-          continue
-        }
-        if ops[op].opcode.isCollective, case let last = dones.partitionIndex(where: { $0 >= op }) - 1, last >= 0, nextDone <= last {
-          // Collectives keep their place among the dones.
-          flushDones(through: last)
-        }
-        // Dones the next compute op needs (its operands' receives), and the dones before them.
-        let needed = ops[op].operands.compactMap { o -> Int? in
-          if case .value(let v) = o, pendingBuffers.contains(v) { return doneFor[v] } else { return nil }
-        }
-        if let last = needed.max(), let position = donePosition[last] { flushDones(through: position) }
-        if ready(op) {
-          emit(op)
-          c += 1
-          continue
-        }
-      }
-      // Stuck: the next start waits for a done (room or operands); free it.
-      if nextDone < dones.count {
-        flushDones(through: nextDone)
-      } else if nextStart < starts.count {
-        emit(starts[nextStart])
-        nextStart += 1
-      } else if c < compute.count {
-        emit(compute[c])
-        c += 1
-      }
-    }
-    return out
   }
 }

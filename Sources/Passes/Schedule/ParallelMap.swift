@@ -15,3 +15,18 @@ extension Array where Element: Sendable {
     return results.withLock { $0.map { $0! } }
   }
 }
+
+/// `a()` and `b()`, computed on two cores at once.
+public func concurrently<A: Sendable, B: Sendable>(_ a: @Sendable () -> A, _ b: @Sendable () -> B) -> (A, B) {
+  let results = Mutex<(A?, B?)>((nil, nil))
+  DispatchQueue.concurrentPerform(iterations: 2) { i in
+    if i == 0 {
+      let value = a()
+      results.withLock { $0.0 = value }
+    } else {
+      let value = b()
+      results.withLock { $0.1 = value }
+    }
+  }
+  return results.withLock { ($0.0!, $0.1!) }
+}

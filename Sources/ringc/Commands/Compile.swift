@@ -158,13 +158,17 @@ struct Compile: ParsableCommand {
     let path = output ?? Self.defaultOutput(model, sp: sp)
     let how = passes.map { "--passes '\($0)'" } ?? "--strategy \(chosen)"
     let header = "// ringc plan v\(Plan.version): \(Self.basename(model)) compiled with --sp \(sp) \(how)\n"
-    // Stats first: a plan ringc cannot report on is not written.
+    // Stats first: a plan ringc cannot report on is not written. The text
+    // does not depend on them, so it is printed meanwhile.
+    let memory = profile != nil
+    let (counted, text) = concurrently(
+      { Result { () throws(CompileError) in try PlanStats(module, memory: memory) } }, { Printer().print(module) })
     let stats: PlanStats
-    do { stats = try PlanStats(module, memory: profile != nil) } catch {
+    do { stats = try counted.get() } catch {
       Stderr.write(DiagnosticRenderer().render(error.diagnostics.map { d in var d = d; d.location = nil; return d }))
       throw SysExit.dataError
     }
-    try write(header + Printer().print(module), to: path)
+    try write(header + text, to: path)
     Stdout.write("\(path): \(Verify.describe(stats))\n")
     if let profile {
       // No order fits a plan whose strategy itself holds too much: say so.
