@@ -1,6 +1,7 @@
 import GraphIR
 @testable import Passes
 import PlanIR
+import RingcTestSupport
 import Testing
 
 /// `PlanStats` against the closed forms of the TokenRing paper's schedule
@@ -83,6 +84,73 @@ import Testing
     #expect(Self.measured(causal) == Self.expectedPassQ(s: Int64(seq), p: sp, h: 4, d: 16, e: 4, causal: true))
     let full = try PlanStats(try compile("tiny-dit.ir", sp: sp, seq: Int64(seq), strategy: .passq))
     #expect(Self.measured(full) == Self.expectedPassQ(s: Int64(seq), p: sp, h: 4, d: 8, e: 4, causal: false))
+  }
+
+  /// A sliding window W on the contiguous causal ring: rank r's first query
+  /// (token t_r) sees keys back to t_r − W + 1, held d_r ranks before it, so
+  /// the ring stops after max_r d_r hops (at most P − 1) and each rank sends
+  /// the K/V it holds at each of them, no more. tiny: K and V of 2 kv heads × 16, f32.
+  @Test(arguments: [(4, 32, 1), (4, 32, 5), (4, 32, 9), (4, 32, 17), (4, 32, 40), (3, 29, 11), (5, 27, 6)])
+  func aWindowedRingSendsOnlyTheHopsTheWindowNeeds(sp: Int, seq: Int, window: Int) throws {
+    let text = try readText(repositoryRoot + "/models/tiny.ir")
+      .replacing("{causal = true}", with: "{causal = true, window = \(window)}")
+    var model = try Parser.parse(text, file: "tiny.ir")
+    _ = model.setSequenceLength(Int64(seq))
+    var instrumentation = PassInstrumentation()
+    instrumentation.verifyEach = true
+    let stats = try PlanStats(try Compiler.compile(model, sp: sp, strategy: .ring, instrumentation: instrumentation))
+    let c = Self.chunks(Int64(seq), sp)
+    let starts = c.indices.map { c.prefix($0).reduce(0, +) }
+    func owner(_ token: Int64) -> Int { starts.lastIndex { $0 <= token }! }
+    let hops = min(sp - 1, (0..<sp).map { r in r - owner(max(0, starts[r] - Int64(window) + 1)) }.max()!)
+    var expected: [String: Int64] = [:]
+    for r in 0..<sp {
+      for step in 0..<hops { expected["\(step) \(r) \(Self.mod(r + 1, sp)) kv"] = 2 * c[Self.mod(r - step, sp)] * 2 * 16 * 4 }
+    }
+    // A window of 1 (the diagonal) sends nothing at all.
+    var measured: [String: Int64] = [:]
+    for m in stats.programs.flatMap(\.messages) { measured["\(m.step) \(m.src) \(m.dst) \(m.kind)", default: 0] += m.bytes }
+    #expect(measured == expected, "sp \(sp) seq \(seq) window \(window): \(hops) hops")
+  }
+
+  /// TokenRing with a sliding window W (causal zigzag): each of an owner's
+  /// token runs (its zigzag chunks, joined when adjacent) travels r → r − 1
+  /// only as far as the farthest holder whose keys it sees, and a holder
+  /// sends home the partial of just the runs that see its keys. tiny: 4
+  /// heads × 16, f32 (an lse is 4 bytes per head and row).
+  @Test(arguments: [(4, 32, 1), (4, 32, 3), (4, 32, 6), (4, 32, 11), (4, 32, 40), (3, 29, 7), (5, 27, 4), (2, 13, 5)])
+  func aWindowedTokenRingSendsOnlyWhatIsSeen(sp: Int, seq: Int, window: Int) throws {
+    let text = try readText(repositoryRoot + "/models/tiny.ir")
+      .replacing("{causal = true}", with: "{causal = true, window = \(window)}")
+    var model = try Parser.parse(text, file: "tiny.ir")
+    _ = model.setSequenceLength(Int64(seq))
+    var instrumentation = PassInstrumentation()
+    instrumentation.verifyEach = true
+    let stats = try PlanStats(try Compiler.compile(model, sp: sp, strategy: .tokenring, instrumentation: instrumentation))
+    let sizes = Self.chunks(Int64(seq), 2 * sp)
+    let starts = sizes.indices.map { sizes.prefix($0).reduce(0, +) }
+    func chunk(_ i: Int) -> Range<Int64> { starts[i]..<(starts[i] + sizes[i]) }
+    func runs(_ m: Int) -> [Range<Int64>] { TokenRanges([chunk(m), chunk(2 * sp - 1 - m)]).ranges }
+    let mask = Mask(causal: true, window: Int64(window))
+    func sees(_ q: Range<Int64>, _ h: Int) -> Bool { runs(h).contains { mask.anyVisible(q, $0) } }
+    var expected: [String: Int64] = [:]
+    for o in 0..<sp {
+      func holder(_ t: Int) -> Int { Self.mod(o - t, sp) }
+      for q in runs(o) {
+        // Hops 0 ..< farthest: from holder(t) to holder(t + 1) at step t.
+        let farthest = (1..<sp).last { sees(q, holder($0)) } ?? 0
+        for t in 0..<farthest { expected["\(t) \(holder(t)) \(holder(t + 1)) query", default: 0] += Int64(q.count) * 4 * 16 * 4 }
+      }
+      for t in 1..<sp {
+        let seen = runs(o).filter { sees($0, holder(t)) }.reduce(Int64(0)) { $0 + Int64($1.count) }
+        guard seen > 0 else { continue }
+        expected["\(t + 1) \(holder(t)) \(o) partial"] = seen * 4 * 16 * 4
+        expected["\(t + 1) \(holder(t)) \(o) lse"] = seen * 4 * 4
+      }
+    }
+    var measured: [String: Int64] = [:]
+    for m in stats.programs.flatMap(\.messages) { measured["\(m.step) \(m.src) \(m.dst) \(m.kind)", default: 0] += m.bytes }
+    #expect(measured == expected, "sp \(sp) seq \(seq) window \(window)")
   }
 
   /// LoongTrain's double ring, 1 × 8 with inner windows of 2 (non-causal,

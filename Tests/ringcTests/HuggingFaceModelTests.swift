@@ -12,13 +12,13 @@ struct HuggingFaceModelTests {
   /// Max |ringc − transformers| relative to the largest |logit|, in f32.
   static let tolerance = 1e-4
 
-  /// The fixtures and the strategies that can run them: Mistral's sliding
-  /// window only where a strategy honours windows.
+  /// The fixtures and the strategies that run them (Mistral's sliding
+  /// window on every strategy that honours windows).
   static let cases: [(String, [String])] = {
     let all = ["tokenring", "ring-zigzag", "ulysses", "usp:2x2", "allgather"]
     return [
       ("llama-gqa", all), ("llama-tied", all), ("llama-sharded", ["tokenring"]), ("qwen2", all), ("qwen3", all),
-      ("mistral", ["ulysses", "allgather"]),
+      ("mistral", all + ["ring", "usp:2x2:tokenring"]),
     ]
   }()
 

@@ -132,7 +132,7 @@ struct CollectiveEmitter {
       switch inner {
       case .tokenring:
         var e = TokenRingEmitter(b, group: ring, operands: operands)
-        _ = site.causal ? e.causalZigzag() : e.nonCausal()
+        _ = e.emit()
         b = e.b
       case .ring:
         var e = RingEmitter(

@@ -193,9 +193,12 @@ struct AttentionSite {
     let (builder, operands) = try prepare(
       weights: "\(strategy) needs attention operands that are per-token values, not weights", notValues: "attention operands must be values")
     let windowed = op.attributes["window"] != nil
+    let honoursWindows = "tokenring, ring, ring-zigzag, allgather, ulysses, usp or loongtrain"
     switch strategy {
     case .tokenring, .tokenringTASP, .passq, .tasp, .ring, .ringZigzag, .striped, .rsa:
-      if windowed { throw fail("\(strategy) does not support sliding-window attention yet; use allgather or ulysses") }
+      if windowed && ![.tokenring, .ring, .ringZigzag].contains(strategy) {
+        throw fail("\(strategy) does not support sliding-window attention yet; use \(honoursWindows)")
+      }
       let group = RingGroup(
         members: Array(0..<ranks), index: rank, tokens: tokens,
         chunks: TokenLayout.chunks(sequence: sequence, count: layout.chunkCount(groups: ranks)))
@@ -203,7 +206,7 @@ struct AttentionSite {
       case .tokenring, .passq:
         if causal && layout.kind != .zigzag { throw fail("\(strategy) needs the zigzag layout for causal attention; the module is \(layout)") }
         var e = TokenRingEmitter(builder, group: group, operands: operands, partials: strategy == .passq ? .atTheEnd : .home)
-        return causal ? e.causalZigzag() : e.nonCausal()
+        return e.emit()
       case .rsa:
         var e = RSAEmitter(builder, group: group, operands: operands, causal: causal)
         return e.emit()
@@ -238,11 +241,9 @@ struct AttentionSite {
     case .linear:
       throw fail("\(strategy) is not a softmax strategy")
     case .loongtrain(let l):
-      if windowed { throw fail("loongtrain does not support sliding-window attention yet; use allgather or ulysses") }
       var e = CollectiveEmitter(builder, site: self, operands: operands)
       return try e.ulysses(degree: l.heads, inner: .ring, window: l.window)
     case .usp(let u, _, let inner):
-      if windowed { throw fail("usp does not support sliding-window attention yet; use allgather or ulysses") }
       if causal && layout.kind != .zigzag && inner == .tokenring {
         throw fail("usp with tokenring needs the zigzag layout for causal attention; the module is \(layout)")
       }

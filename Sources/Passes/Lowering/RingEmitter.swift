@@ -45,8 +45,15 @@ import GraphIR
 /// hop, all members at once, overlapped with the W inner steps). At step
 /// s = o·W + i member m holds the block of (g − o)·W + (j − i) mod W.
 ///
-/// Invariant: queries and the accumulator stay; after P steps every rank has
-/// seen every K/V block once, and every visible block merged into its output.
+/// With a sliding window (`window = W` on the attention, single ring only)
+/// blocks the mask hides entirely are skipped, and the ring stops after the
+/// last step at which any member still sees keys of the block it holds:
+/// contiguous, causal, chunks of c tokens, that is ⌈(W − 1)/c⌉ hops, so each
+/// rank sends that many K/V blocks instead of P − 1.
+///
+/// Invariant: queries and the accumulator stay; every K/V block reaches every
+/// rank whose queries can see it, and every visible block merges into its
+/// output once.
 struct RingEmitter {
   var b: PlanBuilder
   let group: RingGroup
@@ -55,6 +62,8 @@ struct RingEmitter {
   let zigzag: Bool
   /// Inner-ring size of the double ring; nil (or P): one ring.
   let window: Int?
+  /// The attention's mask: which blocks are computed at all.
+  let mask: Mask
 
   init(_ builder: PlanBuilder, group: RingGroup, operands: AttentionOperands, causal: Bool, zigzag: Bool, window: Int? = nil) {
     b = builder
@@ -63,6 +72,7 @@ struct RingEmitter {
     self.causal = causal
     self.zigzag = zigzag
     self.window = window.flatMap { $0 < group.size ? $0 : nil }
+    mask = Mask(builder.mask)
   }
 
   /// The types of member `owner`'s K and V.
@@ -70,10 +80,11 @@ struct RingEmitter {
     [PlanBuilder.rows(x.keyType, group.tokens[owner].count), PlanBuilder.rows(x.valueType, group.tokens[owner].count)]
   }
 
-  /// The member whose K/V this member holds at step s.
-  private func holder(_ s: Int) -> Int {
-    guard let w = window else { return group.mod(me - s) }
-    let (g, j, o, i) = (me / w, me % w, s / w, s % w)
+  /// The member whose K/V member m (this one by default) holds at step s.
+  private func holder(_ s: Int, of m: Int? = nil) -> Int {
+    let m = m ?? me
+    guard let w = window else { return group.mod(m - s) }
+    let (g, j, o, i) = (m / w, m % w, s / w, s % w)
     return group.mod((g - o) * w + ((j - i) % w + w) % w)
   }
 
@@ -101,32 +112,49 @@ struct RingEmitter {
     var kTokens: TokenRanges
   }
 
-  private func work(_ s: Int) -> Work? {
-    let j = holder(s)
-    let theirs = group.tokens[j]
-    let all = Work(qTokens: own, qOffset: 0, kRows: nil, kTokens: theirs)
-    if !causal || s == 0 { return all }
-    if !zigzag {
+  /// What member m (this one by default) computes at step s; nil: nothing
+  /// its queries can see.
+  private func work(_ s: Int, at m: Int? = nil) -> Work? {
+    let m = m ?? me
+    let j = holder(s, of: m)
+    let (mine, theirs) = (group.tokens[m], group.tokens[j])
+    let all = Work(qTokens: mine, qOffset: 0, kRows: nil, kTokens: theirs)
+    let w: Work
+    if !causal || s == 0 {
+      w = all
+    } else if !zigzag {
       // Contiguous: a later rank's keys are hidden from all our queries.
       // Striped: every pair of ranks shares visible pairs; the block masks them.
-      return Mask(causal: true, window: nil).anyVisible(own, theirs) ? all : nil
+      return mask.anyVisible(mine, theirs) ? all : nil
+    } else if j < m {
+      w = Work(qTokens: mine, qOffset: 0, kRows: Int64(group.front(j).count), kTokens: TokenRanges([group.front(j)]))
+    } else {
+      w = Work(qTokens: TokenRanges([group.back(m)]), qOffset: Int64(group.front(m).count), kRows: nil, kTokens: theirs)
     }
-    if j < me {
-      return Work(qTokens: own, qOffset: 0, kRows: Int64(group.front(j).count), kTokens: TokenRanges([group.front(j)]))
-    }
-    return Work(qTokens: TokenRanges([group.back(me)]), qOffset: Int64(group.front(me).count), kRows: nil, kTokens: theirs)
+    // A window hides whole blocks; the local block always holds the diagonal.
+    guard mask.window != nil, s > 0 else { return w }
+    return mask.anyVisible(w.qTokens, w.kTokens) ? w : nil
+  }
+
+  /// Steps the ring takes: all P, or with a window on a single ring up to
+  /// the last at which any member sees keys of the block it holds.
+  private var stepCount: Int {
+    let p = group.size
+    guard mask.window != nil, window == nil else { return p }
+    let last = (0..<p).map { m in (0..<p).last { work($0, at: m) != nil } ?? 0 }.max() ?? 0
+    return last + 1
   }
 
   mutating func emit() -> Lowering {
-    let p = group.size
-    let steps = (0..<p).map(work)
+    let p = stepCount
+    let steps = (0..<p).map { work($0) }
     let last = steps.lastIndex { $0 != nil } ?? 0
     let channel = b.channel(.kv)
     var k = x.k
     var v = x.v
     var acc: (String, String)?
     var backQuery: String?
-    let w = window ?? p
+    let w = window ?? group.size
     for s in 0..<p {
       let nextK = b.n("k", s + 1)
       let nextV = b.n("v", s + 1)

@@ -40,6 +40,13 @@ import GraphIR
 ///     recv.done %a.in.s1, %a.inl.s1
 ///     %a, %a.lse = attn.merge %a.acc.s0, %a.lacc.s0, %a.in.s1, %a.inl.s1 {offset = 8} : …
 ///
+/// With a sliding window (`windowed()`) the same rings run, but each rank's
+/// queries are cut into its token ranges (its zigzag chunks): a hop carries
+/// only the chunks some later holder can use, a holder computes only the
+/// chunks that see its keys (against only the key chunks they see), a
+/// partial goes home only where one was computed, and a hop no later holder
+/// needs is not taken at all.
+///
 /// Invariant: K and V never leave their rank; each query block visits every
 /// rank whose keys it can see, and each partial merges into its owner's
 /// output by log-sum-exp.
@@ -55,7 +62,11 @@ struct TokenRingEmitter {
   let outChannel: String
   let partials: Partials
 
+  /// The attention's mask (causal, and a window if any).
+  let mask: Mask
+
   init(_ builder: PlanBuilder, group: RingGroup, operands: AttentionOperands, partials: Partials = .home) {
+    mask = Mask(builder.mask)
     b = builder
     qChannel = b.channel(.query)
     outChannel = b.channel(.partial)
@@ -247,5 +258,132 @@ struct TokenRingEmitter {
     b.merge(merged, acc: acc, part: (n("in", s), n("inl", s)), offset: fullPartial ? 0 : frontRows, outType: x.outType)
     b.sendDone([n("o", s - 1), n("l", s - 1)], outChannel, to: group.peer(s - 1), step: s)
     return merged
+  }
+
+  /// The schedule for the attention's mask: causal zigzag, non-causal, or
+  /// with a window (partials home only) the windowed one.
+  mutating func emit() -> Lowering {
+    if mask.window != nil && partials == .home { return windowed() }
+    return mask.causal ? causalZigzag() : nonCausal()
+  }
+
+  // MARK: - Sliding windows: queries cut into chunks, only the visible ones move
+
+  /// Queries move to r − 1 (causal zigzag) or r + 1 (non-causal) each step.
+  private var direction: Int { mask.causal ? -1 : 1 }
+  /// Who holds owner o's queries at step s.
+  private func holder(_ o: Int, _ s: Int) -> Int { group.mod(o + direction * s) }
+  /// Whose queries this rank holds at step s.
+  private func owner(_ s: Int) -> Int { group.mod(me - direction * s) }
+  private func pieces(_ m: Int) -> [Range<Int64>] { group.tokens[m].ranges }
+
+  /// The chunks of o's queries that see any key of h, and the chunks of h's
+  /// keys they see (indices into `pieces`).
+  private func visible(_ o: Int, at h: Int) -> (q: [Int], k: [Int]) {
+    let (qs, ks) = (pieces(o), pieces(h))
+    let q = qs.indices.filter { i in ks.contains { !qs[i].isEmpty && !$0.isEmpty && mask.anyVisible(qs[i], $0) } }
+    let k = ks.indices.filter { j in q.contains { !ks[j].isEmpty && mask.anyVisible(qs[$0], ks[j]) } }
+    return (q, k)
+  }
+
+  /// The chunks of o's queries computed at step s (all of them at home).
+  private func needed(_ o: Int, _ s: Int) -> [Int] { s == 0 ? Array(pieces(o).indices) : visible(o, at: holder(o, s)).q }
+  /// The chunks of o's queries sent on after step s: those a later holder needs.
+  private func forwarded(_ o: Int, _ s: Int) -> [Int] {
+    Array(Set(((s + 1)..<group.size).flatMap { needed(o, $0) })).sorted()
+  }
+  /// The chunks of o's queries its holder has at step s.
+  private func held(_ o: Int, _ s: Int) -> [Int] { s == 0 ? Array(pieces(o).indices) : forwarded(o, s - 1) }
+
+  private func rows(_ m: Int, _ chunks: some Sequence<Int>) -> Int64 { chunks.reduce(0) { $0 + Int64(pieces(m)[$1].count) } }
+  private func tokens(_ m: Int, _ chunks: [Int]) -> TokenRanges { TokenRanges(chunks.map { pieces(m)[$0] }) }
+  /// Where `chunks` start among the rows of `among` (both sorted, chunks ⊆ among).
+  private func offset(_ m: Int, _ chunks: [Int], in among: [Int]) -> Int64 { rows(m, among.filter { $0 < chunks[0] }) }
+
+  /// `chunks` of a tensor that holds `among` of member m's rows: the tensor
+  /// itself when they are all of it, else a slice named `name`.
+  private mutating func rowsOf(
+    _ value: String, _ type: TensorType, _ m: Int, _ chunks: [Int], in among: [Int], as name: String
+  ) -> String {
+    guard chunks != among else { return value }
+    b.slice(name, value, offset(m, chunks, in: among), rows(m, chunks), type)
+    return name
+  }
+
+  mutating func windowed() -> Lowering {
+    let p = group.size
+    let final = (x.out, x.out + ".lse")
+    let all = Array(pieces(me).indices)
+    if p == 1 {
+      b.block(final, q: x.q, k: x.k, v: x.v, qTokens: own, kTokens: own, step: 0, outType: x.outType)
+      return b.lowering
+    }
+    // Steps whose partial of our queries comes home (at the step after).
+    let incoming = (1..<p).filter { !needed(me, $0).isEmpty }
+    var acc = incoming.isEmpty ? final : (n("acc", 0), n("lacc", 0))
+    var qCur = x.q
+    func exchange(_ s: Int, merge: Bool) {
+      // The partial of step t = s − 1 goes to its owner; ours comes from our holder then.
+      let t = s - 1
+      let o = owner(t)
+      let sent = !needed(o, t).isEmpty
+      let ours = incoming.contains(t)
+      if !merge {
+        if sent { b.sendStart([n("o", t), n("l", t)], outChannel, to: group.members[o], step: s) }
+        if ours {
+          let r = rows(me, needed(me, t))
+          b.recvStart([n("in", s), n("inl", s)], [oType(r), lseType(r)], outChannel, from: group.members[holder(me, t)], step: s)
+        }
+        return
+      }
+      if ours {
+        b.recvDone([n("in", s), n("inl", s)])
+        let merged = t == incoming.last ? final : (n("acc", s), n("lacc", s))
+        b.merge(merged, acc: acc, part: (n("in", s), n("inl", s)), offset: offset(me, needed(me, t), in: all), outType: x.outType)
+        acc = merged
+      }
+      if sent { b.sendDone([n("o", t), n("l", t)], outChannel, to: group.members[o], step: s) }
+    }
+    for s in 0..<p {
+      let o = owner(s)
+      let next = n("q", s + 1)
+      var payload: String?
+      var receives = false
+      if s < p - 1 {
+        let (f, h) = (forwarded(o, s), held(o, s))
+        if !f.isEmpty {
+          payload = rowsOf(qCur, qType(rows(o, h)), o, f, in: h, as: n("qf", s))
+          b.sendStart([payload!], qChannel, to: group.members[group.mod(me + direction)], step: s)
+        }
+        let nextOwner = owner(s + 1)
+        let coming = forwarded(nextOwner, s)
+        if !coming.isEmpty {
+          receives = true
+          b.recvStart([next], [qType(rows(nextOwner, coming))], qChannel, from: group.members[group.mod(me - direction)], step: s)
+        }
+      }
+      if s >= 2 { exchange(s, merge: false) }
+      if s == 0 {
+        b.block(acc, q: x.q, k: x.k, v: x.v, qTokens: own, kTokens: own, step: 0, outType: x.outType)
+      } else if case let (q, k) = visible(o, at: me), !q.isEmpty {
+        let h = held(o, s)
+        let query = rowsOf(qCur, qType(rows(o, h)), o, q, in: h, as: n("qw", s))
+        let key = rowsOf(x.k, x.keyType, me, k, in: all, as: n("kw", s))
+        let value = rowsOf(x.v, x.valueType, me, k, in: all, as: n("vw", s))
+        b.block(
+          (n("o", s), n("l", s)), q: query, k: key, v: value, qTokens: tokens(o, q), kTokens: tokens(me, k), step: s,
+          outType: x.outType)
+      }
+      if s < p - 1 {
+        if receives { b.recvDone([next]) }
+        if let payload { b.sendDone([payload], qChannel, to: group.members[group.mod(me + direction)], step: s) }
+      }
+      if s >= 2 { exchange(s, merge: true) }
+      qCur = next
+    }
+    // Tail: the last step's partial goes home.
+    exchange(p, merge: false)
+    exchange(p, merge: true)
+    return b.lowering
   }
 }
