@@ -86,6 +86,26 @@ import Testing
     #expect(Self.measured(full) == Self.expectedPassQ(s: Int64(seq), p: sp, h: 4, d: 8, e: 4, causal: false))
   }
 
+  /// The stats of models/tiny.ir with `window` on its attention, compiled
+  /// and verified after every pass.
+  static func windowedTiny(_ strategy: Strategy, sp: Int, seq: Int, window: Int) throws -> PlanStats {
+    let text = try readText(repositoryRoot + "/models/tiny.ir")
+      .replacing("{causal = true}", with: "{causal = true, window = \(window)}")
+    var model = try Parser.parse(text, file: "tiny.ir")
+    _ = model.setSequenceLength(Int64(seq))
+    var instrumentation = PassInstrumentation()
+    instrumentation.verifyEach = true
+    return try PlanStats(try Compiler.compile(model, sp: sp, strategy: strategy, instrumentation: instrumentation))
+  }
+
+  /// Every message of every program (none at all is an empty table: a
+  /// window of 1 sees only the diagonal).
+  static func allMessages(_ stats: PlanStats) -> [String: Int64] {
+    var out: [String: Int64] = [:]
+    for m in stats.programs.flatMap(\.messages) { out["\(m.step) \(m.src) \(m.dst) \(m.kind)", default: 0] += m.bytes }
+    return out
+  }
+
   /// A sliding window W on the rings (causal): each of a rank's token runs
   /// (one on the contiguous ring, its zigzag chunks joined when adjacent on
   /// ring-zigzag) travels r → r + 1 only as far as the farthest rank whose
@@ -97,13 +117,7 @@ import Testing
     (.ringZigzag, 3, 29, 7), (.ringZigzag, 5, 27, 4), (.ringZigzag, 2, 13, 40),
   ])
   func aWindowedRingSendsOnlyWhatIsSeen(strategy: Strategy, sp: Int, seq: Int, window: Int) throws {
-    let text = try readText(repositoryRoot + "/models/tiny.ir")
-      .replacing("{causal = true}", with: "{causal = true, window = \(window)}")
-    var model = try Parser.parse(text, file: "tiny.ir")
-    _ = model.setSequenceLength(Int64(seq))
-    var instrumentation = PassInstrumentation()
-    instrumentation.verifyEach = true
-    let stats = try PlanStats(try Compiler.compile(model, sp: sp, strategy: strategy, instrumentation: instrumentation))
+    let stats = try Self.windowedTiny(strategy, sp: sp, seq: seq, window: window)
     let zigzag = strategy == .ringZigzag
     let sizes = Self.chunks(Int64(seq), zigzag ? 2 * sp : sp)
     let starts = sizes.indices.map { sizes.prefix($0).reduce(0, +) }
@@ -120,10 +134,7 @@ import Testing
       }
       for t in 0..<sp where hops[t] > 0 { expected["\(t) \(holder(t)) \(holder(t + 1)) kv"] = hops[t] }
     }
-    // A window of 1 (the diagonal) sends nothing at all.
-    var measured: [String: Int64] = [:]
-    for m in stats.programs.flatMap(\.messages) { measured["\(m.step) \(m.src) \(m.dst) \(m.kind)", default: 0] += m.bytes }
-    #expect(measured == expected, "\(strategy) sp \(sp) seq \(seq) window \(window)")
+    #expect(Self.allMessages(stats) == expected, "\(strategy) sp \(sp) seq \(seq) window \(window)")
   }
 
   /// TokenRing with a sliding window W (causal zigzag): each of an owner's
@@ -133,13 +144,7 @@ import Testing
   /// heads × 16, f32 (an lse is 4 bytes per head and row).
   @Test(arguments: [(4, 32, 1), (4, 32, 3), (4, 32, 6), (4, 32, 11), (4, 32, 40), (3, 29, 7), (5, 27, 4), (2, 13, 5)])
   func aWindowedTokenRingSendsOnlyWhatIsSeen(sp: Int, seq: Int, window: Int) throws {
-    let text = try readText(repositoryRoot + "/models/tiny.ir")
-      .replacing("{causal = true}", with: "{causal = true, window = \(window)}")
-    var model = try Parser.parse(text, file: "tiny.ir")
-    _ = model.setSequenceLength(Int64(seq))
-    var instrumentation = PassInstrumentation()
-    instrumentation.verifyEach = true
-    let stats = try PlanStats(try Compiler.compile(model, sp: sp, strategy: .tokenring, instrumentation: instrumentation))
+    let stats = try Self.windowedTiny(.tokenring, sp: sp, seq: seq, window: window)
     let sizes = Self.chunks(Int64(seq), 2 * sp)
     let starts = sizes.indices.map { sizes.prefix($0).reduce(0, +) }
     func chunk(_ i: Int) -> Range<Int64> { starts[i]..<(starts[i] + sizes[i]) }
@@ -161,9 +166,7 @@ import Testing
         expected["\(t + 1) \(holder(t)) \(o) lse"] = seen * 4 * 4
       }
     }
-    var measured: [String: Int64] = [:]
-    for m in stats.programs.flatMap(\.messages) { measured["\(m.step) \(m.src) \(m.dst) \(m.kind)", default: 0] += m.bytes }
-    #expect(measured == expected, "sp \(sp) seq \(seq) window \(window)")
+    #expect(Self.allMessages(stats) == expected, "sp \(sp) seq \(seq) window \(window)")
   }
 
   /// LoongTrain's double ring, 1 × 8 with inner windows of 2 (non-causal,

@@ -30,6 +30,26 @@ struct RingGroup {
   /// Zigzag halves of member i: chunk i and chunk 2R−1−i.
   func front(_ i: Int) -> Range<Int64> { chunks[i] }
   func back(_ i: Int) -> Range<Int64> { chunks[2 * size - 1 - i] }
+
+  // Under a sliding window a member's rows move and compute in runs: its
+  // token ranges (the zigzag chunks, joined when adjacent). A set of runs is
+  // a sorted list of indices into `runs(m)`; with at most two runs per
+  // member every such set is contiguous in the rows that hold it.
+
+  func runs(_ m: Int) -> [Range<Int64>] { tokens[m].ranges }
+  func rows(_ m: Int, _ runs: [Int]) -> Int64 { runs.reduce(0) { $0 + Int64(self.runs(m)[$1].count) } }
+  func tokens(_ m: Int, _ runs: [Int]) -> TokenRanges { TokenRanges(runs.map { self.runs(m)[$0] }) }
+  /// Where `runs` start among the rows of `among` (runs ⊆ among).
+  func offset(_ m: Int, _ runs: [Int], in among: [Int]) -> Int64 { rows(m, among.filter { $0 < runs[0] }) }
+
+  /// Member q's query runs that see any key of member k under `mask`, and
+  /// k's key runs they see.
+  func visibleRuns(queries q: Int, keys k: Int, _ mask: Mask) -> (q: [Int], k: [Int]) {
+    let (qs, ks) = (runs(q), runs(k))
+    let seeing = qs.indices.filter { i in ks.contains { mask.anyVisible(qs[i], $0) } }
+    let seen = ks.indices.filter { j in seeing.contains { mask.anyVisible(qs[$0], ks[j]) } }
+    return (seeing, seen)
+  }
 }
 
 /// Emits the ops of a lowered attention with consistent names and types.
@@ -88,6 +108,17 @@ struct PlanBuilder {
   /// What the emitter produced: the ops replacing the attention and the
   /// channels they use.
   var lowering: Lowering { Lowering(ops: ops, channels: channels) }
+
+  /// `runs` of member m's rows from `value`, a tensor of `type` holding
+  /// `among` of them: `value` itself when they are all of it, else a slice
+  /// named `name`.
+  mutating func rows(
+    of value: String, _ type: TensorType, _ group: RingGroup, _ m: Int, _ runs: [Int], in among: [Int], as name: String
+  ) -> String {
+    guard runs != among else { return value }
+    slice(name, value, group.offset(m, runs, in: among), group.rows(m, runs), type)
+    return name
+  }
 
   static func rows(_ t: TensorType, _ rows: Int64) -> TensorType {
     TensorType(t.dtype, [.literal(rows)] + t.dims.dropFirst())

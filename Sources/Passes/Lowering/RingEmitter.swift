@@ -211,83 +211,65 @@ struct RingEmitter {
 
   // MARK: - Sliding windows: K/V cut into runs, only the visible ones move
 
-  private func pieces(_ m: Int) -> [Range<Int64>] { group.tokens[m].ranges }
-  /// Whose K/V this member holds at step s (they move r → r + 1).
+  /// Whose K/V this member holds at step s (they move r → r + 1, in runs:
+  /// `RingGroup.runs`).
   private func keyOwner(_ s: Int) -> Int { group.mod(me - s) }
-
-  /// Member m's query runs that see any key of member j, and j's key runs
-  /// they see (indices into `pieces`).
-  private func visible(keysOf j: Int, at m: Int) -> (q: [Int], k: [Int]) {
-    let (qs, ks) = (pieces(m), pieces(j))
-    let q = qs.indices.filter { i in ks.contains { mask.anyVisible(qs[i], $0) } }
-    let k = ks.indices.filter { kj in q.contains { mask.anyVisible(qs[$0], ks[kj]) } }
-    return (q, k)
-  }
 
   /// The runs of j's K/V used at step t (by member j + t; all of them at home).
   private func needed(_ j: Int, _ t: Int) -> [Int] {
-    t == 0 ? Array(pieces(j).indices) : visible(keysOf: j, at: group.mod(j + t)).k
+    t == 0 ? Array(group.runs(j).indices) : group.visibleRuns(queries: group.mod(j + t), keys: j, mask).k
   }
   /// The runs of j's K/V sent on after step s: those a later holder uses.
   private func forwarded(_ j: Int, _ s: Int) -> [Int] {
     Array(Set(((s + 1)..<group.size).flatMap { needed(j, $0) })).sorted()
   }
   /// The runs of j's K/V its holder has at step s.
-  private func held(_ j: Int, _ s: Int) -> [Int] { s == 0 ? Array(pieces(j).indices) : forwarded(j, s - 1) }
-
-  private func rows(_ m: Int, _ runs: [Int]) -> Int64 { runs.reduce(0) { $0 + Int64(pieces(m)[$1].count) } }
-  private func tokens(_ m: Int, _ runs: [Int]) -> TokenRanges { TokenRanges(runs.map { pieces(m)[$0] }) }
-
-  /// `runs` of a tensor holding `among` of member m's rows: the tensor
-  /// itself when they are all of it, else a slice named `name`.
-  private mutating func rowsOf(_ value: String, _ type: TensorType, _ m: Int, _ runs: [Int], in among: [Int], as name: String) -> String {
-    guard runs != among else { return value }
-    b.slice(name, value, rows(m, among.filter { $0 < runs[0] }), rows(m, runs), type)
-    return name
-  }
+  private func held(_ j: Int, _ s: Int) -> [Int] { s == 0 ? Array(group.runs(j).indices) : forwarded(j, s - 1) }
 
   mutating func windowed() -> Lowering {
     let p = group.size
     let channel = b.channel(.kv)
-    let all = Array(pieces(me).indices)
-    let computes = (0..<p).filter { $0 == 0 || !visible(keysOf: keyOwner($0), at: me).q.isEmpty }
+    let all = Array(group.runs(me).indices)
+    let computes = (0..<p).filter { $0 == 0 || !group.visibleRuns(queries: me, keys: keyOwner($0), mask).q.isEmpty }
     let final = (x.out, x.out + ".lse")
     var (k, v) = (x.k, x.v)
     var acc: (String, String)?
     for s in 0..<p {
       let j = keyOwner(s)
       let h = held(j, s)
-      let (kType, vType) = (PlanBuilder.rows(x.keyType, rows(j, h)), PlanBuilder.rows(x.valueType, rows(j, h)))
+      let (kType, vType) = (PlanBuilder.rows(x.keyType, group.rows(j, h)), PlanBuilder.rows(x.valueType, group.rows(j, h)))
       var payload: [String]?
       var receives = false
       if s < p - 1 {
         let f = forwarded(j, s)
         if !f.isEmpty {
-          payload = [rowsOf(k, kType, j, f, in: h, as: b.n("kx", s)), rowsOf(v, vType, j, f, in: h, as: b.n("vx", s))]
+          payload = [
+            b.rows(of: k, kType, group, j, f, in: h, as: b.n("kx", s)), b.rows(of: v, vType, group, j, f, in: h, as: b.n("vx", s)),
+          ]
           b.sendStart(payload!, channel, to: group.peer(1), step: s)
         }
         let nextOwner = keyOwner(s + 1)
         let coming = forwarded(nextOwner, s)
         if !coming.isEmpty {
           receives = true
-          let n = rows(nextOwner, coming)
+          let n = group.rows(nextOwner, coming)
           b.recvStart(
             [b.n("k", s + 1), b.n("v", s + 1)], [PlanBuilder.rows(x.keyType, n), PlanBuilder.rows(x.valueType, n)], channel,
             from: group.peer(-1), step: s)
         }
       }
       if computes.contains(s) {
-        let (q, kr) = s == 0 ? (all, all) : visible(keysOf: j, at: me)
-        let query = rowsOf(x.q, x.queryType, me, q, in: all, as: b.n("qw", s))
-        let key = rowsOf(k, kType, j, kr, in: h, as: b.n("kw", s))
-        let value = rowsOf(v, vType, j, kr, in: h, as: b.n("vw", s))
+        let (q, kr) = s == 0 ? (all, all) : group.visibleRuns(queries: me, keys: j, mask)
+        let query = b.rows(of: x.q, x.queryType, group, me, q, in: all, as: b.n("qw", s))
+        let key = b.rows(of: k, kType, group, j, kr, in: h, as: b.n("kw", s))
+        let value = b.rows(of: v, vType, group, j, kr, in: h, as: b.n("vw", s))
         let result = s == computes.last ? final : (b.n("acc", s), b.n("lacc", s))
         if let current = acc {
           let part = (b.n("o", s), b.n("l", s))
-          b.block(part, q: query, k: key, v: value, qTokens: tokens(me, q), kTokens: tokens(j, kr), step: s, outType: x.outType)
-          b.merge(result, acc: current, part: part, offset: rows(me, all.filter { $0 < q[0] }), outType: x.outType)
+          b.block(part, q: query, k: key, v: value, qTokens: group.tokens(me, q), kTokens: group.tokens(j, kr), step: s, outType: x.outType)
+          b.merge(result, acc: current, part: part, offset: group.offset(me, q, in: all), outType: x.outType)
         } else {
-          b.block(result, q: query, k: key, v: value, qTokens: tokens(me, q), kTokens: tokens(j, kr), step: s, outType: x.outType)
+          b.block(result, q: query, k: key, v: value, qTokens: group.tokens(me, q), kTokens: group.tokens(j, kr), step: s, outType: x.outType)
         }
         acc = result
       }

@@ -269,51 +269,28 @@ struct TokenRingEmitter {
 
   // MARK: - Sliding windows: queries cut into chunks, only the visible ones move
 
-  /// Queries move to r − 1 (causal zigzag) or r + 1 (non-causal) each step.
+  /// Queries move to r − 1 (causal zigzag) or r + 1 (non-causal) each step,
+  /// in runs (`RingGroup.runs`).
   private var direction: Int { mask.causal ? -1 : 1 }
   /// Who holds owner o's queries at step s.
   private func holder(_ o: Int, _ s: Int) -> Int { group.mod(o + direction * s) }
   /// Whose queries this rank holds at step s.
   private func owner(_ s: Int) -> Int { group.mod(me - direction * s) }
-  private func pieces(_ m: Int) -> [Range<Int64>] { group.tokens[m].ranges }
-
-  /// The chunks of o's queries that see any key of h, and the chunks of h's
-  /// keys they see (indices into `pieces`).
-  private func visible(_ o: Int, at h: Int) -> (q: [Int], k: [Int]) {
-    let (qs, ks) = (pieces(o), pieces(h))
-    let q = qs.indices.filter { i in ks.contains { !qs[i].isEmpty && !$0.isEmpty && mask.anyVisible(qs[i], $0) } }
-    let k = ks.indices.filter { j in q.contains { !ks[j].isEmpty && mask.anyVisible(qs[$0], ks[j]) } }
-    return (q, k)
+  /// The runs of o's queries computed at step s (all of them at home).
+  private func needed(_ o: Int, _ s: Int) -> [Int] {
+    s == 0 ? Array(group.runs(o).indices) : group.visibleRuns(queries: o, keys: holder(o, s), mask).q
   }
-
-  /// The chunks of o's queries computed at step s (all of them at home).
-  private func needed(_ o: Int, _ s: Int) -> [Int] { s == 0 ? Array(pieces(o).indices) : visible(o, at: holder(o, s)).q }
-  /// The chunks of o's queries sent on after step s: those a later holder needs.
+  /// The runs of o's queries sent on after step s: those a later holder needs.
   private func forwarded(_ o: Int, _ s: Int) -> [Int] {
     Array(Set(((s + 1)..<group.size).flatMap { needed(o, $0) })).sorted()
   }
-  /// The chunks of o's queries its holder has at step s.
-  private func held(_ o: Int, _ s: Int) -> [Int] { s == 0 ? Array(pieces(o).indices) : forwarded(o, s - 1) }
-
-  private func rows(_ m: Int, _ chunks: some Sequence<Int>) -> Int64 { chunks.reduce(0) { $0 + Int64(pieces(m)[$1].count) } }
-  private func tokens(_ m: Int, _ chunks: [Int]) -> TokenRanges { TokenRanges(chunks.map { pieces(m)[$0] }) }
-  /// Where `chunks` start among the rows of `among` (both sorted, chunks ⊆ among).
-  private func offset(_ m: Int, _ chunks: [Int], in among: [Int]) -> Int64 { rows(m, among.filter { $0 < chunks[0] }) }
-
-  /// `chunks` of a tensor that holds `among` of member m's rows: the tensor
-  /// itself when they are all of it, else a slice named `name`.
-  private mutating func rowsOf(
-    _ value: String, _ type: TensorType, _ m: Int, _ chunks: [Int], in among: [Int], as name: String
-  ) -> String {
-    guard chunks != among else { return value }
-    b.slice(name, value, offset(m, chunks, in: among), rows(m, chunks), type)
-    return name
-  }
+  /// The runs of o's queries its holder has at step s.
+  private func held(_ o: Int, _ s: Int) -> [Int] { s == 0 ? Array(group.runs(o).indices) : forwarded(o, s - 1) }
 
   mutating func windowed() -> Lowering {
     let p = group.size
     let final = (x.out, x.out + ".lse")
-    let all = Array(pieces(me).indices)
+    let all = Array(group.runs(me).indices)
     if p == 1 {
       b.block(final, q: x.q, k: x.k, v: x.v, qTokens: own, kTokens: own, step: 0, outType: x.outType)
       return b.lowering
@@ -331,7 +308,7 @@ struct TokenRingEmitter {
       if !merge {
         if sent { b.sendStart([n("o", t), n("l", t)], outChannel, to: group.members[o], step: s) }
         if ours {
-          let r = rows(me, needed(me, t))
+          let r = group.rows(me, needed(me, t))
           b.recvStart([n("in", s), n("inl", s)], [oType(r), lseType(r)], outChannel, from: group.members[holder(me, t)], step: s)
         }
         return
@@ -339,7 +316,7 @@ struct TokenRingEmitter {
       if ours {
         b.recvDone([n("in", s), n("inl", s)])
         let merged = t == incoming.last ? final : (n("acc", s), n("lacc", s))
-        b.merge(merged, acc: acc, part: (n("in", s), n("inl", s)), offset: offset(me, needed(me, t), in: all), outType: x.outType)
+        b.merge(merged, acc: acc, part: (n("in", s), n("inl", s)), offset: group.offset(me, needed(me, t), in: all), outType: x.outType)
         acc = merged
       }
       if sent { b.sendDone([n("o", t), n("l", t)], outChannel, to: group.members[o], step: s) }
@@ -352,26 +329,26 @@ struct TokenRingEmitter {
       if s < p - 1 {
         let (f, h) = (forwarded(o, s), held(o, s))
         if !f.isEmpty {
-          payload = rowsOf(qCur, qType(rows(o, h)), o, f, in: h, as: n("qf", s))
+          payload = b.rows(of: qCur, qType(group.rows(o, h)), group, o, f, in: h, as: n("qf", s))
           b.sendStart([payload!], qChannel, to: group.members[group.mod(me + direction)], step: s)
         }
         let nextOwner = owner(s + 1)
         let coming = forwarded(nextOwner, s)
         if !coming.isEmpty {
           receives = true
-          b.recvStart([next], [qType(rows(nextOwner, coming))], qChannel, from: group.members[group.mod(me - direction)], step: s)
+          b.recvStart([next], [qType(group.rows(nextOwner, coming))], qChannel, from: group.members[group.mod(me - direction)], step: s)
         }
       }
       if s >= 2 { exchange(s, merge: false) }
       if s == 0 {
         b.block(acc, q: x.q, k: x.k, v: x.v, qTokens: own, kTokens: own, step: 0, outType: x.outType)
-      } else if case let (q, k) = visible(o, at: me), !q.isEmpty {
+      } else if case let (q, k) = group.visibleRuns(queries: o, keys: me, mask), !q.isEmpty {
         let h = held(o, s)
-        let query = rowsOf(qCur, qType(rows(o, h)), o, q, in: h, as: n("qw", s))
-        let key = rowsOf(x.k, x.keyType, me, k, in: all, as: n("kw", s))
-        let value = rowsOf(x.v, x.valueType, me, k, in: all, as: n("vw", s))
+        let query = b.rows(of: qCur, qType(group.rows(o, h)), group, o, q, in: h, as: n("qw", s))
+        let key = b.rows(of: x.k, x.keyType, group, me, k, in: all, as: n("kw", s))
+        let value = b.rows(of: x.v, x.valueType, group, me, k, in: all, as: n("vw", s))
         b.block(
-          (n("o", s), n("l", s)), q: query, k: key, v: value, qTokens: tokens(o, q), kTokens: tokens(me, k), step: s,
+          (n("o", s), n("l", s)), q: query, k: key, v: value, qTokens: group.tokens(o, q), kTokens: group.tokens(me, k), step: s,
           outType: x.outType)
       }
       if s < p - 1 {
