@@ -1,21 +1,33 @@
 /// Which (query, key) token pairs attention lets through, by global position:
 /// causal keeps key j ≤ query i; a window W keeps i − j < W (causal) or
-/// |i − j| < W (not causal).
+/// |i − j| < W (not causal); documents keep only pairs of one document
+/// (document_causal with causal, document_full without).
 public struct Mask: Equatable, Sendable {
   public var causal: Bool
   public var window: Int64?
+  public var documents: Documents?
 
-  public init(causal: Bool, window: Int64?) {
+  public init(causal: Bool, window: Int64?, documents: Documents? = nil) {
     self.causal = causal
     self.window = window
+    self.documents = documents
   }
 
   public init(_ attributes: Attributes) {
     causal = attributes["causal"] == .bool(true)
     if case .int(let w)? = attributes["window"] { window = w } else { window = nil }
+    documents = Documents(attribute: attributes["documents"])
   }
 
+  /// Whether the mask hides whole blocks of a causal or full attention's
+  /// pairs: a window or documents (causal alone hides only the future).
+  public var isLocal: Bool { window != nil || documents != nil }
+
+  /// The mask inside one document.
+  private var withinDocument: Mask { Mask(causal: causal, window: window) }
+
   public func visible(_ q: Int64, _ k: Int64) -> Bool {
+    if let d = documents, d.index(of: q) != d.index(of: k) { return false }
     if causal && k > q { return false }
     if let w = window, abs(q - k) >= w { return false }
     return true
@@ -23,6 +35,12 @@ public struct Mask: Equatable, Sendable {
 
   /// Whether any pair of `q × k` is visible (both non-empty ranges).
   public func anyVisible(_ q: Range<Int64>, _ k: Range<Int64>) -> Bool {
+    if let d = documents {
+      return d.parts(of: q).contains { part in
+        let keys = k.clamped(to: d.tokens(part.document))
+        return !keys.isEmpty && withinDocument.anyVisible(part.range, keys)
+      }
+    }
     if causal && k.lowerBound > q.upperBound - 1 { return false }
     if let w = window {
       // Smallest |i − j| over the two ranges, restricted to j ≤ i when causal.
@@ -43,6 +61,11 @@ public struct Mask: Equatable, Sendable {
 
   /// Whether every pair of `q × k` is visible (both non-empty ranges).
   public func allVisible(_ q: Range<Int64>, _ k: Range<Int64>) -> Bool {
+    if let d = documents {
+      let first = d.index(of: q.lowerBound)
+      guard [q.upperBound - 1, k.lowerBound, k.upperBound - 1].allSatisfy({ d.index(of: $0) == first }) else { return false }
+      return withinDocument.allVisible(q, k)
+    }
     if causal && k.upperBound - 1 > q.lowerBound { return false }
     if let w = window {
       let far = causal ? q.upperBound - 1 - k.lowerBound
@@ -59,6 +82,12 @@ public struct Mask: Equatable, Sendable {
   /// Visible pairs of `q × k`, counted exactly (for FLOPs); `Int64.max`
   /// when the count does not fit, which makes any FLOP count from it overflow.
   public func visiblePairs(_ q: Range<Int64>, _ k: Range<Int64>) -> Int64 {
+    if let d = documents {
+      return d.parts(of: q).reduce(Int64(0)) { sum, part in
+        let keys = k.clamped(to: d.tokens(part.document))
+        return keys.isEmpty ? sum : sum.addingSaturating(withinDocument.visiblePairs(part.range, keys))
+      }
+    }
     // Counts of long sequences pass 2⁶³ in the middle: work in 128 bits.
     func clamped(_ x: Int128) -> Int64 { x > Int128(Int64.max) ? .max : Int64(x) }
     if !causal && window == nil { return clamped(Int128(q.count) * Int128(k.count)) }
@@ -108,6 +137,10 @@ public struct Mask: Equatable, Sendable {
   /// and a range of queries sums to differences of H(x) = Σ_{t<x} C(t),
   /// which prefix sums over the sorted key ranges give in closed form.
   public func visiblePairs(_ q: TokenRanges, _ k: TokenRanges) -> Int64 {
+    if documents != nil {
+      // Range by range, each split at the document boundaries.
+      return q.ranges.reduce(0) { sum, qr in k.ranges.reduce(sum) { $0.addingSaturating(visiblePairs(qr, $1)) } }
+    }
     func clamped(_ x: Int128) -> Int64 { x > Int128(Int64.max) ? .max : Int64(max(0, x)) }
     if !causal && window == nil { return clamped(Int128(q.count) * Int128(k.count)) }
     if let w = window, w <= 0 { return 0 }

@@ -22,14 +22,15 @@ public struct AttentionTiles: Equatable, Sendable {
   public init(q: TokenRanges, k: TokenRanges, mask: Mask, queryTile: Int64, keyTile: Int64) {
     let qTiles = Self.extents(q, queryTile)
     let kTiles = Self.extents(k, keyTile)
-    guard mask.causal || mask.window != nil else {
+    guard mask.causal || mask.isLocal else {
       fullPairs = q.count * k.count
       partialPairs = 0
       return
     }
     var full: Int64 = 0
     var any: Int64 = 0
-    let sorted = zip(kTiles, kTiles.dropFirst()).allSatisfy { $0.lo <= $1.lo && $0.hi <= $1.hi }
+    // Documents cut runs of tiles anywhere: tile by tile.
+    let sorted = mask.documents == nil && zip(kTiles, kTiles.dropFirst()).allSatisfy { $0.lo <= $1.lo && $0.hi <= $1.hi }
     if sorted {
       // Key tiles in ascending order: the visible ones, and the entirely
       // visible ones, are each one run of consecutive tiles.

@@ -2,11 +2,19 @@ import GraphIR
 import Testing
 
 @Suite struct MaskTests {
+  /// Causal and full, with windows, and with packed documents: lengths 1,
+  /// an empty one, one longer than the ranges below, and one past their end.
+  static let masks: [Mask] = {
+    let documents = [[0, 1, 9, 9, 10, 47, 48, 100], [0, 30, 31, 100], [0, 100]].map { Documents(bounds: $0)! }
+    let plain = [Mask(causal: true, window: nil), Mask(causal: false, window: nil)]
+      + [1, 3, 7, 50].flatMap { [Mask(causal: true, window: $0), Mask(causal: false, window: $0)] }
+    return plain + documents.flatMap { d in [nil, 4].flatMap { w in [true, false].map { Mask(causal: $0, window: w, documents: d) } } }
+  }()
+
   /// The closed forms against a count over every pair.
   @Test func visiblePairsMatchACountOfEveryPair() {
-    let masks = [Mask(causal: true, window: nil), Mask(causal: false, window: nil)]
-      + [1, 3, 7, 50].flatMap { [Mask(causal: true, window: $0), Mask(causal: false, window: $0)] }
-    let ranges: [Range<Int64>] = [0..<10, 3..<4, 5..<25, 20..<30, 40..<41, 9..<9, 0..<64, 33..<90]
+    let masks = Self.masks
+    let ranges: [Range<Int64>] = [0..<10, 3..<4, 5..<25, 20..<30, 40..<41, 9..<9, 0..<64, 33..<90, 8..<11, 47..<49]
     for mask in masks {
       for q in ranges {
         for k in ranges {
@@ -25,8 +33,7 @@ import Testing
   /// Lists of ranges (stripes, zigzag halves, unsorted rows) in closed form
   /// against a count over every pair, for every mask.
   @Test func rangeListsMatchACountOfEveryPair() {
-    let masks = [Mask(causal: true, window: nil), Mask(causal: false, window: nil)]
-      + [1, 3, 7, 50].flatMap { [Mask(causal: true, window: $0), Mask(causal: false, window: $0)] }
+    let masks = Self.masks
     var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
     func next(_ n: Int64) -> Int64 {
       seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
@@ -82,5 +89,21 @@ import Testing
     }
     #expect([Int]().partitionIndex { $0 > 0 } == 0)
     #expect(values.dropFirst(2).partitionIndex { $0 >= 7 } == 3)  // indices of the slice itself
+  }
+}
+
+@Suite struct DocumentsTests {
+  @Test func boundsMustStartAtZeroAndNeverDecrease() {
+    #expect(Documents(bounds: [0, 5, 5, 9]) != nil)
+    #expect(Documents(bounds: [0]) == nil)
+    #expect(Documents(bounds: [1, 5]) == nil)
+    #expect(Documents(bounds: [0, 5, 4]) == nil)
+  }
+
+  @Test func tokensFindTheirDocumentAndRangesSplitAtBoundaries() {
+    let d = Documents(bounds: [0, 1, 9, 9, 10])!
+    #expect([0, 1, 8, 9].map { d.index(of: $0) } == [0, 1, 1, 3])
+    #expect(d.parts(of: 0..<10).map(\.range) == [0..<1, 1..<9, 9..<10])
+    #expect(d.parts(of: 4..<6).map(\.document) == [1])
   }
 }

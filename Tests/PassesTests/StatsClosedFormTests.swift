@@ -86,11 +86,12 @@ import Testing
     #expect(Self.measured(full) == Self.expectedPassQ(s: Int64(seq), p: sp, h: 4, d: 8, e: 4, causal: false))
   }
 
-  /// The stats of models/tiny.ir with `window` on its attention, compiled
-  /// and verified after every pass.
-  static func windowedTiny(_ strategy: Strategy, sp: Int, seq: Int, window: Int) throws -> PlanStats {
+  /// The stats of models/tiny.ir with `window` and `documents` on its
+  /// attention, compiled and verified after every pass.
+  static func windowedTiny(_ strategy: Strategy, sp: Int, seq: Int, window: Int?, documents: [Int64]? = nil) throws -> PlanStats {
+    let attributes = (window.map { [", window = \($0)"] } ?? []) + (documents.map { [", documents = \($0)"] } ?? [])
     let text = try readText(repositoryRoot + "/models/tiny.ir")
-      .replacing("{causal = true}", with: "{causal = true, window = \(window)}")
+      .replacing("{causal = true}", with: "{causal = true\(attributes.joined())}")
     var model = try Parser.parse(text, file: "tiny.ir")
     _ = model.setSequenceLength(Int64(seq))
     var instrumentation = PassInstrumentation()
@@ -117,13 +118,26 @@ import Testing
     (.ringZigzag, 3, 29, 7), (.ringZigzag, 5, 27, 4), (.ringZigzag, 2, 13, 40),
   ])
   func aWindowedRingSendsOnlyWhatIsSeen(strategy: Strategy, sp: Int, seq: Int, window: Int) throws {
-    let stats = try Self.windowedTiny(strategy, sp: sp, seq: seq, window: window)
+    try Self.ringSendsOnlyWhatIsSeen(strategy, sp: sp, seq: seq, window: window, documents: nil)
+  }
+
+  /// The same with packed documents (document_causal), with and without a window.
+  @Test(arguments: [
+    (Strategy.ring, 4, 32, nil, [0, 1, 9, 10, 25, 32]), (.ring, 3, 29, 5, [0, 14, 15, 29]), (.ringZigzag, 4, 32, nil, [0, 1, 9, 10, 25, 32]),
+    (.ringZigzag, 4, 32, 3, [0, 20, 21, 22, 32]), (.ringZigzag, 3, 29, nil, [0, 29]), (.ringZigzag, 5, 27, nil, [0, 3, 4, 5, 27]),
+  ] as [(Strategy, Int, Int, Int?, [Int64])])
+  func aRingWithDocumentsSendsOnlyWhatIsSeen(strategy: Strategy, sp: Int, seq: Int, window: Int?, documents: [Int64]) throws {
+    try Self.ringSendsOnlyWhatIsSeen(strategy, sp: sp, seq: seq, window: window, documents: documents)
+  }
+
+  static func ringSendsOnlyWhatIsSeen(_ strategy: Strategy, sp: Int, seq: Int, window: Int?, documents: [Int64]?) throws {
+    let stats = try Self.windowedTiny(strategy, sp: sp, seq: seq, window: window, documents: documents)
     let zigzag = strategy == .ringZigzag
     let sizes = Self.chunks(Int64(seq), zigzag ? 2 * sp : sp)
     let starts = sizes.indices.map { sizes.prefix($0).reduce(0, +) }
     func chunk(_ i: Int) -> Range<Int64> { starts[i]..<(starts[i] + sizes[i]) }
     func runs(_ m: Int) -> [Range<Int64>] { TokenRanges(zigzag ? [chunk(m), chunk(2 * sp - 1 - m)] : [chunk(m)]).ranges }
-    let mask = Mask(causal: true, window: Int64(window))
+    let mask = Mask(causal: true, window: window.map(Int64.init), documents: documents.flatMap { Documents(bounds: $0) })
     var expected: [String: Int64] = [:]
     for j in 0..<sp {
       func holder(_ t: Int) -> Int { Self.mod(j + t, sp) }
@@ -134,7 +148,7 @@ import Testing
       }
       for t in 0..<sp where hops[t] > 0 { expected["\(t) \(holder(t)) \(holder(t + 1)) kv"] = hops[t] }
     }
-    #expect(Self.allMessages(stats) == expected, "\(strategy) sp \(sp) seq \(seq) window \(window)")
+    #expect(Self.allMessages(stats) == expected, "\(strategy) sp \(sp) seq \(seq) window \(String(describing: window)) documents \(String(describing: documents))")
   }
 
   /// TokenRing with a sliding window W (causal zigzag): each of an owner's
@@ -142,14 +156,18 @@ import Testing
   /// only as far as the farthest holder whose keys it sees, and a holder
   /// sends home the partial of just the runs that see its keys. tiny: 4
   /// heads × 16, f32 (an lse is 4 bytes per head and row).
-  @Test(arguments: [(4, 32, 1), (4, 32, 3), (4, 32, 6), (4, 32, 11), (4, 32, 40), (3, 29, 7), (5, 27, 4), (2, 13, 5)])
-  func aWindowedTokenRingSendsOnlyWhatIsSeen(sp: Int, seq: Int, window: Int) throws {
-    let stats = try Self.windowedTiny(.tokenring, sp: sp, seq: seq, window: window)
+  @Test(arguments: [
+    (4, 32, 1, nil), (4, 32, 3, nil), (4, 32, 6, nil), (4, 32, 11, nil), (4, 32, 40, nil), (3, 29, 7, nil), (5, 27, 4, nil),
+    (2, 13, 5, nil), (4, 32, nil, [0, 1, 9, 10, 25, 32]), (4, 32, 3, [0, 20, 21, 22, 32]), (3, 29, nil, [0, 29]),
+    (5, 27, nil, [0, 3, 4, 5, 27]),
+  ] as [(Int, Int, Int?, [Int64]?)])
+  func aMaskedTokenRingSendsOnlyWhatIsSeen(sp: Int, seq: Int, window: Int?, documents: [Int64]?) throws {
+    let stats = try Self.windowedTiny(.tokenring, sp: sp, seq: seq, window: window, documents: documents)
     let sizes = Self.chunks(Int64(seq), 2 * sp)
     let starts = sizes.indices.map { sizes.prefix($0).reduce(0, +) }
     func chunk(_ i: Int) -> Range<Int64> { starts[i]..<(starts[i] + sizes[i]) }
     func runs(_ m: Int) -> [Range<Int64>] { TokenRanges([chunk(m), chunk(2 * sp - 1 - m)]).ranges }
-    let mask = Mask(causal: true, window: Int64(window))
+    let mask = Mask(causal: true, window: window.map(Int64.init), documents: documents.flatMap { Documents(bounds: $0) })
     func sees(_ q: Range<Int64>, _ h: Int) -> Bool { runs(h).contains { mask.anyVisible(q, $0) } }
     var expected: [String: Int64] = [:]
     for o in 0..<sp {
@@ -166,7 +184,7 @@ import Testing
         expected["\(t + 1) \(holder(t)) \(o) lse"] = seen * 4 * 4
       }
     }
-    #expect(Self.allMessages(stats) == expected, "sp \(sp) seq \(seq) window \(window)")
+    #expect(Self.allMessages(stats) == expected, "sp \(sp) seq \(seq) window \(String(describing: window)) documents \(String(describing: documents))")
   }
 
   /// LoongTrain's double ring, 1 × 8 with inner windows of 2 (non-causal,

@@ -1,8 +1,8 @@
-/// `attention %q, %k, %v {causal, scale, window}` (and the shapes of `linear_attention`):
+/// `attention %q, %k, %v {causal, scale, window, documents}` (and the shapes of `linear_attention`):
 /// `q: [S, H, D]`, `k: [S, KVH, D]`, `v: [S, KVH, Dv]` give `[S, H, Dv]`.
 enum AttentionOps: OpFamily {
   static func spec(_ opcode: Opcode) -> OpSpec {
-    OpSpec(operands: 3...3, optional: ["causal": .bool, "scale": .float, "window": .int])
+    OpSpec(operands: 3...3, optional: ["causal": .bool, "scale": .float, "window": .int, "documents": .ints])
   }
 
   static func infer(_ op: Op, _ t: [TensorType], _ r: TypeRules) throws(TypeRuleError) -> [TensorType] {
@@ -37,6 +37,9 @@ enum AttentionOps: OpFamily {
     }
     if case .int(let w)? = op.attributes["window"], w <= 0 {
       throw TypeRuleError("attention window must be positive, found \(w)")
+    }
+    if let d = op.attributes["documents"], Documents(attribute: d) == nil {
+      throw TypeRuleError("attention documents must be cumulative lengths: at least two, the first 0, never decreasing; found \(d)")
     }
     if let s = op.attributes["scale"] {
       let value: Double? = switch s { case .float(let f): f; case .int(let i): Double(i); default: nil }

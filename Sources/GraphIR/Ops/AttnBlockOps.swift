@@ -10,8 +10,8 @@ enum AttnBlockOps: OpFamily {
 
   static func spec(_ opcode: Opcode) -> OpSpec {
     switch opcode {
-    case .attnBlock: OpSpec(operands: 3...3, results: 2...2, required: block, optional: ["window": .int])
-    case .attnScores: OpSpec(operands: 2...2, required: block, optional: ["window": .int])
+    case .attnBlock: OpSpec(operands: 3...3, results: 2...2, required: block, optional: ["window": .int, "documents": .ints])
+    case .attnScores: OpSpec(operands: 2...2, required: block, optional: ["window": .int, "documents": .ints])
     default:
       OpSpec(operands: 2...2, required: ["col_start": .int, "q_tokens": .ints, "k_tokens": .ints, "step": .int])
     }

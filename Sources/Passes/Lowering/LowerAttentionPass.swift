@@ -192,12 +192,16 @@ struct AttentionSite {
     }
     let (builder, operands) = try prepare(
       weights: "\(strategy) needs attention operands that are per-token values, not weights", notValues: "attention operands must be values")
-    let windowed = op.attributes["window"] != nil
-    let honoursWindows = "tokenring, ring, ring-zigzag, allgather, ulysses, usp or loongtrain"
+    let mask = Mask(op.attributes)
+    let what = mask.documents != nil ? "document masks" : "sliding-window attention"
+    if let d = mask.documents, d.length != sequence {
+      throw fail("the documents cover \(d.length) tokens but the sequence has \(sequence); their last bound must be the sequence length")
+    }
+    let honoursLocalMasks = "tokenring, ring, ring-zigzag, allgather, ulysses, usp or loongtrain"
     switch strategy {
     case .tokenring, .tokenringTASP, .passq, .tasp, .ring, .ringZigzag, .striped, .rsa:
-      if windowed && ![.tokenring, .ring, .ringZigzag].contains(strategy) {
-        throw fail("\(strategy) does not support sliding-window attention yet; use \(honoursWindows)")
+      if mask.isLocal && ![.tokenring, .ring, .ringZigzag].contains(strategy) {
+        throw fail("\(strategy) does not support \(what) yet; use \(honoursLocalMasks)")
       }
       let group = RingGroup(
         members: Array(0..<ranks), index: rank, tokens: tokens,

@@ -75,6 +75,7 @@ struct PlanBuilder {
     location = attention.location
     var mask: Attributes = ["causal": attention.attributes["causal"] ?? .bool(false)]
     if let w = attention.attributes["window"] { mask["window"] = w }
+    if let d = attention.attributes["documents"] { mask["documents"] = d }
     self.mask = mask
     if let s = attention.attributes["scale"] {
       scale = s

@@ -134,12 +134,12 @@ struct RingEmitter {
       w = Work(qTokens: TokenRanges([group.back(m)]), qOffset: Int64(group.front(m).count), kRows: nil, kTokens: theirs)
     }
     // A window hides whole blocks; the local block always holds the diagonal.
-    guard mask.window != nil, s > 0 else { return w }
+    guard mask.isLocal, s > 0 else { return w }
     return mask.anyVisible(w.qTokens, w.kTokens) ? w : nil
   }
 
   mutating func emit() -> Lowering {
-    if mask.window != nil && window == nil { return windowed() }
+    if mask.isLocal && window == nil { return windowed() }
     let p = group.size
     let steps = (0..<p).map { work($0) }
     let last = steps.lastIndex { $0 != nil } ?? 0

@@ -263,7 +263,7 @@ struct TokenRingEmitter {
   /// The schedule for the attention's mask: causal zigzag, non-causal, or
   /// with a window (partials home only) the windowed one.
   mutating func emit() -> Lowering {
-    if mask.window != nil && partials == .home { return windowed() }
+    if mask.isLocal && partials == .home { return windowed() }
     return mask.causal ? causalZigzag() : nonCausal()
   }
 

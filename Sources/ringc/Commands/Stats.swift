@@ -51,6 +51,12 @@ enum StatsReport {
         if !peers.isEmpty { line += " (to " + peers.map { "r\($0.0): \(formatBytes($0.1))" }.joined(separator: ", ") + ")" }
         out += line + "\n"
       }
+      // A mask that cuts the sequence unevenly (documents, a window) shows here.
+      let work = (0..<s.sp).map { r in p.stepFlops.values.reduce(0) { $0 + $1[r] } }
+      if s.sp > 1, let most = work.max(), let least = work.min() {
+        let ratio = least > 0 ? " (\((Double(most) / Double(least) * 100).rounded() / 100)× the least)" : ""
+        out += "  attention work per rank: most \(formatFlops(most)), least \(formatFlops(least))\(ratio)\n"
+      }
       if let extra = p.replicatedKVBytes.max(), extra > 0 {
         out += "  kv heads replicated for the head all-to-all (more head-parallel ranks than kv heads): \(formatBytes(extra)) more sent by a rank per layer\n"
       }

@@ -1,12 +1,15 @@
 import ArgumentParser
 import GraphIR
 import HostIO
+import Runtime
 
 /// Reads, parses and verifies a model file, printing located diagnostics on
 /// failure. Warnings are printed and do not fail.
 struct ModelLoader {
   /// `--seq` override for the sequence dimension, if given.
   var sequenceLength: Int64?
+  /// `--documents`: packed documents every softmax attention keeps apart.
+  var documents: Documents?
   /// Print no diagnostics (other MPI ranks than 0 stay silent).
   var quiet = false
 
@@ -46,6 +49,17 @@ struct ModelLoader {
           + "dimension (a 'dim S = N {sequence = true}')\n")
       throw Failed(exitCode: SysExit.usage)
     }
+    if let documents {
+      guard let length = module.sequenceDim?.value, documents.length == length else {
+        report("\(name): error: --documents cover \(documents.length) tokens, but the sequence has \(module.sequenceDim.map { "\($0.value)" } ?? "no length"); the last bound must be the sequence length (--seq)\n")
+        throw Failed(exitCode: SysExit.usage)
+      }
+      for g in module.graphs.indices {
+        for i in module.graphs[g].ops.indices where module.graphs[g].ops[i].opcode == .attention {
+          module.graphs[g].ops[i].attributes["documents"] = documents.attribute
+        }
+      }
+    }
     let diagnostics = Verifier.diagnose(module)
     report(renderer.render(diagnostics))
     if diagnostics.contains(where: { $0.severity == .error }) {
@@ -55,16 +69,49 @@ struct ModelLoader {
   }
 }
 
-/// `--seq N`, shared by every command that reads a model.
+/// `--seq N` and `--documents`, shared by every command that reads a model.
 struct SequenceOption: ParsableArguments {
   @Option(name: .long, parsing: .unconditional, help: "Override the model's sequence length (its dimension marked sequence).")
   var seq: Int64?
+
+  @Option(
+    name: .long, parsing: .unconditional,
+    help: "Packed documents attention keeps apart: cumulative lengths (cu_seqlens), as a list (0,5,6,32) or a .npy file of int32 or int64; the last must be the sequence length.")
+  var documents: String?
 
   func validate() throws {
     if let seq, seq <= 0 {
       throw ValidationError("--seq must be a positive number of tokens, found \(seq)")
     }
+    _ = try parsedDocuments()
   }
 
-  var loader: ModelLoader { ModelLoader(sequenceLength: seq) }
+  /// `--documents` read and checked: a list or a .npy file.
+  func parsedDocuments() throws -> Documents? {
+    guard let documents else { return nil }
+    let bounds: [Int64]
+    if documents.hasSuffix(".npy") {
+      do {
+        let file = try NPYFile(path: documents)
+        guard file.header.dtype.isInteger, file.header.shape.count == 1, let n = file.header.shape.first, n <= 1 << 24 else {
+          throw ValidationError("--documents \(documents): a .npy of cumulative lengths is one int32 or int64 axis (at most 2^24 entries)")
+        }
+        bounds = try file.integers(rows: [0..<n])
+      } catch let error as NPYError {
+        throw ValidationError("--documents \(documents): \(error.reason)")
+      }
+    } else {
+      let items = documents.split(separator: ",", omittingEmptySubsequences: false).map { Int64($0.filter { $0 != " " }) }
+      guard items.allSatisfy({ $0 != nil }) else {
+        throw ValidationError("--documents \(documents): expected comma-separated whole numbers (0,5,6,32) or a .npy file")
+      }
+      bounds = items.map { $0! }
+    }
+    guard let parsed = Documents(bounds: bounds) else {
+      throw ValidationError("--documents \(documents): cumulative lengths need at least two entries, the first 0, never decreasing")
+    }
+    return parsed
+  }
+
+  var loader: ModelLoader { ModelLoader(sequenceLength: seq, documents: try? parsedDocuments()) }
 }

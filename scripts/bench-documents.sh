@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Packed documents: what each strategy sends and how long it takes when attention stays inside
+# documents. llama3-8b (GQA 32/8 × 128) at S = SEQ (default 131072) on P = SP (default 8) ranks of
+# PROFILE (default h100-sxm-8), documents of long-tailed lengths (a fixed seed: many short, a few
+# long, as packed training data is): per strategy, bytes sent per rank and predicted ms per layer
+# for plain causal attention and with the documents (needed-only sending: hidden blocks skipped,
+# K/V or query runs moved only as far as ranks that see them), and the attention work of the
+# busiest and idlest rank. Not built yet: a layout that balances work per document (every rank
+# keeps the zigzag layout), so the imbalance column is what that balancing would have to fix.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/bootstrap.sh
+swift build -c release --product ringc >/dev/null
+ringc=$(swift build -c release --show-bin-path)/ringc
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+seq=${SEQ:-131072}
+sp=${SP:-8}
+profile=${PROFILE:-h100-sxm-8}
+
+documents=$(python3 -c "
+import random
+random.seed(14)
+s, bounds = $seq, [0]
+while bounds[-1] < s:
+    length = max(1, int(random.paretovariate(1.2) * 512))
+    bounds.append(min(s, bounds[-1] + length))
+print(','.join(map(str, bounds)))")
+echo "documents: $(echo "$documents" | tr ',' '\n' | wc -l | awk '{print $1 - 1}') over $seq tokens; longest $(python3 -c "b=[$documents]; print(max(y - x for x, y in zip(b, b[1:])))")"
+"$ringc" compare models/llama3-8b.ir --sp "$sp" --seq "$seq" --profile "$profile" --json > "$out/causal.json"
+"$ringc" compare models/llama3-8b.ir --sp "$sp" --seq "$seq" --profile "$profile" --documents "$documents" --json > "$out/documents.json"
+for s in tokenring ring ring-zigzag allgather ulysses; do
+  "$ringc" compile models/llama3-8b.ir --sp "$sp" --seq "$seq" --strategy "$s" --documents "$documents" -o "$out/$s.plan" >/dev/null
+  "$ringc" stats "$out/$s.plan" --json > "$out/$s.stats.json"
+done
+python3 - "$out" "$seq" "$sp" "$profile" <<'PY'
+import json, os, sys
+out, seq, sp, profile = sys.argv[1:]
+def rows(path):
+    return {s["strategy"]: s for s in json.load(open(path))["strategies"] if s.get("layer_ms") is not None}
+causal, docs = rows(f"{out}/causal.json"), rows(f"{out}/documents.json")
+print(f"llama3-8b, S = {seq}, P = {sp}, {profile}: MiB sent per rank per layer, ms per layer, attention work max/min per rank")
+print(f"  {'strategy':34} {'causal MiB':>10} {'docs MiB':>9} {'ratio':>6} {'causal ms':>10} {'docs ms':>8} {'work max/min':>13}")
+for name, c in causal.items():
+    if name not in docs:
+        print(f"  {name:34} {c['bytes_per_rank'] / 2**20:10.1f}  (refuses document masks)")
+        continue
+    d = docs[name]
+    imbalance = ""
+    path = f"{out}/{name}.stats.json"
+    if os.path.exists(path):
+        layer = json.load(open(path))["layers"][0]
+        work = [r["attention_flops"] for r in layer["ranks"]]
+        imbalance = f"{max(work) / max(1, min(work)):13.2f}"
+    ratio = d["bytes_per_rank"] / c["bytes_per_rank"] if c["bytes_per_rank"] else float("nan")
+    print(f"  {name:34} {c['bytes_per_rank'] / 2**20:10.1f} {d['bytes_per_rank'] / 2**20:9.1f} {ratio:6.2f} {c['layer_ms']:10.2f} {d['layer_ms']:8.2f} {imbalance}")
+best = min(docs.values(), key=lambda s: s["layer_ms"])
+print(f"  fastest with the documents: {best['strategy']} ({best['layer_ms']:.2f} ms)")
+PY
