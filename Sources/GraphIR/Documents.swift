@@ -3,7 +3,7 @@
 /// crosses a boundary. Written `documents = [0, 5, 6, 32]` on an attention
 /// and on the plan's blocks; lengths may be 1, and a length of 0 is an empty
 /// document that holds no token.
-public struct Documents: Equatable, Sendable {
+public struct Documents: Hashable, Sendable {
   public let bounds: [Int64]
 
   /// Nil unless `bounds` starts at 0, has at least two entries and never

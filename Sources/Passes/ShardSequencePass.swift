@@ -1,7 +1,7 @@
 import GraphIR
 import PlanIR
 
-/// `shard-sequence{layout=zigzag|contiguous, group=U}`: stage graph → partitioned.
+/// `shard-sequence{layout=zigzag|contiguous|striped|document-zigzag|document-greedy, group=U}`: stage graph → partitioned.
 ///
 /// Gives every rank its own copy of every graph, `@g` → `@g.r0 … @g.r{P−1}`,
 /// each marked `attributes {rank = r, source = @g}` (the source graphs are
@@ -19,6 +19,8 @@ import PlanIR
 /// causal attention (it balances the causal triangle) and contiguous
 /// otherwise. `group=U` gives USP's two-level layout (`zigzag/U`): the layout
 /// over P/U groups of U ranks, each group's tokens cut into U pieces.
+/// `document-zigzag` and `document-greedy` balance the documents the model's
+/// attentions keep apart (`DocumentBalance`).
 ///
 /// A model whose ops mix tokens other than through `attention` (the sequence
 /// dimension anywhere but axis 0, or as a matmul's right operand) cannot be
@@ -57,6 +59,20 @@ public struct ShardSequencePass: Pass {
     }
     var layout = TokenLayout(
       self.layout ?? (Self.hasCausalAttention(module) ? .zigzag : .contiguous), groupSize: groupSize, strided: strided)
+    if layout.kind.balancesDocuments {
+      guard groupSize == 1 else {
+        throw CompileError("the \(layout.kind.rawValue) layout is one-level; it cannot split groups of \(groupSize) ranks", isUsage: true)
+      }
+      let found = DocumentBalance.documents(of: module)
+      guard let documents = found.documents else {
+        throw CompileError(
+          found.agree
+            ? "the \(layout) layout balances packed documents, but no attention keeps documents apart; give --documents"
+            : "the \(layout) layout balances one set of packed documents, but the model's attentions keep different documents apart",
+          isUsage: true)
+      }
+      layout = TokenLayout(layout.kind, documents: documents, causal: found.causal)
+    }
     if layout.kind == .striped {
       layout = stripeWidth.map { TokenLayout(.striped, stripeWidth: $0) } ?? .striped(sequence: seqDim.value, ranks: p)
       let stripes = layout.stripeCount(sequence: seqDim.value)

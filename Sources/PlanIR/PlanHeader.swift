@@ -37,9 +37,20 @@ public struct PlanHeader: Sendable, Equatable {
       throw CompileError("module @\(module.name) needs an sp attribute between 1 and \(1 << 20)", at: module.location)
     }
     self.sp = sp
-    guard case .string(let name)? = module.attributes["layout"], let layout = TokenLayout(name) else {
+    guard case .string(let name)? = module.attributes["layout"], var layout = TokenLayout(name) else {
       throw CompileError(
-        "module @\(module.name) has no layout ringc reads (contiguous, zigzag, zigzag/U, striped:W)", at: module.location)
+        "module @\(module.name) has no layout ringc reads (contiguous, zigzag, zigzag/U, striped:W, document-zigzag, document-greedy)",
+        at: module.location)
+    }
+    if layout.kind.balancesDocuments {
+      // A document layout is a function of the documents the model's attentions keep apart.
+      let found = DocumentBalance.documents(of: module)
+      guard let documents = found.documents else {
+        throw CompileError(
+          "module @\(module.name) has the \(layout) layout, but its attentions \(found.agree ? "keep no documents apart" : "keep different documents apart")",
+          at: module.location)
+      }
+      (layout.documents, layout.causal) = (documents, found.causal)
     }
     self.layout = layout
     if let attribute = module.attributes["strategy"] {

@@ -16,9 +16,18 @@ import GraphIR
 /// - `K/U/strided`: the same pieces, group g's piece k on rank k·(P/U) + g, so
 ///   a group's ranks are P/U apart and the ranks holding the same piece of
 ///   every group are consecutive (LoongTrain's context-first placement).
+/// - `document-zigzag`, `document-greedy`: balanced for packed documents
+///   (`DocumentBalance`): per-document zigzag, or chunks dealt greedily by
+///   their visible pairs. They need the documents (`documents`, taken from
+///   the model's attentions) and are one-level.
 public struct TokenLayout: Hashable, Sendable, CustomStringConvertible {
   public enum Kind: String, CaseIterable, Sendable {
     case contiguous, zigzag, striped
+    case documentZigzag = "document-zigzag"
+    case documentGreedy = "document-greedy"
+
+    /// A layout that balances packed documents.
+    public var balancesDocuments: Bool { self == .documentZigzag || self == .documentGreedy }
   }
 
   public var kind: Kind
@@ -28,9 +37,19 @@ public struct TokenLayout: Hashable, Sendable, CustomStringConvertible {
   public var stripeWidth: Int64
   /// A group's ranks are strided (P/U apart) instead of consecutive.
   public var strided: Bool
+  /// The documents a document layout balances, and whether the attention is
+  /// causal (the greedy dispatch weighs chunks by visible pairs); not part of
+  /// the layout's name: a plan's are its attentions' (`PlanHeader`). Without
+  /// them a document layout balances the sequence as one document.
+  public var documents: Documents?
+  public var causal = true
 
-  public init(_ kind: Kind, groupSize: Int = 1, stripeWidth: Int64 = 0, strided: Bool = false) {
+  public init(
+    _ kind: Kind, groupSize: Int = 1, stripeWidth: Int64 = 0, strided: Bool = false, documents: Documents? = nil, causal: Bool = true
+  ) {
     self.kind = kind
+    self.documents = kind.balancesDocuments ? documents : nil
+    self.causal = causal
     self.groupSize = groupSize
     self.stripeWidth = kind == .striped ? max(1, stripeWidth) : 0
     self.strided = strided && groupSize > 1
@@ -70,7 +89,9 @@ public struct TokenLayout: Hashable, Sendable, CustomStringConvertible {
       return
     }
     let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-    guard let kind = Kind(rawValue: String(parts[0])), kind != .striped, parts.count <= 3 else { return nil }
+    guard let kind = Kind(rawValue: String(parts[0])), kind != .striped, parts.count <= 3,
+      !kind.balancesDocuments || parts.count == 1
+    else { return nil }
     var group = 1
     if parts.count >= 2 {
       guard let g = Int(parts[1]), g >= 1, g <= Self.maxGroupSize else { return nil }
@@ -99,14 +120,16 @@ public struct TokenLayout: Hashable, Sendable, CustomStringConvertible {
   /// Chunks the sequence is cut into for `groups` groups.
   public func chunkCount(groups: Int) -> Int {
     switch kind {
-    case .contiguous, .striped: groups
+    case .contiguous, .striped, .documentZigzag, .documentGreedy: groups
     case .zigzag: 2 * groups
     }
   }
 
   /// The fewest tokens that give every rank at least one.
   public func minimumSequence(ranks: Int) -> Int64 {
-    Int64(chunkCount(groups: max(1, ranks / groupSize))) * Int64(groupSize)
+    // Per-document zigzag deals 2P chunk slots; fewer tokens leave a rank none.
+    if kind == .documentZigzag { return 2 * Int64(ranks) }
+    return Int64(chunkCount(groups: max(1, ranks / groupSize))) * Int64(groupSize)
   }
 
   /// The chunks' global ranges, in sequence order.
@@ -125,13 +148,20 @@ public struct TokenLayout: Hashable, Sendable, CustomStringConvertible {
   /// The chunks group `group` holds, in the order its rows store them.
   public func chunkIndices(group: Int, groups: Int) -> [Int] {
     switch kind {
-    case .contiguous, .striped: [group]
+    case .contiguous, .striped, .documentZigzag, .documentGreedy: [group]
     case .zigzag: [group, 2 * groups - 1 - group]
     }
   }
 
   /// The global tokens of each group's rows (before the split among its ranks).
   public func groupTokens(sequence: Int64, groups: Int) -> [TokenRanges] {
+    let whole = documents ?? Documents(bounds: [0, sequence])!
+    switch kind {
+    case .documentZigzag: return DocumentBalance.zigzag(whole, sequence: sequence, ranks: groups)
+    case .documentGreedy:
+      return DocumentBalance.greedy(Mask(causal: causal, window: nil, documents: whole), sequence: sequence, ranks: groups)
+    default: break
+    }
     if kind == .striped {
       var stripes = [[Range<Int64>]](repeating: [], count: groups)
       var start: Int64 = 0

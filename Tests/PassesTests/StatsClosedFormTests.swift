@@ -88,7 +88,9 @@ import Testing
 
   /// The stats of models/tiny.ir with `window` and `documents` on its
   /// attention, compiled and verified after every pass.
-  static func windowedTiny(_ strategy: Strategy, sp: Int, seq: Int, window: Int?, documents: [Int64]? = nil) throws -> PlanStats {
+  static func windowedTiny(
+    _ strategy: Strategy, sp: Int, seq: Int, window: Int?, documents: [Int64]? = nil, layout: TokenLayout.Kind? = nil
+  ) throws -> PlanStats {
     let attributes = (window.map { [", window = \($0)"] } ?? []) + (documents.map { [", documents = \($0)"] } ?? [])
     let text = try readText(repositoryRoot + "/models/tiny.ir")
       .replacing("{causal = true}", with: "{causal = true\(attributes.joined())}")
@@ -96,7 +98,7 @@ import Testing
     _ = model.setSequenceLength(Int64(seq))
     var instrumentation = PassInstrumentation()
     instrumentation.verifyEach = true
-    return try PlanStats(try Compiler.compile(model, sp: sp, strategy: strategy, instrumentation: instrumentation))
+    return try PlanStats(try Compiler.compile(model, sp: sp, strategy: strategy, layout: layout, instrumentation: instrumentation))
   }
 
   /// Every message of every program (none at all is an empty table: a
@@ -130,13 +132,29 @@ import Testing
     try Self.ringSendsOnlyWhatIsSeen(strategy, sp: sp, seq: seq, window: window, documents: documents)
   }
 
-  static func ringSendsOnlyWhatIsSeen(_ strategy: Strategy, sp: Int, seq: Int, window: Int?, documents: [Int64]?) throws {
-    let stats = try Self.windowedTiny(strategy, sp: sp, seq: seq, window: window, documents: documents)
+  /// Ring on a document-balancing layout: many runs per rank, each moved
+  /// as far as the farthest rank that sees it (runs apart in a rank's rows
+  /// are gathered into one message).
+  @Test(arguments: [
+    (TokenLayout.Kind.documentZigzag, 4, 32, nil, [0, 1, 9, 10, 25, 32]), (.documentGreedy, 4, 64, nil, [0, 40, 41, 50, 64]),
+    (.documentZigzag, 3, 29, 5, [0, 14, 15, 29]), (.documentGreedy, 3, 48, 7, [0, 2, 30, 31, 48]),
+  ] as [(TokenLayout.Kind, Int, Int, Int?, [Int64])])
+  func aRingOnADocumentLayoutSendsOnlyWhatIsSeen(layout: TokenLayout.Kind, sp: Int, seq: Int, window: Int?, documents: [Int64]) throws {
+    try Self.ringSendsOnlyWhatIsSeen(.ring, sp: sp, seq: seq, window: window, documents: documents, layout: layout)
+  }
+
+  static func ringSendsOnlyWhatIsSeen(
+    _ strategy: Strategy, sp: Int, seq: Int, window: Int?, documents: [Int64]?, layout: TokenLayout.Kind? = nil
+  ) throws {
+    let stats = try Self.windowedTiny(strategy, sp: sp, seq: seq, window: window, documents: documents, layout: layout)
     let zigzag = strategy == .ringZigzag
     let sizes = Self.chunks(Int64(seq), zigzag ? 2 * sp : sp)
     let starts = sizes.indices.map { sizes.prefix($0).reduce(0, +) }
     func chunk(_ i: Int) -> Range<Int64> { starts[i]..<(starts[i] + sizes[i]) }
-    func runs(_ m: Int) -> [Range<Int64>] { TokenRanges(zigzag ? [chunk(m), chunk(2 * sp - 1 - m)] : [chunk(m)]).ranges }
+    let balanced = layout.map { TokenLayout($0, documents: documents.flatMap { Documents(bounds: $0) }).tokens(sequence: Int64(seq), ranks: sp) }
+    func runs(_ m: Int) -> [Range<Int64>] {
+      balanced?[m].ranges ?? TokenRanges(zigzag ? [chunk(m), chunk(2 * sp - 1 - m)] : [chunk(m)]).ranges
+    }
     let mask = Mask(causal: true, window: window.map(Int64.init), documents: documents.flatMap { Documents(bounds: $0) })
     var expected: [String: Int64] = [:]
     for j in 0..<sp {
@@ -149,6 +167,27 @@ import Testing
       for t in 0..<sp where hops[t] > 0 { expected["\(t) \(holder(t)) \(holder(t + 1)) kv"] = hops[t] }
     }
     #expect(Self.allMessages(stats) == expected, "\(strategy) sp \(sp) seq \(seq) window \(String(describing: window)) documents \(String(describing: documents))")
+  }
+
+  /// All-gather under documents (on its zigzag layout and both document
+  /// layouts): one message per ordered pair at step 0, carrying exactly the
+  /// sender's runs some query of the receiver sees (none where none does).
+  @Test(arguments: [
+    (nil, 4, 32, nil, [0, 1, 9, 10, 25, 32]), (nil, 3, 29, 5, [0, 14, 15, 29]), (TokenLayout.Kind.documentZigzag, 4, 32, nil, [0, 1, 9, 10, 25, 32]),
+    (.documentGreedy, 4, 64, nil, [0, 40, 41, 50, 64]), (.documentGreedy, 3, 48, 7, [0, 2, 30, 31, 48]),
+  ] as [(TokenLayout.Kind?, Int, Int, Int?, [Int64])])
+  func aMaskedAllGatherSendsOnlyWhatIsSeen(layout: TokenLayout.Kind?, sp: Int, seq: Int, window: Int?, documents: [Int64]) throws {
+    let stats = try Self.windowedTiny(.allgather, sp: sp, seq: seq, window: window, documents: documents, layout: layout)
+    let docs = Documents(bounds: documents)
+    let tokens = TokenLayout(layout ?? .zigzag, documents: docs).tokens(sequence: Int64(seq), ranks: sp)
+    let mask = Mask(causal: true, window: window.map(Int64.init), documents: docs)
+    var expected: [String: Int64] = [:]
+    for (src, dst) in (0..<sp).flatMap({ a in (0..<sp).map { (a, $0) } }) where src != dst {
+      let seen = tokens[src].ranges.filter { k in tokens[dst].ranges.contains { mask.anyVisible($0, k) } }
+      let rows = seen.reduce(0) { $0 + Int64($1.count) }
+      if rows > 0 { expected["0 \(src) \(dst) kv"] = 2 * rows * 2 * 16 * 4 }
+    }
+    #expect(Self.allMessages(stats) == expected, "layout \(String(describing: layout)) sp \(sp) seq \(seq) window \(String(describing: window))")
   }
 
   /// TokenRing with a sliding window W (causal zigzag): each of an owner's

@@ -22,16 +22,19 @@ struct LocalMaskRunTests {
   }
 
   /// Drawn once from a fixed seed, so a failure names a case that reruns.
-  static let cases: [(strategy: String, sp: Int, seq: Int, window: Int?, documents: [Int]?, model: String)] = {
+  static let cases: [(strategy: String, sp: Int, seq: Int, window: Int?, documents: [Int]?, model: String, layout: String?)] = {
     var rng = SplitMix64(state: 14)
     let strategies = [
       ("tokenring", [2, 3, 4]), ("ring", [2, 3, 4]), ("ring-zigzag", [2, 3, 4]), ("usp:2x2", [4]), ("usp:2x2:tokenring", [4]),
       ("loongtrain:2x2", [4]), ("allgather", [3]),
     ]
-    var out: [(String, Int, Int, Int?, [Int]?, String)] = []
-    for (strategy, sps) in strategies {
+    var out: [(String, Int, Int, Int?, [Int]?, String, String?)] = []
+    // The document-balancing layouts, always with documents.
+    let balanced = ["tokenring", "ring", "allgather"].flatMap { s in ["document-zigzag", "document-greedy"].map { (s, $0) } }
+    for (strategy, layout) in [(String, String?)](strategies.map { ($0.0, nil) }) + balanced.map({ ($0.0, $0.1) }) {
+      let sps = strategies.first { $0.0 == strategy }!.1
       for model in ["tiny.ir", "tiny-dit.ir"] {
-        for _ in 0..<3 {
+        for _ in 0..<(layout == nil ? 3 : 1) {
           let sp = sps[Int(rng.next() % UInt64(sps.count))]
           let seq = 2 * sp + Int(rng.next() % 30)
           // 1 (the diagonal only), within a chunk, across chunks, past the sequence.
@@ -44,9 +47,9 @@ struct LocalMaskRunTests {
             bounds.append(min(seq, bounds.last! + length))
           }
           switch rng.next() % 3 {
-          case 0: out.append((strategy, sp, seq, window, nil, model))
-          case 1: out.append((strategy, sp, seq, nil, bounds, model))
-          default: out.append((strategy, sp, seq, window, bounds, model))
+          case 0 where layout == nil: out.append((strategy, sp, seq, window, nil, model, nil))
+          case 0, 1: out.append((strategy, sp, seq, nil, bounds, model, layout))
+          default: out.append((strategy, sp, seq, window, bounds, model, layout))
           }
         }
       }
@@ -58,13 +61,13 @@ struct LocalMaskRunTests {
   func maskedPlansMatchTheDenseReference(index: Int) throws {
     let c = Self.cases[index]
     let documents = c.documents.map { $0.map(String.init).joined(separator: ",") }
-    let label = "\(c.strategy) \(c.model) sp \(c.sp) seq \(c.seq) window \(c.window.map(String.init) ?? "none") documents \(documents ?? "none")"
+    let label = "\(c.strategy)\(c.layout.map { " (\($0))" } ?? "") \(c.model) sp \(c.sp) seq \(c.seq) window \(c.window.map(String.init) ?? "none") documents \(documents ?? "none")"
     let dir = try temporaryDirectory()
     let model = try c.window.map { try Self.windowed(c.model, window: $0, in: dir) } ?? "models/\(c.model)"
     let plan = "\(dir)/p.plan"
     let compiled = try ringc(
       ["compile", model, "--sp", "\(c.sp)", "--seq", "\(c.seq)", "--strategy", c.strategy, "-o", plan]
-        + (documents.map { ["--documents", $0] } ?? []))
+        + (documents.map { ["--documents", $0] } ?? []) + (c.layout.map { ["--layout", $0] } ?? []))
     #expect(compiled.status == 0, "\(label): \(compiled.stderr)")
     let r = try mpirun(c.sp, ["run", plan, "--check", "--json"])
     #expect(r.status == 0, "\(label): \(r.stderr)")
@@ -84,6 +87,21 @@ struct LocalMaskRunTests {
       ["compile", "models/tiny.ir", "--sp", "4", "--seq", "32", "--documents", "0,5,6,32", "--strategy", strategy, "-o", "\(dir)/d.plan"])
     #expect(documents.status == 65, "\(strategy): \(documents.stderr)")
     #expect(documents.stderr.contains("does not support document masks yet; use tokenring, ring, ring-zigzag"), "\(strategy): \(documents.stderr)")
+  }
+
+  /// The document layouts serve tokenring, ring and allgather, only with documents.
+  @Test(arguments: [
+    (["--strategy", "ulysses", "--layout", "document-zigzag", "--documents", "0,5,32"], 64,
+     "--layout document-zigzag is for tokenring, ring and allgather; ulysses keeps its own layout"),
+    (["--strategy", "ring", "--layout", "document-greedy"], 64, "--layout document-greedy balances packed documents; give --documents"),
+    (["--strategy", "ring", "--layout", "zigzag", "--documents", "0,5,32"], 64, "--layout zigzag: known layouts are document-zigzag and document-greedy"),
+    (["--passes", "shard-sequence{layout=document-zigzag,group=2},usp{ulysses=2,ring=2}", "--documents", "0,5,32"], 64, "the document-zigzag layout is one-level"),
+  ])
+  func documentLayoutsRefuseWhatTheyCannotServe(arguments: [String], status: Int32, message: String) throws {
+    let dir = try temporaryDirectory()
+    let r = try ringc(["compile", "models/tiny.ir", "--sp", "4", "--seq", "32", "-o", "\(dir)/p.plan"] + arguments)
+    #expect(r.status == status, "\(arguments): \(r.stderr)")
+    #expect(r.stderr.contains(message), "\(arguments): \(r.stderr)")
   }
 
   /// Documents that are no cumulative lengths, or do not cover the sequence,

@@ -11,8 +11,10 @@ import Simulation
 /// A pipeline that does not end at stage `scheduled` is a usage error; a
 /// plan the verifier rejects is ringc's bug (`internal`), never written.
 public enum Compiler {
+  /// `layout` replaces the strategy's own layout (a document-balancing one;
+  /// the strategy's lowering says whether it takes it).
   public static func compile(
-    _ model: Module, sp: Int, strategy: Strategy, pipeline: PassPipeline? = nil,
+    _ model: Module, sp: Int, strategy: Strategy, layout: TokenLayout.Kind? = nil, pipeline: PassPipeline? = nil,
     profile: DeviceProfile? = nil, memoryBudget: Double? = nil,
     instrumentation: PassInstrumentation = PassInstrumentation()
   ) throws(CompileError) -> Module {
@@ -21,6 +23,13 @@ public enum Compiler {
       passes = pipeline
     } else {
       passes = try PassPipeline(parsing: strategy.pipeline)
+      if let layout {
+        for i in passes.passes.indices {
+          guard var shard = passes.passes[i] as? ShardSequencePass else { continue }
+          shard.layout = layout
+          passes.passes[i] = shard
+        }
+      }
     }
     if let profile, pipeline == nil {
       passes.passes.append(OverlapSchedulePass(profile: profile, memoryBudget: memoryBudget))

@@ -7,6 +7,10 @@ import Simulation
 public struct StrategyComparison: Sendable {
   public struct Row: Sendable {
     public var strategy: Strategy
+    /// The document-balancing layout the strategy ran on; nil: its own.
+    public var layout: TokenLayout.Kind?
+    /// The strategy, and the layout when it is not the strategy's own: `ring (document-zigzag)`.
+    public var name: String { strategy.description + (layout.map { " (\($0.rawValue))" } ?? "") }
     /// Why the strategy cannot serve the model at this P (nil if it can).
     public var refusal: String?
     /// Predicted seconds of one attention layer (its whole program) and of the forward pass.
@@ -81,13 +85,27 @@ public struct StrategyComparison: Sendable {
     return out
   }
 
+  /// The strategies that take a document-balancing layout, each on both,
+  /// when `model`'s attentions keep packed documents apart; else none.
+  public static func balancedCandidates(model: Module) -> [(Strategy, TokenLayout.Kind)] {
+    guard DocumentBalance.documents(of: model).documents != nil else { return [] }
+    return [Strategy.tokenring, .ring, .allgather].flatMap { s in
+      [TokenLayout.Kind.documentZigzag, .documentGreedy].map { (s, $0) }
+    }
+  }
+
+  /// `strategies` (default: every candidate, and for packed documents the
+  /// balanced ones) each compiled and simulated.
   public init(model: Module, sp: Int, profile: DeviceProfile, strategies: [Strategy]? = nil) {
     self.sp = sp
     capacity = profile.memoryCapacity
-    rows = (strategies ?? Self.candidates(sp: sp, model: model, nodeSize: profile.nodes > 1 ? profile.devicesPerNode : nil)).map { strategy in
-      var row = Row(strategy: strategy)
+    var runs: [(Strategy, TokenLayout.Kind?)] =
+      (strategies ?? Self.candidates(sp: sp, model: model, nodeSize: profile.nodes > 1 ? profile.devicesPerNode : nil)).map { ($0, nil) }
+    if strategies == nil { runs += Self.balancedCandidates(model: model).map { ($0.0, $0.1) } }
+    rows = runs.map { strategy, layout in
+      var row = Row(strategy: strategy, layout: layout)
       do {
-        let plan = try Compiler.compile(model, sp: sp, strategy: strategy)
+        let plan = try Compiler.compile(model, sp: sp, strategy: strategy, layout: layout)
         let report = try Simulator(plan: plan, profile: profile).run()
         let stats = try PlanStats(plan)
         let layer = report.programs.filter { !$0.layers.isEmpty }.max { $0.seconds < $1.seconds } ?? report.programs[0]
@@ -127,23 +145,23 @@ public struct StrategyComparison: Sendable {
   public var reason: String {
     let usable = rows.filter { $0.refusal == nil && $0.fits }.sorted { $0.layerSeconds < $1.layerSeconds }
     guard let best = usable.first else { return nothingFits ?? "no strategy can serve this model on these ranks" }
-    guard usable.count > 1 else { return "\(best.strategy) is the only strategy that serves the model and fits" }
+    guard usable.count > 1 else { return "\(best.name) is the only strategy that serves the model and fits" }
     let second = usable[1]
     let factor = second.layerSeconds / max(best.layerSeconds, 1e-12)
     let percent = String(((factor - 1) * 1e4).rounded() / 100)
     var why: String
     if factor < 1 + Self.tieMargin {
-      let tied = usable.prefix { $0.layerSeconds < best.layerSeconds * (1 + Self.tieMargin) }.map(\.strategy.description)
-      why = "\(tied.joined(separator: ", ")) tie (within \(Int(Self.tieMargin * 100)) %, the cost model's uncertainty); \(best.strategy) is predicted \(percent) % ahead of \(second.strategy)"
+      let tied = usable.prefix { $0.layerSeconds < best.layerSeconds * (1 + Self.tieMargin) }.map(\.name)
+      why = "\(tied.joined(separator: ", ")) tie (within \(Int(Self.tieMargin * 100)) %, the cost model's uncertainty); \(best.name) is predicted \(percent) % ahead of \(second.name)"
     } else {
-      why = "\(best.strategy) is \(String((factor * 1000).rounded() / 1000))× faster per layer than \(second.strategy)"
+      why = "\(best.name) is \(String((factor * 1000).rounded() / 1000))× faster per layer than \(second.name)"
     }
     // Inside a tie no term is the cause; outside it, name the one that differs.
     if factor >= 1 + Self.tieMargin {
       if second.communicationBoundSteps > best.communicationBoundSteps {
-        why += ": \(second.strategy) waits on communication in \(second.communicationBoundSteps) of \(second.steps) steps, \(best.strategy) in \(best.communicationBoundSteps) of \(best.steps)"
+        why += ": \(second.name) waits on communication in \(second.communicationBoundSteps) of \(second.steps) steps, \(best.name) in \(best.communicationBoundSteps) of \(best.steps)"
       } else if second.exposedSeconds > best.exposedSeconds * 1.05 {
-        why += ": it exposes \(Self.ms(best.exposedSeconds)) ms of communication per layer, \(second.strategy) \(Self.ms(second.exposedSeconds)) ms"
+        why += ": it exposes \(Self.ms(best.exposedSeconds)) ms of communication per layer, \(second.name) \(Self.ms(second.exposedSeconds)) ms"
       } else {
         why += ": with communication hidden in both, its slowest rank has less work"
       }
@@ -165,7 +183,7 @@ public struct StrategyComparison: Sendable {
       .min(by: { $0.1.total < $1.1.total }), !least.0.fits
     else { return nil }
     let (row, m) = least
-    var why = "no strategy fits in device memory: the fullest rank of the leanest, \(row.strategy), holds \(ByteSize.text(m.weights)) of weights and \(ByteSize.text(m.activations)) of activations, over the device's \(ByteSize.text(Int64(capacity)))"
+    var why = "no strategy fits in device memory: the fullest rank of the leanest, \(row.name), holds \(ByteSize.text(m.weights)) of weights and \(ByteSize.text(m.activations)) of activations, over the device's \(ByteSize.text(Int64(capacity)))"
     if Double(m.weights) >= capacity {
       // Sequence parallelism replicates weights; only splitting them helps.
       let perLayer = Double(m.weights) / Double(max(row.layers, 1))

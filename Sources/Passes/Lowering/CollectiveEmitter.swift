@@ -6,7 +6,8 @@ import PlanIR
 /// - all-gather CP (Llama 3, Megatron `all_gather`): every rank gathers all of
 ///   K and V (`all_gather`, rank order) and attends its own queries to them;
 ///   the mask works on global positions, so the layout is free (zigzag when
-///   causal). Costs the whole K/V in memory on every rank.
+///   causal). Costs the whole K/V in memory on every rank. Under a local
+///   mask the gather is restricted to the needed blocks (`neededGather`).
 /// - Ulysses (DeepSpeed): `all_to_all` turns sequence shards into head shards
 ///   (each rank: all tokens of the group, H/U query heads), full attention per
 ///   head, and the inverse `all_to_all` turns the output back. U must divide
@@ -52,6 +53,7 @@ struct CollectiveEmitter {
   private func rows(_ t: TensorType, _ n: Int64) -> TensorType { PlanBuilder.rows(t, n) }
 
   mutating func allGather() -> Lowering {
+    if Mask(b.mask).isLocal { return neededGather() }
     let group = Array(0..<site.ranks)
     let all = TokenRanges(site.tokens.flatMap(\.ranges))
     let (kg, vg) = (b.name + ".kg", b.name + ".vg")
@@ -60,6 +62,59 @@ struct CollectiveEmitter {
     b.block(
       (x.out, x.out + ".lse"), q: x.q, k: kg, v: vg, qTokens: site.tokens[site.rank], kTokens: all, step: 0,
       outType: x.outType)
+    return b.lowering
+  }
+
+  /// All-gather under a local mask (documents, a window): a gather
+  /// restricted to the needed blocks. Every rank sends each other rank, in
+  /// one message, only its K/V runs that rank's queries see (nothing where
+  /// they see none), attends its own block while they travel (step 0), then
+  /// the received runs, concatenated, with the span of its query runs that
+  /// see them (step 1), merged into the first.
+  private mutating func neededGather() -> Lowering {
+    let (p, me, mask) = (site.ranks, site.rank, Mask(b.mask))
+    let group = RingGroup(members: Array(0..<p), index: me, tokens: site.tokens, chunks: [])
+    let channel = b.channel(.kv)
+    let all = { (m: Int) in Array(group.runs(m).indices) }
+    var sent: [(peer: Int, values: [String])] = []
+    var received: [(peer: Int, runs: [Int], k: String, v: String)] = []
+    for d in 1..<max(1, p) {
+      let (to, from) = (group.mod(me + d), group.mod(me - d))
+      let theirs = group.visibleRuns(queries: to, keys: me, mask).k
+      if !theirs.isEmpty {
+        let k = b.rows(of: x.k, x.keyType, group, me, theirs, in: all(me), as: "\(b.name).k.to\(to)")
+        let v = b.rows(of: x.v, x.valueType, group, me, theirs, in: all(me), as: "\(b.name).v.to\(to)")
+        b.sendStart([k, v], channel, to: to, step: 0)
+        sent.append((to, [k, v]))
+      }
+      let ours = group.visibleRuns(queries: me, keys: from, mask).k
+      if !ours.isEmpty {
+        let (k, v) = ("\(b.name).k.from\(from)", "\(b.name).v.from\(from)")
+        let n = group.rows(from, ours)
+        b.recvStart([k, v], [rows(x.keyType, n), rows(x.valueType, n)], channel, from: from, step: 0)
+        received.append((from, ours, k, v))
+      }
+    }
+    let final = (x.out, x.out + ".lse")
+    let own = site.tokens[me]
+    let local = received.isEmpty ? final : (b.n("acc", 0), b.n("lacc", 0))
+    b.block(local, q: x.q, k: x.k, v: x.v, qTokens: own, kTokens: own, step: 0, outType: x.outType)
+    for r in received { b.recvDone([r.k, r.v]) }
+    for s in sent { b.sendDone(s.values, channel, to: s.peer, step: 0) }
+    guard !received.isEmpty else { return b.lowering }
+    let kTokens = TokenRanges(received.flatMap { group.tokens($0.peer, $0.runs).ranges })
+    var (k, v) = (received[0].k, received[0].v)
+    if received.count > 1 {
+      (k, v) = (b.name + ".kg", b.name + ".vg")
+      b.op(.concat, k, received.map(\.k), attributes: ["axis": .int(0)], type: rows(x.keyType, kTokens.count))
+      b.op(.concat, v, received.map(\.v), attributes: ["axis": .int(0)], type: rows(x.valueType, kTokens.count))
+    }
+    let seeing = received.flatMap { group.visibleRuns(queries: me, keys: $0.peer, mask).q }
+    let span = Array(seeing.min()!...seeing.max()!)
+    let q = b.rows(of: x.q, x.queryType, group, me, span, in: all(me), as: b.name + ".qg")
+    let part = (b.n("o", 1), b.n("l", 1))
+    b.block(part, q: q, k: k, v: v, qTokens: group.tokens(me, span), kTokens: kTokens, step: 1, outType: x.outType)
+    b.merge(final, acc: local, part: part, offset: group.offset(me, span, in: all(me)), outType: x.outType)
     return b.lowering
   }
 

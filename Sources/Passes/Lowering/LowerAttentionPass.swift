@@ -198,6 +198,9 @@ struct AttentionSite {
       throw fail("the documents cover \(d.length) tokens but the sequence has \(sequence); their last bound must be the sequence length")
     }
     let honoursLocalMasks = "tokenring, ring, ring-zigzag, allgather, ulysses, usp or loongtrain"
+    if layout.kind.balancesDocuments && ![.tokenring, .ring, .allgather].contains(strategy) {
+      throw fail("the \(layout) layout is for tokenring, ring and allgather; \(strategy) keeps its own layout", usage: true)
+    }
     switch strategy {
     case .tokenring, .tokenringTASP, .passq, .tasp, .ring, .ringZigzag, .striped, .rsa:
       if mask.isLocal && ![.tokenring, .ring, .ringZigzag].contains(strategy) {
@@ -208,7 +211,7 @@ struct AttentionSite {
         chunks: TokenLayout.chunks(sequence: sequence, count: layout.chunkCount(groups: ranks)))
       switch strategy {
       case .tokenring, .passq:
-        if causal && layout.kind != .zigzag { throw fail("\(strategy) needs the zigzag layout for causal attention; the module is \(layout)") }
+        if causal && layout.kind != .zigzag && !layout.kind.balancesDocuments { throw fail("\(strategy) needs the zigzag layout for causal attention; the module is \(layout)") }
         var e = TokenRingEmitter(builder, group: group, operands: operands, partials: strategy == .passq ? .atTheEnd : .home)
         return e.emit()
       case .rsa:

@@ -31,10 +31,13 @@ struct RingGroup {
   func front(_ i: Int) -> Range<Int64> { chunks[i] }
   func back(_ i: Int) -> Range<Int64> { chunks[2 * size - 1 - i] }
 
-  // Under a sliding window a member's rows move and compute in runs: its
-  // token ranges (the zigzag chunks, joined when adjacent). A set of runs is
-  // a sorted list of indices into `runs(m)`; with at most two runs per
-  // member every such set is contiguous in the rows that hold it.
+  // Under a local mask a member's rows move and compute in runs: its token
+  // ranges (the zigzag chunks, joined when adjacent; many under a document
+  // layout). A set of runs is a sorted list of indices into `runs(m)`. Key
+  // runs are taken exactly (gathered when apart); query runs are always a
+  // span of consecutive runs, so their partial merges into one stretch of
+  // the accumulator (the runs between see none of the keys, and the kernel
+  // skips their hidden tiles).
 
   func runs(_ m: Int) -> [Range<Int64>] { tokens[m].ranges }
   func rows(_ m: Int, _ runs: [Int]) -> Int64 { runs.reduce(0) { $0 + Int64(self.runs(m)[$1].count) } }
@@ -42,13 +45,14 @@ struct RingGroup {
   /// Where `runs` start among the rows of `among` (runs ⊆ among).
   func offset(_ m: Int, _ runs: [Int], in among: [Int]) -> Int64 { rows(m, among.filter { $0 < runs[0] }) }
 
-  /// Member q's query runs that see any key of member k under `mask`, and
-  /// k's key runs they see.
+  /// The span from member q's first to its last query run that sees any key
+  /// of member k under `mask`, and k's key runs they see.
   func visibleRuns(queries q: Int, keys k: Int, _ mask: Mask) -> (q: [Int], k: [Int]) {
     let (qs, ks) = (runs(q), runs(k))
     let seeing = qs.indices.filter { i in ks.contains { mask.anyVisible(qs[i], $0) } }
+    guard let first = seeing.first, let last = seeing.last else { return ([], []) }
     let seen = ks.indices.filter { j in seeing.contains { mask.anyVisible(qs[$0], ks[j]) } }
-    return (seeing, seen)
+    return (Array(first...last), seen)
   }
 }
 
@@ -112,12 +116,30 @@ struct PlanBuilder {
 
   /// `runs` of member m's rows from `value`, a tensor of `type` holding
   /// `among` of them: `value` itself when they are all of it, else a slice
-  /// named `name`.
+  /// named `name`, or where they lie apart in `among` a `concat` of slices
+  /// (`name.0`, `name.1`, …) named `name`.
   mutating func rows(
     of value: String, _ type: TensorType, _ group: RingGroup, _ m: Int, _ runs: [Int], in among: [Int], as name: String
   ) -> String {
     guard runs != among else { return value }
-    slice(name, value, group.offset(m, runs, in: among), group.rows(m, runs), type)
+    // Consecutive stretches of `among` that `runs` fill.
+    var stretches: [[Int]] = []
+    var last = -2
+    for r in runs {
+      let at = among.firstIndex(of: r)!
+      if at == last + 1 { stretches[stretches.count - 1].append(r) } else { stretches.append([r]) }
+      last = at
+    }
+    if stretches.count == 1 {
+      slice(name, value, group.offset(m, runs, in: among), group.rows(m, runs), type)
+      return name
+    }
+    let parts = stretches.enumerated().map { i, stretch in
+      let part = "\(name).\(i)"
+      slice(part, value, group.offset(m, stretch, in: among), group.rows(m, stretch), type)
+      return part
+    }
+    op(.concat, name, parts, attributes: ["axis": .int(0)], type: Self.rows(type, group.rows(m, runs)))
     return name
   }
 

@@ -41,10 +41,11 @@ struct Compare: ParsableCommand {
   static func text(_ c: StrategyComparison, _ p: DeviceProfile, model: String, seq: Int64?) -> String {
     var out = "\(model) at \(seq.map { "S = \($0)" } ?? "its length") on \(p.name), \(c.sp) ranks\n"
     let hybrid = c.rows.contains { $0.linearSeconds != nil && $0.softmaxSeconds != nil }
-    out += "  strategy             ms/layer   ms/forward  sent/rank/layer  device memory   exposed ms   comm-bound steps"
+    let width = max(20, c.rows.map(\.name.count).max() ?? 0)
+    out += "  \(padRight("strategy", width)) ms/layer   ms/forward  sent/rank/layer  device memory   exposed ms   comm-bound steps"
     out += hybrid ? "  linear ms  softmax ms\n" : "\n"
     for r in c.rows.sorted(by: { ($0.refusal == nil ? 0 : 1, $0.layerSeconds) < ($1.refusal == nil ? 0 : 1, $1.layerSeconds) }) {
-      let name = padRight(r.strategy.description, 20)
+      let name = padRight(r.name, width)
       if let refusal = r.refusal {
         out += "  \(name)  cannot serve: \(refusal)\n"
         continue
@@ -59,17 +60,18 @@ struct Compare: ParsableCommand {
     if let m = c.winner?.memory ?? c.rows.compactMap(\.memory).min(by: { $0.total < $1.total }) {
       out += "device memory = weights (every rank holds all, here \(formatBytes(m.weights))) + activations (most live at once); the KV cache for decoding would add \(formatBytes(m.kvCache))\n"
     }
-    if let w = c.winner { out += "winner: \(w.strategy) — \(c.reason)\n" } else { out += "\(c.reason)\n" }
+    if let w = c.winner { out += "winner: \(w.name) — \(c.reason)\n" } else { out += "\(c.reason)\n" }
     return out
   }
 
   static func json(_ c: StrategyComparison, _ p: DeviceProfile) -> String {
     let rows = c.rows.map { r -> JSONValue in
+      let layout = r.layout.map { JSONValue($0.rawValue) } ?? .null
       if let refusal = r.refusal {
-        return ["strategy": JSONValue(r.strategy.description), "refusal": JSONValue(refusal)]
+        return ["strategy": JSONValue(r.strategy.description), "layout": layout, "refusal": JSONValue(refusal)]
       }
       return [
-        "strategy": JSONValue(r.strategy.description), "layer_ms": JSONValue(r.layerSeconds * 1e3),
+        "strategy": JSONValue(r.strategy.description), "layout": layout, "layer_ms": JSONValue(r.layerSeconds * 1e3),
         "total_ms": JSONValue(r.totalSeconds * 1e3), "bytes_per_rank": JSONValue(r.bytesPerRank),
         "peak_bytes": JSONValue(r.peakBytes), "device_bytes": JSONValue(r.memory?.total ?? 0),
         "weight_bytes": JSONValue(r.memory?.weights ?? 0), "activation_bytes": JSONValue(r.memory?.activations ?? 0),
@@ -81,7 +83,7 @@ struct Compare: ParsableCommand {
       ]
     }
     let report: JSONValue = [
-      "profile": JSONValue(p.name), "winner": c.winner.map { JSONValue($0.strategy.description) } ?? .null,
+      "profile": JSONValue(p.name), "winner": c.winner.map { JSONValue($0.name) } ?? .null,
       "reason": JSONValue(c.reason), "strategies": .array(rows),
     ]
     return report.serialized() + "\n"

@@ -24,6 +24,11 @@ struct Compile: ParsableCommand {
   @Option(help: "Strategy: \(Strategy.spellings.joined(separator: ", ")), or auto (the predicted winner on --profile).")
   var strategy: String = Strategy.tokenring.description
 
+  @Option(help: ArgumentHelp(
+    "Split packed documents (--documents) with a layout that balances them instead of the strategy's own: document-zigzag (every document cut in 2P chunks, rank r takes chunks r and 2P-1-r of each) or document-greedy (chunks dealt, heaviest first, to the least-loaded rank). For tokenring, ring and allgather; --strategy auto tries both.",
+    valueName: "layout"))
+  var layout: String?
+
   @Option(help: "A device profile (a name from 'ringc profiles' or an XML file): --strategy auto predicts on it, and the overlap scheduler orders every rank's program for it.")
   var profile: String?
 
@@ -73,6 +78,17 @@ struct Compile: ParsableCommand {
         throw ValidationError("--memory-budget '\(memoryBudget)' is not a size (write e.g. 40GiB, 512MiB, 80GB or a number of bytes)")
       }
     }
+    if let layout {
+      guard let kind = TokenLayout.Kind(rawValue: layout), kind.balancesDocuments else {
+        throw ValidationError("--layout \(layout): known layouts are document-zigzag and document-greedy")
+      }
+      if sequence.documents == nil { throw ValidationError("--layout \(layout) balances packed documents; give --documents") }
+      if passes != nil { throw ValidationError("--layout goes with --strategy; with --passes write shard-sequence{layout=\(layout)}") }
+      if strategy == "auto" { throw ValidationError("--strategy auto chooses the layout too (it tries \(layout)); drop --layout") }
+      if let s = Strategy(strategy), ![Strategy.tokenring, .ring, .allgather].contains(s) {
+        throw ValidationError("--layout \(layout) is for tokenring, ring and allgather; \(s) keeps its own layout")
+      }
+    }
     if strategy == "auto" {
       if profile == nil { throw ValidationError("--strategy auto needs --profile to predict on") }
       if passes != nil { throw ValidationError("--strategy auto chooses the passes itself; drop --passes") }
@@ -110,9 +126,9 @@ struct Compile: ParsableCommand {
         Stderr.write("error: no strategy can serve \(model) at --sp \(sp): \(comparison.reason)\n" + reasons.map { "  \($0)\n" }.joined())
         throw SysExit.dataError
       }
-      Stderr.write("auto: \(winner.strategy) on \(device.name) — \(comparison.reason)\n")
+      Stderr.write("auto: \(winner.name) on \(device.name) — \(comparison.reason)\n")
       resolved = winner.strategy
-      chosen = "auto on \(device.name): \(winner.strategy)"
+      chosen = "auto on \(device.name): \(winner.name)"
       // The comparison compiled the winner already: only schedule it.
       input = winner.plan!
       pipeline = PassPipeline([OverlapSchedulePass(profile: device, memoryBudget: budget)])
@@ -136,7 +152,8 @@ struct Compile: ParsableCommand {
     let plan: Module
     do {
       plan = try Compiler.compile(
-        input, sp: sp, strategy: resolved ?? .tokenring, pipeline: pipeline, profile: device, memoryBudget: budget,
+        input, sp: sp, strategy: resolved ?? .tokenring, layout: layout.flatMap(TokenLayout.Kind.init), pipeline: pipeline,
+        profile: device, memoryBudget: budget,
         instrumentation: instrumentation)
     } catch {
       Stderr.write(loaded.renderer.render(error.diagnostics))
@@ -156,7 +173,7 @@ struct Compile: ParsableCommand {
   /// Writes the verified plan and prints its summary.
   private func finish(_ module: Module, chosen: String) throws {
     let path = output ?? Self.defaultOutput(model, sp: sp)
-    let how = passes.map { "--passes '\($0)'" } ?? "--strategy \(chosen)"
+    let how = passes.map { "--passes '\($0)'" } ?? "--strategy \(chosen)" + (layout.map { " --layout \($0)" } ?? "")
     let header = "// ringc plan v\(Plan.version): \(Self.basename(model)) compiled with --sp \(sp) \(how)\n"
     // Stats first: a plan ringc cannot report on is not written. The text
     // does not depend on them, so it is printed meanwhile.

@@ -235,7 +235,8 @@ struct Run: ParsableCommand {
     // The model at the new length is checked like any model: sizes may overflow.
     let errors = Verifier.diagnose(source).filter { $0.severity == .error }
     if !errors.isEmpty { throw CompileError(errors) }
-    return try Compiler.compile(source, sp: header.sp, strategy: strategy)
+    let balanced = header.layout.kind.balancesDocuments ? header.layout.kind : nil
+    return try Compiler.compile(source, sp: header.sp, strategy: strategy, layout: balanced)
   }
 }
 
