@@ -30,6 +30,9 @@ public struct TokenLayout: Hashable, Sendable, CustomStringConvertible {
     public var balancesDocuments: Bool { self == .documentZigzag || self == .documentGreedy }
   }
 
+  /// The strategies whose lowering takes a document-balancing layout.
+  public static let documentLayoutStrategies: [Strategy] = [.tokenring, .ring, .allgather]
+
   public var kind: Kind
   /// Ranks that share one group's tokens (the Ulysses degree of USP); 1 otherwise.
   public var groupSize: Int

@@ -89,8 +89,8 @@ public struct StrategyComparison: Sendable {
   /// when `model`'s attentions keep packed documents apart; else none.
   public static func balancedCandidates(model: Module) -> [(Strategy, TokenLayout.Kind)] {
     guard DocumentBalance.documents(of: model).documents != nil else { return [] }
-    return [Strategy.tokenring, .ring, .allgather].flatMap { s in
-      [TokenLayout.Kind.documentZigzag, .documentGreedy].map { (s, $0) }
+    return TokenLayout.documentLayoutStrategies.flatMap { s in
+      TokenLayout.Kind.allCases.filter(\.balancesDocuments).map { (s, $0) }
     }
   }
 

@@ -77,7 +77,7 @@ struct CollectiveEmitter {
     let channel = b.channel(.kv)
     let all = { (m: Int) in Array(group.runs(m).indices) }
     var sent: [(peer: Int, values: [String])] = []
-    var received: [(peer: Int, runs: [Int], k: String, v: String)] = []
+    var received: [(peer: Int, runs: [Int], seeing: [Int], k: String, v: String)] = []
     for d in 1..<max(1, p) {
       let (to, from) = (group.mod(me + d), group.mod(me - d))
       let theirs = group.visibleRuns(queries: to, keys: me, mask).k
@@ -87,12 +87,12 @@ struct CollectiveEmitter {
         b.sendStart([k, v], channel, to: to, step: 0)
         sent.append((to, [k, v]))
       }
-      let ours = group.visibleRuns(queries: me, keys: from, mask).k
-      if !ours.isEmpty {
+      let ours = group.visibleRuns(queries: me, keys: from, mask)
+      if !ours.k.isEmpty {
         let (k, v) = ("\(b.name).k.from\(from)", "\(b.name).v.from\(from)")
-        let n = group.rows(from, ours)
+        let n = group.rows(from, ours.k)
         b.recvStart([k, v], [rows(x.keyType, n), rows(x.valueType, n)], channel, from: from, step: 0)
-        received.append((from, ours, k, v))
+        received.append((from, ours.k, ours.q, k, v))
       }
     }
     let final = (x.out, x.out + ".lse")
@@ -109,7 +109,7 @@ struct CollectiveEmitter {
       b.op(.concat, k, received.map(\.k), attributes: ["axis": .int(0)], type: rows(x.keyType, kTokens.count))
       b.op(.concat, v, received.map(\.v), attributes: ["axis": .int(0)], type: rows(x.valueType, kTokens.count))
     }
-    let seeing = received.flatMap { group.visibleRuns(queries: me, keys: $0.peer, mask).q }
+    let seeing = received.flatMap(\.seeing)
     let span = Array(seeing.min()!...seeing.max()!)
     let q = b.rows(of: x.q, x.queryType, group, me, span, in: all(me), as: b.name + ".qg")
     let part = (b.n("o", 1), b.n("l", 1))

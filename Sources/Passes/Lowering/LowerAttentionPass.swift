@@ -198,7 +198,7 @@ struct AttentionSite {
       throw fail("the documents cover \(d.length) tokens but the sequence has \(sequence); their last bound must be the sequence length")
     }
     let honoursLocalMasks = "tokenring, ring, ring-zigzag, allgather, ulysses, usp or loongtrain"
-    if layout.kind.balancesDocuments && ![.tokenring, .ring, .allgather].contains(strategy) {
+    if layout.kind.balancesDocuments && !TokenLayout.documentLayoutStrategies.contains(strategy) {
       throw fail("the \(layout) layout is for tokenring, ring and allgather; \(strategy) keeps its own layout", usage: true)
     }
     switch strategy {

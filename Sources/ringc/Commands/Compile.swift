@@ -85,7 +85,7 @@ struct Compile: ParsableCommand {
       if sequence.documents == nil { throw ValidationError("--layout \(layout) balances packed documents; give --documents") }
       if passes != nil { throw ValidationError("--layout goes with --strategy; with --passes write shard-sequence{layout=\(layout)}") }
       if strategy == "auto" { throw ValidationError("--strategy auto chooses the layout too (it tries \(layout)); drop --layout") }
-      if let s = Strategy(strategy), ![Strategy.tokenring, .ring, .allgather].contains(s) {
+      if let s = Strategy(strategy), !TokenLayout.documentLayoutStrategies.contains(s) {
         throw ValidationError("--layout \(layout) is for tokenring, ring and allgather; \(s) keeps its own layout")
       }
     }
