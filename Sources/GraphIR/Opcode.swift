@@ -47,12 +47,20 @@ public enum Opcode: String, CaseIterable, Sendable {
   /// tokens, which is how a rank of a sharded module sees its tokens' global
   /// positions, so `rope` stays exact.
   case positions
-  /// `%o = attention %q, %k, %v {causal, scale, window}` — softmax attention.
-  /// `q: [S, H, D]`, `k: [S, KVH, D]`, `v: [S, KVH, Dv]`, result `[S, H, Dv]`.
-  /// Query head h reads kv head ⌊h / (H / KVH)⌋ (Hugging Face `repeat_kv`).
-  /// `scale` defaults to 1/√D. `causal` (default false): token i sees keys
-  /// j ≤ i by global position. `window = W` (optional): token i sees only keys
-  /// with i − j < W (with causal) or |i − j| < W (without).
+  /// `%d = documents {bounds} : i32[N]` — the model's packed documents, as N
+  /// cumulative lengths (`cu_seqlens`: 0, then each document's end). Without
+  /// `bounds` it is an input that `--documents` fills; `bindDocuments` folds
+  /// it into the attentions that read it, so no pass or plan ever sees one.
+  case documents
+  /// `%o = attention %q, %k, %v [, %d] {mask, causal, scale, window, documents}`
+  /// — softmax attention. `q: [S, H, D]`, `k: [S, KVH, D]`, `v: [S, KVH, Dv]`,
+  /// result `[S, H, Dv]`. Query head h reads kv head ⌊h / (H / KVH)⌋ (Hugging
+  /// Face `repeat_kv`). `scale` defaults to 1/√D. `mask = "full" | "causal" |
+  /// "document_full" | "document_causal"`, or `causal` (default false): token
+  /// i sees keys j ≤ i by global position. The document masks need `%d` (a
+  /// `documents` result) or `documents = [...]`: i and j in one document.
+  /// `window = W` (optional): token i sees only keys with i − j < W (with
+  /// causal) or |i − j| < W (without).
   case attention
   /// `%o = linear_attention %q, %k, %v {causal, feature_map, decay, normalize}`
   /// — attention without softmax: `o_i = Σ_j λ^{i−j} (φ(q_i)·φ(k_j)) v_j`

@@ -120,4 +120,45 @@ struct LocalMaskRunTests {
     #expect(r.stderr.contains(message), "\(value): \(r.stderr)")
     #expect(!FileManager.default.fileExists(atPath: "\(dir)/p.plan"))
   }
+
+  /// `models/tiny.ir` with its documents as an input: `%docs = documents :
+  /// i32[N]` read by the attention under `mask = "document_causal"`.
+  static func packed(in dir: String) throws -> String {
+    var text = try String(contentsOfFile: repositoryRoot + "/models/tiny.ir", encoding: .utf8)
+    for (old, new) in [
+      ("  dim S = 32 {sequence = true}", "  dim N = 2\n  dim S = 32 {sequence = true}"),
+      ("    %pos = positions : i32[S]", "    %pos = positions : i32[S]\n    %docs = documents : i32[N]"),
+      ("attention %qr, %kr, %vh {causal = true}", "attention %qr, %kr, %vh, %docs {mask = \"document_causal\"}"),
+    ] {
+      #expect(text.contains(old), "tiny.ir has \(old)")
+      text = text.replacingOccurrences(of: old, with: new)
+    }
+    let path = "\(dir)/packed.ir"
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+  }
+
+  /// A documents input is filled by --documents at compile time (the same
+  /// plan as documents given to a model without one) and refilled by run.
+  @Test func aDocumentsInputIsBoundByTheFlag() throws {
+    let dir = try temporaryDirectory()
+    let model = try Self.packed(in: dir)
+    let unbound = try ringc(["compile", model, "--sp", "2", "--strategy", "ring", "-o", "\(dir)/u.plan"])
+    #expect(unbound.status == 64, "\(unbound.stderr)")
+    #expect(unbound.stderr.contains("packed.ir:22:13: error: documents %docs is an input of the model; give its cumulative lengths with --documents"), "\(unbound.stderr)")
+    let plan = "\(dir)/p.plan"
+    #expect(try ringc(["compile", model, "--sp", "2", "--strategy", "ring", "--documents", "0,5,6,32", "-o", plan]).status == 0)
+    #expect(try ringc(["compile", "models/tiny.ir", "--sp", "2", "--strategy", "ring", "--documents", "0,5,6,32", "-o", "\(dir)/q.plan"]).status == 0)
+    let programs = { (path: String) in
+      try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix("//") && !$0.contains("dim N") }
+    }
+    #expect(try programs(plan) == programs("\(dir)/q.plan"))
+    for extra in [[], ["--documents", "0,1,20,32"], ["--seq", "48", "--documents", "0,40,41,48"]] {
+      let r = try mpirun(2, ["run", plan, "--check", "--json"] + extra)
+      #expect(r.status == 0 && r.stdout.contains("\"passed\": true"), "\(extra): \(r.stderr)")
+    }
+    let stale = try mpirun(2, ["run", plan, "--seq", "48"])
+    #expect(stale.status == 64, "\(stale.stderr)")
+    #expect(stale.stderr.contains("the plan's attentions keep packed documents of 32 tokens apart; give --documents covering 48"), "\(stale.stderr)")
+  }
 }

@@ -21,6 +21,7 @@ extension Opcode {
     case .rope, .positions: PositionOps.self
     case .embed: EmbedOps.self
     case .attention: AttentionOps.self
+    case .documents: DocumentOps.self
     case .linearAttention, .linattnState, .linattnPrefix, .linattnIntra, .linattnFinish: LinearAttentionOps.self
     case .reshape, .slice, .concat, .repeatKV: ShapeOps.self
     case .repeat, .return: ControlOps.self

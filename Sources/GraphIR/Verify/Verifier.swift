@@ -13,7 +13,9 @@
 ///   `return` whose operands match the signature;
 /// - `repeat` calls a graph of type `(T) -> T` that repeats nothing itself,
 ///   of the same rank as the caller;
-/// - every `chan` names a declared channel.
+/// - every `chan` names a declared channel;
+/// - a `documents` result is only ever an attention's fourth operand, and
+///   an attention's fourth operand is always one.
 ///
 /// A failing op poisons its results, so one mistake gives one error, not a
 /// cascade.
@@ -83,7 +85,10 @@ public struct Verifier {
     for c in module.channels { declare(c.name, c.location, &self) }
     for g in module.graphs { declare(g.name, g.location, &self) }
     checkRankPrograms()
-    for g in module.graphs { checkGraph(g) }
+    for g in module.graphs {
+      checkGraph(g)
+      checkDocumentUses(g)
+    }
     checkWeightSources()
     warnUnusedWeights()
   }
@@ -381,6 +386,23 @@ public struct Verifier {
       let at = error.operand.flatMap { op.location(ofOperand: $0) } ?? op.location
       self.error(error.message, at: at, notes: notes)
       return nil
+    }
+  }
+
+  /// Documents describe the sequence, not a tensor to compute with: they
+  /// reach attention masks only, which is what lets `bindDocuments` fold them.
+  private mutating func checkDocumentUses(_ g: Graph) {
+    let documents = Set(g.ops.filter { $0.opcode == .documents }.flatMap(\.results))
+    for op in g.ops {
+      for (i, operand) in op.operands.enumerated() {
+        guard case .value(let v) = operand else { continue }
+        let mask = op.opcode == .attention && i == 3
+        if documents.contains(v) && !mask {
+          error("documents %\(v) can only be an attention's fourth operand, not operand \(i) of '\(op.opcode.rawValue)'", at: op.location(ofOperand: i))
+        } else if mask && !documents.contains(v) {
+          error("attention's fourth operand %\(v) must be a 'documents' result of this graph", at: op.location(ofOperand: i))
+        }
+      }
     }
   }
 

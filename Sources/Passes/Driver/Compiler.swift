@@ -8,7 +8,8 @@ import Simulation
 ///     model ──strategy's pipeline (or the given one)──▶ scheduled
 ///           ──overlap-schedule (with a profile)──▶ stamped ──plan verifier──▶ plan
 ///
-/// A pipeline that does not end at stage `scheduled` is a usage error; a
+/// Constant documents are folded into their attentions first (inputs must
+/// have been bound with `Module.bindDocuments`). A pipeline that does not end at stage `scheduled` is a usage error; a
 /// plan the verifier rejects is ringc's bug (`internal`), never written.
 public enum Compiler {
   /// `layout` replaces the strategy's own layout (a document-balancing one;
@@ -35,6 +36,10 @@ public enum Compiler {
       passes.passes.append(OverlapSchedulePass(profile: profile, memoryBudget: memoryBudget))
     }
     var module = model
+    // Passes read one spelling of a mask: documents folded into the attentions.
+    do { try module.bindDocuments(nil) } catch {
+      throw CompileError(error.message, at: error.location, isUsage: error.isUsage)
+    }
     try passes.run(&module, PassContext(sp: sp), instrumentation)
     let stage = Stage(of: module)
     guard stage == .scheduled else {

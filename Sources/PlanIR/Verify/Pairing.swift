@@ -18,6 +18,8 @@ extension PlanVerifier {
         switch op.opcode {
         case .attention:
           error(r, "attention is still collective in a scheduled plan; lower it with a strategy pass", at: op.location)
+        case .documents:
+          error(r, "documents are an input of the model, folded into its attentions before compiling; a plan holds none", at: op.location)
         case .sendStart, .recvStart:
           let sending = op.opcode == .sendStart
           guard let key = MessageKey(op, rank: r) else { continue }

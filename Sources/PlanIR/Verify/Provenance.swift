@@ -226,7 +226,7 @@ extension PlanVerifier {
           error(r, "returns rows of tokens \(rows), but the rank holds \(tokens[r])", at: op.location(ofOperand: i))
         }
       }
-    case .sendStart, .sendDone, .recvStart, .recvDone, .attention:
+    case .sendStart, .sendDone, .recvStart, .recvDone, .attention, .documents:
       break
     case .add, .mul, .swiglu, .rope:
       if let a = fact(0)?.rows, let b = fact(1)?.rows, a != b, op.opcode != .rope || b.count == a.count {

@@ -218,6 +218,9 @@ public final class Interpreter {
       let n = try shape(op.resultTypes[0])[0]
       let tokens = TokenRanges(attribute: op.attributes["ranges"])?.positions ?? (0..<Int64(n)).map { $0 }
       return ([Tensor(shape: [n], values: tokens.map(Float.init))], 0, false)
+    case .documents:
+      // bindDocuments folds every documents input into its attentions first.
+      throw RuntimeError("documents %\(op.results[0]) was not folded into its attentions; compile the model with --documents")
     case .slice:
       return ([Elementwise.slice(try arg(0), start: Int(try int(op, "start")), len: Int(try int(op, "len")))], 0, false)
     case .attention:

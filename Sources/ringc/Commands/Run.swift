@@ -28,6 +28,11 @@ struct Run: ParsableCommand {
   @Option(parsing: .unconditional, help: "Run at this sequence length (recompiles the plan's model with its strategy).")
   var seq: Int64?
 
+  @Option(
+    parsing: .unconditional,
+    help: "Run with these packed documents (cumulative lengths: a list 0,5,6,32 or a .npy file); recompiles the plan's model with its strategy and layout.")
+  var documents: String?
+
   @Option(parsing: .unconditional, help: "Seed of the generated inputs and weights.")
   var seed: UInt64 = 0
 
@@ -89,6 +94,7 @@ struct Run: ParsableCommand {
 
   func validate() throws {
     if let seq, seq <= 0 { throw ValidationError("--seq must be a positive number of tokens, found \(seq)") }
+    _ = try documents.map(SequenceOption.documents)
     if !(timeout > 0) { throw ValidationError("--timeout must be positive, found \(timeout)") }
     if outputRows != nil && output == nil { throw ValidationError("--output-rows needs --output") }
     if output == "-" { throw ValidationError("--output needs a file: standard output carries the report") }
@@ -122,9 +128,10 @@ struct Run: ParsableCommand {
     }
     // Without --seq the plan runs at the input's length.
     let inputLength = inputFile?.header.shape.first.flatMap { $0 > 0 ? Int64($0) : nil }
-    if let length = seq ?? inputLength, length != module.sequenceDim?.value {
-      do { module = try Self.recompile(module, seq: length) } catch {
-        let why = seq == nil ? "error: --input: \(input ?? "") holds \(length) tokens; the plan cannot run at that length:\n" : ""
+    let length = seq ?? inputLength ?? module.sequenceDim?.value
+    if let length, length != module.sequenceDim?.value || documents != nil {
+      do { module = try Self.recompile(module, seq: length, documents: try? documents.map(SequenceOption.documents)) } catch {
+        let why = seq == nil && inputLength != nil ? "error: --input: \(input ?? "") holds \(length) tokens; the plan cannot run at that length:\n" : ""
         throw fail(why + DiagnosticRenderer().render(error.diagnostics), error.isUsage ? SysExit.usage : SysExit.dataError)
       }
     }
@@ -225,13 +232,20 @@ struct Run: ParsableCommand {
     return .success(range)
   }
 
-  static func recompile(_ plan: Module, seq: Int64) throws(CompileError) -> Module {
+  static func recompile(_ plan: Module, seq: Int64, documents: Documents?) throws(CompileError) -> Module {
     let header = try PlanHeader(plan)
     guard let strategy = header.strategy else {
-      throw CompileError("the plan does not name a strategy ringc can recompile for --seq")
+      throw CompileError("the plan does not name a strategy ringc can recompile for --seq or --documents")
     }
     var source = Plan.sourceModule(plan)
     _ = source.setSequenceLength(seq)
+    if documents == nil, let kept = DocumentBalance.documents(of: source).documents, kept.length != seq {
+      throw CompileError(
+        "the plan's attentions keep packed documents of \(kept.length) tokens apart; give --documents covering \(seq)", isUsage: true)
+    }
+    do { try source.bindDocuments(documents) } catch {
+      throw CompileError(error.message, at: error.location, isUsage: error.isUsage)
+    }
     // The model at the new length is checked like any model: sizes may overflow.
     let errors = Verifier.diagnose(source).filter { $0.severity == .error }
     if !errors.isEmpty { throw CompileError(errors) }

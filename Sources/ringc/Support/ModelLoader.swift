@@ -8,7 +8,7 @@ import Runtime
 struct ModelLoader {
   /// `--seq` override for the sequence dimension, if given.
   var sequenceLength: Int64?
-  /// `--documents`: packed documents every softmax attention keeps apart.
+  /// `--documents`: the model's packed documents (see `Module.bindDocuments`).
   var documents: Documents?
   /// Print no diagnostics (other MPI ranks than 0 stay silent).
   var quiet = false
@@ -43,26 +43,25 @@ struct ModelLoader {
       report(renderer.render(error.diagnostics))
       throw Failed(exitCode: SysExit.dataError)
     }
+    let diagnostics = Verifier.diagnose(module)
+    report(renderer.render(diagnostics))
+    if diagnostics.contains(where: { $0.severity == .error }) {
+      throw Failed(exitCode: SysExit.dataError)
+    }
     if let n = sequenceLength, !module.setSequenceLength(n) {
       report(
         "\(name): error: --seq \(n) given, but module @\(module.name) declares no sequence "
           + "dimension (a 'dim S = N {sequence = true}')\n")
       throw Failed(exitCode: SysExit.usage)
     }
-    if let documents {
-      guard let length = module.sequenceDim?.value, documents.length == length else {
-        report("\(name): error: --documents cover \(documents.length) tokens, but the sequence has \(module.sequenceDim.map { "\($0.value)" } ?? "no length"); the last bound must be the sequence length (--seq)\n")
-        throw Failed(exitCode: SysExit.usage)
-      }
-      for g in module.graphs.indices {
-        for i in module.graphs[g].ops.indices where module.graphs[g].ops[i].opcode == .attention {
-          module.graphs[g].ops[i].attributes["documents"] = documents.attribute
-        }
-      }
+    do { try module.bindDocuments(documents) } catch {
+      report(error.location == nil ? "\(name): error: \(error.message)\n" : renderer.render([.error(error.message, at: error.location)]))
+      throw Failed(exitCode: error.isUsage ? SysExit.usage : SysExit.dataError)
     }
-    let diagnostics = Verifier.diagnose(module)
-    report(renderer.render(diagnostics))
-    if diagnostics.contains(where: { $0.severity == .error }) {
+    // At the new length: sizes may overflow.
+    let bound = Verifier.diagnose(module).filter { $0.severity == .error }
+    if !bound.isEmpty {
+      report(renderer.render(bound))
       throw Failed(exitCode: SysExit.dataError)
     }
     return (module, renderer)
@@ -88,27 +87,31 @@ struct SequenceOption: ParsableArguments {
 
   /// `--documents` read and checked: a list or a .npy file.
   func parsedDocuments() throws -> Documents? {
-    guard let documents else { return nil }
+    try documents.map(Self.documents)
+  }
+
+  /// Cumulative lengths from `text`: a list (0,5,6,32) or a .npy file.
+  static func documents(_ text: String) throws -> Documents {
     let bounds: [Int64]
-    if documents.hasSuffix(".npy") {
+    if text.hasSuffix(".npy") {
       do {
-        let file = try NPYFile(path: documents)
+        let file = try NPYFile(path: text)
         guard file.header.dtype.isInteger, file.header.shape.count == 1, let n = file.header.shape.first, n <= 1 << 24 else {
-          throw ValidationError("--documents \(documents): a .npy of cumulative lengths is one int32 or int64 axis (at most 2^24 entries)")
+          throw ValidationError("--documents \(text): a .npy of cumulative lengths is one int32 or int64 axis (at most 2^24 entries)")
         }
         bounds = try file.integers(rows: [0..<n])
       } catch let error as NPYError {
-        throw ValidationError("--documents \(documents): \(error.reason)")
+        throw ValidationError("--documents \(text): \(error.reason)")
       }
     } else {
-      let items = documents.split(separator: ",", omittingEmptySubsequences: false).map { Int64($0.filter { $0 != " " }) }
+      let items = text.split(separator: ",", omittingEmptySubsequences: false).map { Int64($0.filter { $0 != " " }) }
       guard items.allSatisfy({ $0 != nil }) else {
-        throw ValidationError("--documents \(documents): expected comma-separated whole numbers (0,5,6,32) or a .npy file")
+        throw ValidationError("--documents \(text): expected comma-separated whole numbers (0,5,6,32) or a .npy file")
       }
       bounds = items.map { $0! }
     }
     guard let parsed = Documents(bounds: bounds) else {
-      throw ValidationError("--documents \(documents): cumulative lengths need at least two entries, the first 0, never decreasing")
+      throw ValidationError("--documents \(text): cumulative lengths need at least two entries, the first 0, never decreasing")
     }
     return parsed
   }
