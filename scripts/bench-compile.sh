@@ -60,3 +60,29 @@ for w in 1 2 4 8 16 32 64 128; do
   end=$(date +%s.%N)
   printf "%6d %10.3f %12d\n" "$w" "$(echo "$end - $start" | bc -l)" "$(stat -c %s "$out/plan")"
 done
+
+# Packed documents under document-greedy: many runs per rank, each forwarded only as far as it is
+# seen (the 79 long-tailed documents of bench-documents.sh), llama3-8b at S = 131072, median of 3.
+documents=$(python3 -c "
+import random
+random.seed(14)
+s, bounds = 131072, [0]
+while bounds[-1] < s:
+    bounds.append(min(s, bounds[-1] + max(1, int(random.paretovariate(1.2) * 512))))
+print(','.join(map(str, bounds)))")
+printf "packed documents, document-greedy, llama3-8b, S = 131072:\n%6s %10s %10s %12s\n" P strategy "median s" "plan bytes"
+declare -A d
+for p in 32 128; do
+  for s in ring tokenring; do
+    times=()
+    for run in 1 2 3; do
+      start=$(date +%s.%N)
+      "$ringc" compile models/llama3-8b.ir --sp "$p" --seq 131072 --strategy "$s" --layout document-greedy --documents "$documents" -o "$out/plan" >/dev/null
+      end=$(date +%s.%N)
+      times+=("$(echo "$end - $start" | bc -l)")
+    done
+    d[$p$s]=$(printf "%s\n" "${times[@]}" | median)
+    printf "%6d %10s %10.3f %12d\n" "$p" "$s" "${d[$p$s]}" "$(stat -c %s "$out/plan")"
+  done
+done
+echo "growth exponent 32→128, ring: $(echo "l(${d[128ring]} / ${d[32ring]}) / l(4)" | bc -l | cut -c1-4)  (the plan holds P² blocks: 2 is the floor)"

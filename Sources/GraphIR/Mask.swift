@@ -36,9 +36,12 @@ public struct Mask: Equatable, Sendable {
   /// Whether any pair of `q × k` is visible (both non-empty ranges).
   public func anyVisible(_ q: Range<Int64>, _ k: Range<Int64>) -> Bool {
     if let d = documents {
-      return d.parts(of: q).contains { part in
-        let keys = k.clamped(to: d.tokens(part.document))
-        return !keys.isEmpty && withinDocument.anyVisible(part.range, keys)
+      // Only documents both ranges meet; no list is built (lowering asks this P²·runs² times).
+      let first = max(d.index(of: q.lowerBound), d.index(of: k.lowerBound))
+      let last = min(d.index(of: q.upperBound - 1), d.index(of: k.upperBound - 1))
+      return first <= last && (first...last).contains { doc in
+        let (qs, ks) = (q.clamped(to: d.tokens(doc)), k.clamped(to: d.tokens(doc)))
+        return !qs.isEmpty && !ks.isEmpty && withinDocument.anyVisible(qs, ks)
       }
     }
     if causal && k.lowerBound > q.upperBound - 1 { return false }

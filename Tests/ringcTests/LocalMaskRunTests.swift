@@ -96,6 +96,8 @@ struct LocalMaskRunTests {
     (["--strategy", "ring", "--layout", "document-greedy"], 64, "--layout document-greedy balances packed documents; give --documents"),
     (["--strategy", "ring", "--layout", "zigzag", "--documents", "0,5,32"], 64, "--layout zigzag: known layouts are document-zigzag and document-greedy"),
     (["--passes", "shard-sequence{layout=document-zigzag,group=2},usp{ulysses=2,ring=2}", "--documents", "0,5,32"], 64, "the document-zigzag layout is one-level"),
+    (["--passes", "shard-sequence{layout=document-zigzag},ulysses", "--documents", "0,5,32"], 64,
+     "the document-zigzag layout is for tokenring, ring and allgather; ulysses keeps its own layout"),
   ])
   func documentLayoutsRefuseWhatTheyCannotServe(arguments: [String], status: Int32, message: String) throws {
     let dir = try temporaryDirectory()
@@ -160,5 +162,24 @@ struct LocalMaskRunTests {
     let stale = try mpirun(2, ["run", plan, "--seq", "48"])
     #expect(stale.status == 64, "\(stale.stderr)")
     #expect(stale.stderr.contains("the plan's attentions keep packed documents of 32 tokens apart; give --documents covering 48"), "\(stale.stderr)")
+  }
+
+  /// stats sets what a masked plan sends beside what its strategy sends
+  /// without the window and documents (the plain plan's own total).
+  @Test func statsShowsBytesBesidePlainPassing() throws {
+    let dir = try temporaryDirectory()
+    func sent(_ arguments: [String]) throws -> (bytes: Int, unmasked: Int?) {
+      #expect(try ringc(["compile", "models/tiny.ir", "--sp", "4", "--seq", "64", "--strategy", "ring-zigzag", "-o", "\(dir)/p.plan"] + arguments).status == 0)
+      let r = try ringc(["stats", "\(dir)/p.plan", "--json"])
+      let report = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+      return (report["bytes_sent"] as! Int, report["unmasked_bytes_sent"] as? Int)
+    }
+    let plain = try sent([])
+    #expect(plain.unmasked == nil)
+    let masked = try sent(["--documents", "0,3,20,21,40,64"])
+    #expect(masked.unmasked == plain.bytes)
+    #expect(masked.bytes < plain.bytes)
+    let text = try ringc(["stats", "\(dir)/p.plan"])
+    #expect(text.stdout.contains("without the window and documents (plain passing, ring-zigzag's own layout):"), "\(text.stdout)")
   }
 }

@@ -73,7 +73,7 @@ struct CollectiveEmitter {
   /// see them (step 1), merged into the first.
   private mutating func neededGather() -> Lowering {
     let (p, me, mask) = (site.ranks, site.rank, Mask(b.mask))
-    let group = RingGroup(members: Array(0..<p), index: me, tokens: site.tokens, chunks: [])
+    let group = RingGroup(members: Array(0..<p), index: me, tokens: site.tokens, chunks: [], memo: site.memo)
     let channel = b.channel(.kv)
     let all = { (m: Int) in Array(group.runs(m).indices) }
     var sent: [(peer: Int, values: [String])] = []
@@ -183,7 +183,7 @@ struct CollectiveEmitter {
         members: (0..<groups).map { twoLevel ? site.layout.members(group: $0, ranks: site.ranks)[piece] : $0 * u + piece },
         index: groupIndex,
         tokens: site.layout.groupTokens(sequence: site.sequence, groups: groups),
-        chunks: TokenLayout.chunks(sequence: site.sequence, count: site.layout.chunkCount(groups: groups)))
+        chunks: TokenLayout.chunks(sequence: site.sequence, count: site.layout.chunkCount(groups: groups)), memo: site.memo)
       switch inner {
       case .tokenring:
         var e = TokenRingEmitter(b, group: ring, operands: operands)

@@ -51,9 +51,13 @@ public struct LowerAttentionPass: Pass {
     // TASP's rings: built once, shared by every rank and layer.
     let rings = try taspRings(p)
     var errors: [Diagnostic] = []
+    // Usage errors only (a strategy the options chose wrongly) make the whole one a usage error.
+    var usage = true
     var channels: [String: ChannelDecl] = [:]
     // Per source graph: programs lowered so far and their ops.
     var lowered: [String: (programs: Int, ops: Int)] = [:]
+    // Per attention (source graph, result): what every rank asks of its mask.
+    var memos: [[String]: RunMemo] = [:]
     for gi in module.graphs.indices {
       guard let rank = module.graphs[gi].rankProgram?.rank else { continue }
       var types = Dictionary(module.graphs[gi].arguments.map { ($0.name, $0.type) }, uniquingKeysWith: { a, _ in a })
@@ -64,15 +68,20 @@ public struct LowerAttentionPass: Pass {
           ops.append(op)
           continue
         }
+        let attention = [module.graphs[gi].rankProgram!.source, op.results.first ?? ""]
+        let memo = memos[attention] ?? RunMemo()
+        memos[attention] = memo
         let site = AttentionSite(
           op: op, rank: rank, ranks: p, layout: layout, tokens: tokens, sequence: seq.value,
-          types: op.operands.map { o -> TensorType? in if case .value(let v) = o { types[v] } else { nil } }, rings: rings)
+          types: op.operands.map { o -> TensorType? in if case .value(let v) = o { types[v] } else { nil } }, rings: rings,
+          memo: memo)
         do {
           let lowered = try op.opcode == .linearAttention ? site.lowerLinear(strategy) : site.lower(strategy)
           ops += lowered.ops
           for c in lowered.channels { channels[c.name] = c }
         } catch {
           errors += error.diagnostics
+          usage = usage && error.isUsage
         }
       }
       module.graphs[gi].ops = ops
@@ -91,7 +100,7 @@ public struct LowerAttentionPass: Pass {
     if !errors.isEmpty {
       // One error per attention node, not one per rank.
       var seen: Set<String> = []
-      throw CompileError(errors.filter { seen.insert("\($0.location?.offset ?? -1)\($0.message)").inserted })
+      throw CompileError(errors.filter { seen.insert("\($0.location?.offset ?? -1)\($0.message)").inserted }, kind: usage ? .usage : .input)
     }
     // Every rank declares the same channels; keep those some op uses.
     var used: Set<String> = []
@@ -155,13 +164,13 @@ struct AttentionSite {
   let types: [TensorType?]
   /// TASP's Hamiltonian rings over the ranks (TASP strategies only).
   var rings: HamiltonianRings? = nil
+  /// Shared by every rank's lowering of this attention.
+  var memo = RunMemo()
 
   var causal: Bool { op.attributes["causal"] == .bool(true) }
 
   func fail(_ message: String, usage: Bool = false) -> CompileError {
-    var e = CompileError(message, at: op.location, isUsage: usage)
-    e.isUsage = usage
-    return e
+    CompileError(message, at: op.location, isUsage: usage)
   }
 
   /// A `linear_attention` under LASP-2 or LASP-1; softmax strategies refuse it.
@@ -208,7 +217,7 @@ struct AttentionSite {
       }
       let group = RingGroup(
         members: Array(0..<ranks), index: rank, tokens: tokens,
-        chunks: TokenLayout.chunks(sequence: sequence, count: layout.chunkCount(groups: ranks)))
+        chunks: TokenLayout.chunks(sequence: sequence, count: layout.chunkCount(groups: ranks)), memo: memo)
       switch strategy {
       case .tokenring, .passq:
         if causal && layout.kind != .zigzag && !layout.kind.balancesDocuments { throw fail("\(strategy) needs the zigzag layout for causal attention; the module is \(layout)") }

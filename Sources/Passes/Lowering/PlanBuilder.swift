@@ -22,6 +22,14 @@ struct RingGroup {
   var tokens: [TokenRanges]
   /// The sequence cut into the layout's chunks (2 per member for zigzag).
   var chunks: [Range<Int64>]
+  /// Run visibility shared by the ranks lowering this attention, and this group's slot in it.
+  let memo: RunMemo
+  private let slot: Int
+
+  init(members: [Int], index: Int, tokens: [TokenRanges], chunks: [Range<Int64>], memo: RunMemo = RunMemo()) {
+    (self.members, self.index, self.tokens, self.chunks, self.memo) = (members, index, tokens, chunks, memo)
+    slot = memo.group(members)
+  }
 
   var size: Int { members.count }
   func mod(_ x: Int) -> Int { ((x % size) + size) % size }
@@ -47,12 +55,20 @@ struct RingGroup {
 
   /// The span from member q's first to its last query run that sees any key
   /// of member k under `mask`, and k's key runs they see.
+  /// `mask` is the attention's, the one `memo` remembers answers for.
   func visibleRuns(queries q: Int, keys k: Int, _ mask: Mask) -> (q: [Int], k: [Int]) {
-    let (qs, ks) = (runs(q), runs(k))
-    let seeing = qs.indices.filter { i in ks.contains { mask.anyVisible(qs[i], $0) } }
-    guard let first = seeing.first, let last = seeing.last else { return ([], []) }
-    let seen = ks.indices.filter { j in seeing.contains { mask.anyVisible(qs[$0], ks[j]) } }
-    return (Array(first...last), seen)
+    memo.visibleRuns(group: slot, queries: q, keys: k) {
+      let (qs, ks) = (runs(q), runs(k))
+      let sees = qs.indices.map { i in ks.indices.filter { mask.anyVisible(qs[i], ks[$0]) } }
+      guard let first = sees.firstIndex(where: { !$0.isEmpty }), let last = sees.lastIndex(where: { !$0.isEmpty }) else { return ([], []) }
+      return (Array(first...last), Array(Set(sees.joined())).sorted())
+    }
+  }
+
+  /// Owner m's runs that travel on after step s: those `needed` says some
+  /// later step uses.
+  func forwarded(_ what: RunMemo.Travelling, _ m: Int, after s: Int, needed: (Int) -> [Int]) -> [Int] {
+    memo.forwarded(group: slot, what, owner: m, after: s, steps: size, needed: needed)
   }
 }
 

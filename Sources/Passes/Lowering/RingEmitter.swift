@@ -220,9 +220,7 @@ struct RingEmitter {
     t == 0 ? Array(group.runs(j).indices) : group.visibleRuns(queries: group.mod(j + t), keys: j, mask).k
   }
   /// The runs of j's K/V sent on after step s: those a later holder uses.
-  private func forwarded(_ j: Int, _ s: Int) -> [Int] {
-    Array(Set(((s + 1)..<group.size).flatMap { needed(j, $0) })).sorted()
-  }
+  private func forwarded(_ j: Int, _ s: Int) -> [Int] { group.forwarded(.keys, j, after: s) { needed(j, $0) } }
   /// The runs of j's K/V its holder has at step s.
   private func held(_ j: Int, _ s: Int) -> [Int] { s == 0 ? Array(group.runs(j).indices) : forwarded(j, s - 1) }
 

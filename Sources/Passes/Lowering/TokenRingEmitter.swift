@@ -281,9 +281,7 @@ struct TokenRingEmitter {
     s == 0 ? Array(group.runs(o).indices) : group.visibleRuns(queries: o, keys: holder(o, s), mask).q
   }
   /// The runs of o's queries sent on after step s: those a later holder needs.
-  private func forwarded(_ o: Int, _ s: Int) -> [Int] {
-    Array(Set(((s + 1)..<group.size).flatMap { needed(o, $0) })).sorted()
-  }
+  private func forwarded(_ o: Int, _ s: Int) -> [Int] { group.forwarded(.queries, o, after: s) { needed(o, $0) } }
   /// The runs of o's queries its holder has at step s.
   private func held(_ o: Int, _ s: Int) -> [Int] { s == 0 ? Array(group.runs(o).indices) : forwarded(o, s - 1) }
 
