@@ -19,20 +19,38 @@ struct Stats: ParsableCommand {
     let loaded: (module: Module, renderer: DiagnosticRenderer)
     do { loaded = try PlanLoader.load(plan) } catch { throw error.exitCode }
     let stats = try PlanLoader.stats(loaded)
-    Stdout.write(json ? StatsReport.json(stats) : StatsReport.text(stats))
+    let unmasked = Self.unmaskedBytes(loaded.module)
+    Stdout.write(json ? StatsReport.json(stats, unmasked: unmasked) : StatsReport.text(stats, unmasked: unmasked))
+  }
+
+  /// What the plan's strategy sends, with its own layout, when its
+  /// attentions keep their causal or full mask but no window or documents:
+  /// plain passing, the figure needed-only sending is measured against. Nil
+  /// for a plan without such a mask, or one ringc cannot recompile.
+  static func unmaskedBytes(_ plan: Module) -> Int64? {
+    guard let header = try? PlanHeader(plan), let strategy = header.strategy else { return nil }
+    var source = Plan.sourceModule(plan)
+    var masked = false
+    for g in source.graphs.indices {
+      for i in source.graphs[g].ops.indices where source.graphs[g].ops[i].opcode == .attention {
+        for key in ["window", "documents"] where source.graphs[g].ops[i].attributes.removeValue(forKey: key) != nil { masked = true }
+      }
+    }
+    guard masked, let compiled = try? Compiler.compile(source, sp: header.sp, strategy: strategy) else { return nil }
+    return (try? PlanStats(compiled))?.allMessagesBytes
   }
 }
 
 /// Renders `PlanStats` as tables or JSON.
 enum StatsReport {
-  static func text(_ s: PlanStats) -> String {
+  static func text(_ s: PlanStats, unmasked: Int64? = nil) -> String {
     var out = "plan: \(s.strategy), sp \(s.sp), \(s.layout) layout, sequence \(s.sequence), \(s.layerCount) layers\n"
     for p in s.programs where !p.layers.isEmpty {
       out += "\n@\(p.family): layers \(rangeText(p.layers)) (\(p.layers.count) × this program)\n"
       out += "  attention FLOPs per step and rank:\n"
-      out += "    step " + (0..<s.sp).map { pad("r\($0)", 11) }.joined() + "\n"
+      out += "    step " + (0..<s.sp).map { pad("r\($0)", 12) }.joined() + "\n"
       for step in p.stepFlops.keys.sorted() {
-        out += "    " + pad("\(step)", 4) + " " + p.stepFlops[step]!.map { pad(formatFlops($0), 11) }.joined() + "\n"
+        out += "    " + pad("\(step)", 4) + " " + p.stepFlops[step]!.map { pad(formatFlops($0), 12) }.joined() + "\n"
       }
       out += "  bytes per step (sent by each rank):\n"
       let steps = Set(p.messages.map(\.step)).sorted()
@@ -63,6 +81,10 @@ enum StatsReport {
     }
     let total = s.allMessagesBytes
     out += "\ntotal over \(s.layerCount) layers: \(formatBytes(total)) sent\n"
+    if let unmasked {
+      let saved = unmasked > 0 ? " (\(((1 - Double(total) / Double(unmasked)) * 1000).rounded() / 10)% less)" : ""
+      out += "  without the window and documents (plain passing, \(s.strategy)'s own layout): \(formatBytes(unmasked))\(saved)\n"
+    }
     if let (r, m) = s.memory.enumerated().max(by: { $0.element.total < $1.element.total }) {
       out += memoryText(m, rank: r)
     }
@@ -79,7 +101,7 @@ enum StatsReport {
     return out
   }
 
-  static func json(_ s: PlanStats) -> String {
+  static func json(_ s: PlanStats, unmasked: Int64? = nil) -> String {
     var layers: [(Int, JSONValue)] = []
     for p in s.programs {
       for layer in p.layers {
@@ -109,6 +131,7 @@ enum StatsReport {
     }
     let report: JSONValue = [
       "sp": JSONValue(s.sp), "strategy": JSONValue(s.strategy), "layout": JSONValue(s.layout), "sequence": JSONValue(s.sequence),
+      "bytes_sent": JSONValue(s.allMessagesBytes), "unmasked_bytes_sent": unmasked.map { JSONValue($0) } ?? .null,
       "layers": .array(layers.sorted { $0.0 < $1.0 }.map(\.1)), "messages": .array(messages),
       "device_memory": .array(
         s.memory.enumerated().map { r, m in
