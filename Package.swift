@@ -25,7 +25,7 @@ let package = Package(
     .target(name: "Timeline"),
     // Files, standard output and error without Foundation, for every command.
     .target(name: "HostIO"),
-    .target(name: "Runtime", dependencies: ["GraphIR", "PlanIR", "HostIO", "Timeline", "CMPI", "CBLAS", "CGlibcExtras", "CHost"], exclude: ["README.md"]),
+    .target(name: "Runtime", dependencies: ["GraphIR", "PlanIR", "HostIO", "Timeline", "CMPI", "CBLAS", "CGlibcExtras", "CHost", "CKernels"], exclude: ["README.md"]),
     // A model in the .ir format from a Hugging Face config.json.
     .target(name: "ModelImport", dependencies: ["GraphIR", "HostIO"], exclude: ["README.md"]),
 
@@ -34,6 +34,7 @@ let package = Package(
     .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
     .systemLibrary(name: "CGlibcExtras"),
     .target(name: "CHost"),
+    .target(name: "CKernels"),
     .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
     .executableTarget(
       name: "ringc",

@@ -8,6 +8,8 @@ public enum KernelBenchmark {
   public struct Row: Sendable {
     public var name: String
     public var gflops: Double
+    /// The median run, in seconds.
+    public var seconds: Double = 0
   }
 
   static func median(_ runs: Int, _ body: () -> Void) -> Double {
@@ -31,22 +33,29 @@ public enum KernelBenchmark {
     return Row(name: "sgemm \(n)×\(n)×\(n)", gflops: 2 * Double(n * n * n) / t / 1e9)
   }
 
-  /// One unmasked attention block of `block` queries against `block` keys.
-  public static func attention(block: Int, heads: Int, headDim: Int, threads: Int, causal: Bool = false, runs: Int = 5) -> Row {
+  /// One attention block of `block` queries against `block` keys, full or
+  /// causal, with `kvHeads` key/value heads (nil: as many as query heads).
+  public static func attention(
+    block: Int, heads: Int, kvHeads: Int? = nil, headDim: Int, threads: Int, causal: Bool = false, runs: Int = 5,
+    tiles: BlockAttention.Tiles? = nil
+  ) -> Row {
     openblas_set_num_threads(1)
     let init_ = Initializer(seed: 1)
     let positions = (0..<Int64(block)).map { $0 }
+    let kvh = kvHeads ?? heads
     let q = init_.input("q", shape: [block, heads, headDim], tokens: positions)
-    let k = init_.input("k", shape: [block, heads, headDim], tokens: positions)
-    let v = init_.input("v", shape: [block, heads, headDim], tokens: positions)
+    let k = init_.input("k", shape: [block, kvh, headDim], tokens: positions)
+    let v = init_.input("v", shape: [block, kvh, headDim], tokens: positions)
     let mask = Mask(causal: causal, window: nil)
     let t = median(runs) {
-      _ = BlockAttention.run(q: q, k: k, v: v, qPositions: positions, kPositions: positions, mask: mask, scale: 0.1, threads: threads)
+      _ = BlockAttention.run(q: q, k: k, v: v, qPositions: positions, kPositions: positions, mask: mask, scale: 0.1, threads: threads, tiles: tiles)
     }
     let all = TokenRanges([0..<Int64(block)])
     let work = AttentionWork(pairs: mask.visiblePairs(all, all), heads: Int64(heads), headDim: Int64(headDim), valueDim: Int64(headDim))
     let flops = Double(work.flops ?? 0)
-    return Row(name: "attn.block \(block)×\(block)\(causal ? " causal" : ""), \(heads) heads × \(headDim)", gflops: flops / t / 1e9)
+    let gqa = kvh == heads ? "" : "/\(kvh)"
+    return Row(
+      name: "attn.block \(block)×\(block)\(causal ? " causal" : ""), \(heads)\(gqa) heads × \(headDim)", gflops: flops / t / 1e9, seconds: t)
   }
 
   /// The chunked linear-attention kernel (`linattn.intra`) on `tokens` rows,
@@ -62,7 +71,7 @@ public enum KernelBenchmark {
     let t = median(runs) { _ = LinearAttentionKernel.intra(q: q, k: k, v: v, params: params) }
     let flops = params.intraFlops(
       tokens: Int64(tokens), heads: Int64(heads), kvHeads: Int64(heads), headDim: Int64(headDim), width: Int64(headDim))
-    return Row(name: "linattn.intra \(tokens) tokens\(causal ? " causal" : ""), \(heads) heads × \(headDim)", gflops: flops / t / 1e9)
+    return Row(name: "linattn.intra \(tokens) tokens\(causal ? " causal" : ""), \(heads) heads × \(headDim)", gflops: flops / t / 1e9, seconds: t)
   }
 
   /// Bytes per second of copying 64 MiB into a fresh tensor, counting what

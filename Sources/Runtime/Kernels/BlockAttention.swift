@@ -6,108 +6,202 @@ import GraphIR
 
 /// Attention of a query block against a key/value block, returning the block
 /// output normalised within the block and its log-sum-exp (the `attn.block`
-/// op). Tiles of `queryTile × keyTile` scores are the most ever held: scores
-/// come from `cblas_sgemm`, softmax is online (running max and sum per row),
-/// and the output accumulates through a second `cblas_sgemm`.
+/// op). Tiles of `queryTile × keyTile` scores per query head are the most
+/// ever held: scores come from `cblas_sgemm`, softmax is online (running max
+/// and sum per row), and the output accumulates through a second
+/// `cblas_sgemm`.
 ///
 /// Shapes: q `[n, H, D]`, k `[m, KVH, D]`, v `[m, KVH, Dv]`; out `[n, H, Dv]`,
-/// lse `[H, n]`. Query head h reads kv head h / (H / KVH). The mask is applied
-/// by the global positions of the rows (`qPositions`, `kPositions`); tiles the
+/// lse `[H, n]`. Query head h reads kv head h / (H / KVH); the query heads of
+/// one kv head are stacked into one tile (scaled as they are copied), so each
+/// K/V tile is read once per group, not once per head. The mask is applied by
+/// the global positions of the rows (`qPositions`, `kPositions`); tiles the
 /// mask hides entirely are skipped, tiles it shows entirely are not masked.
-/// A row that sees no key gets output 0 and lse −∞.
+/// Under a plain causal mask with positions in order (every block the plans
+/// make), a tile's keys past its last query are not computed at all and each
+/// row's visible keys are a prefix, so masked scores cost no exp. A row that
+/// sees no key gets output 0 and lse −∞. `Reference.attention` is the slow
+/// reference the tests hold this against.
 public enum BlockAttention {
-  public static let queryTile = 128
+  public static let queryTile = 256
   public static let keyTile = 512
 
-  /// `threads` > 1 splits the heads over that many threads (each head writes
-  /// its own rows of the output); MPI ranks use 1, one core each.
+  /// Query rows (per head) and keys per tile.
+  public struct Tiles: Sendable {
+    public var query: Int
+    public var key: Int
+    public init(query: Int, key: Int) {
+      (self.query, self.key) = (max(1, query), max(1, key))
+    }
+    public static let standard = Tiles(query: queryTile, key: keyTile)
+
+    /// The tiles for `n` query rows: the standard ones, but half as many
+    /// rows on small causal blocks, where a 256-row tile would compute
+    /// nearly as many masked scores as visible ones (measured with
+    /// `ringc bench-kernels --query-tile`: 256 × 512 is fastest from n = 512
+    /// full and n = 1024 causal).
+    public static func choose(rows n: Int, causal: Bool) -> Tiles {
+      causal && n <= 512 ? Tiles(query: queryTile / 2, key: keyTile) : standard
+    }
+  }
+
+  /// `threads` > 1 deals (kv head, query tile) pairs over that many threads
+  /// (each writes its own rows of the output); MPI ranks use 1, one core each.
   public static func run(
     q: Tensor, k: Tensor, v: Tensor, qPositions: [Int64], kPositions: [Int64], mask: Mask, scale: Float,
-    threads: Int = 1
+    threads: Int = 1, tiles chosen: Tiles? = nil
   ) -> (out: Tensor, lse: Tensor) {
-    let h = q.shape[1]
-    let out = Tensor(shape: [q.shape[0], h, v.shape[2]])
-    let lse = Tensor(shape: [h, q.shape[0]])
-    let workers = max(1, min(threads, h))
+    let (n, h) = (q.shape[0], q.shape[1])
+    let tiles = chosen ?? .choose(rows: n, causal: mask.causal)
+    let out = Tensor(shape: [n, h, v.shape[2]])
+    let lse = Tensor(shape: [h, n])
+    let sorted = { (p: [Int64]) in zip(p, p.dropFirst()).allSatisfy { $0 < $1 } }
+    let prefix = mask.causal && mask.window == nil && mask.documents == nil && sorted(qPositions) && sorted(kPositions)
+    let job = Job(
+      q: q, k: k, v: v, qPositions: qPositions, kPositions: kPositions, mask: mask, scale: scale, tiles: tiles, prefix: prefix,
+      out: out, lse: lse)
+    let items = k.shape[1] * job.queryTiles
+    let workers = max(1, min(threads, items))
     Parallel.run(workers) { w in
-      let heads = stride(from: w, to: h, by: workers)
-      attend(heads: Array(heads), q: q, k: k, v: v, qPositions: qPositions, kPositions: kPositions, mask: mask, scale: scale, out: out, lse: lse)
+      var scratch = Scratch(job)
+      defer { scratch.release() }
+      for item in stride(from: w, to: items, by: workers) {
+        job.attend(kvHead: item / job.queryTiles, tile: item % job.queryTiles, &scratch)
+      }
     }
     return (out, lse)
   }
 
-  private static func attend(
-    heads: [Int], q: Tensor, k: Tensor, v: Tensor, qPositions: [Int64], kPositions: [Int64], mask: Mask, scale: Float,
-    out: Tensor, lse: Tensor
-  ) {
-    let (n, h, d) = (q.shape[0], q.shape[1], q.shape[2])
-    let (m, kvh, dv) = (k.shape[0], k.shape[1], v.shape[2])
-    let group = h / kvh
-    let scores = UnsafeMutablePointer<Float>.allocate(capacity: queryTile * keyTile)
-    let acc = UnsafeMutablePointer<Float>.allocate(capacity: queryTile * dv)
-    var rowMax = [Float](repeating: 0, count: queryTile)
-    var rowSum = [Float](repeating: 0, count: queryTile)
-    defer {
-      scores.deallocate()
-      acc.deallocate()
+  /// One call's operands and shapes.
+  private struct Job: @unchecked Sendable {
+    let q: Tensor, k: Tensor, v: Tensor
+    let qPositions: [Int64], kPositions: [Int64]
+    let mask: Mask
+    let scale: Float
+    let tiles: Tiles
+    /// Causal with positions in order: each row sees a prefix of each key tile.
+    let prefix: Bool
+    /// The softmax loops' instruction set.
+    let isa = FastExp.best
+    let out: Tensor, lse: Tensor
+    var n: Int { q.shape[0] }
+    var heads: Int { q.shape[1] }
+    var d: Int { q.shape[2] }
+    var m: Int { k.shape[0] }
+    var kvh: Int { k.shape[1] }
+    var dv: Int { v.shape[2] }
+    var group: Int { heads / kvh }
+    var queryTiles: Int { (n + tiles.query - 1) / tiles.query }
+
+    init(
+      q: Tensor, k: Tensor, v: Tensor, qPositions: [Int64], kPositions: [Int64], mask: Mask, scale: Float, tiles: Tiles,
+      prefix: Bool, out: Tensor, lse: Tensor
+    ) {
+      (self.q, self.k, self.v, self.qPositions, self.kPositions) = (q, k, v, qPositions, kPositions)
+      (self.mask, self.scale, self.tiles, self.prefix, self.out, self.lse) = (mask, scale, tiles, prefix, out, lse)
     }
-    for head in heads {
-      let kvHead = head / group
-      for i0 in stride(from: 0, to: n, by: queryTile) {
-        let rows = min(queryTile, n - i0)
-        let qLo = qPositions[i0..<(i0 + rows)].min()!
-        let qHi = qPositions[i0..<(i0 + rows)].max()!
-        acc.initialize(repeating: 0, count: rows * dv)
+
+    /// Query tile `tile` of every query head of `kvHead`, stacked: row
+    /// g·rows + r is head kvHead·group + g at query i0 + r.
+    func attend(kvHead: Int, tile: Int, _ s: inout Scratch) {
+      let i0 = tile * tiles.query
+      let rows = min(tiles.query, n - i0)
+      let stacked = group * rows
+      for g in 0..<group {
         for r in 0..<rows {
-          rowMax[r] = -.infinity
-          rowSum[r] = 0
-        }
-        for j0 in stride(from: 0, to: m, by: keyTile) {
-          let cols = min(keyTile, m - j0)
-          let kLo = kPositions[j0..<(j0 + cols)].min()!
-          let kHi = kPositions[j0..<(j0 + cols)].max()!
-          if !mask.anyVisible(qLo..<(qHi + 1), kLo..<(kHi + 1)) { continue }
-          let whole = mask.allVisible(qLo..<(qHi + 1), kLo..<(kHi + 1))
-          // scores = scale · Q_tile · K_tileᵀ
-          MatMul.gemm(
-            m: rows, n: cols, k: d, alpha: scale, a: q.pointer + (i0 * h + head) * d, lda: h * d,
-            b: k.pointer + (j0 * kvh + kvHead) * d, ldb: kvh * d, transB: true, c: scores, ldc: cols)
-          for r in 0..<rows {
-            let line = scores + r * cols
-            if !whole {
-              let qp = qPositions[i0 + r]
-              for c in 0..<cols where !mask.visible(qp, kPositions[j0 + c]) { line[c] = -.infinity }
-            }
-            let newMax = max(rowMax[r], FastExp.maximum(line, count: cols))
-            if newMax == -.infinity {
-              for c in 0..<cols { line[c] = 0 }
-              continue
-            }
-            let alpha = rowMax[r] == -.infinity ? 0 : expf(rowMax[r] - newMax)
-            let sum = FastExp.expShiftedSum(line, count: cols, shift: newMax)
-            rowSum[r] = rowSum[r] * alpha + sum
-            rowMax[r] = newMax
-            if alpha != 1 {
-              let o = acc + r * dv
-              for c in 0..<dv { o[c] *= alpha }
-            }
-          }
-          // acc += P · V_tile
-          MatMul.gemm(
-            m: rows, n: dv, k: cols, a: scores, lda: cols, b: v.pointer + (j0 * kvh + kvHead) * dv,
-            ldb: kvh * dv, beta: 1, c: acc, ldc: dv)
-        }
-        for r in 0..<rows {
-          let o = out.pointer + ((i0 + r) * h + head) * dv
-          if rowSum[r] > 0 {
-            let inv = 1 / rowSum[r]
-            for c in 0..<dv { o[c] = acc[r * dv + c] * inv }
-            lse[head * n + i0 + r] = rowMax[r] + logf(rowSum[r])
-          } else {
-            lse[head * n + i0 + r] = -.infinity
-          }
+          let src = q.pointer + ((i0 + r) * heads + kvHead * group + g) * d
+          let dst = s.queries + (g * rows + r) * d
+          for c in 0..<d { dst[c] = src[c] * scale }
         }
       }
+      s.acc.initialize(repeating: 0, count: stacked * dv)
+      for r in 0..<stacked {
+        s.rowMax[r] = -.infinity
+        s.rowSum[r] = 0
+      }
+      let qLo = qPositions[i0..<(i0 + rows)].min()!
+      let qHi = qPositions[i0..<(i0 + rows)].max()!
+      for j0 in stride(from: 0, to: m, by: tiles.key) {
+        var cols = min(tiles.key, m - j0)
+        let kLo = kPositions[j0..<(j0 + cols)].min()!
+        var kHi = kPositions[j0..<(j0 + cols)].max()!
+        if !mask.anyVisible(qLo..<(qHi + 1), kLo..<(kHi + 1)) { continue }
+        if prefix {
+          // Keys after the tile's last query are hidden from every row.
+          cols = kPositions[j0..<(j0 + cols)].partitionIndex { $0 > qHi } - j0
+          kHi = kPositions[j0 + cols - 1]
+        }
+        let whole = mask.allVisible(qLo..<(qHi + 1), kLo..<(kHi + 1))
+        // scores = (scale · Q_tile) · K_tileᵀ
+        MatMul.gemm(
+          m: stacked, n: cols, k: d, a: s.queries, lda: d, b: k.pointer + (j0 * kvh + kvHead) * d, ldb: kvh * d, transB: true,
+          c: s.scores, ldc: cols)
+        for row in 0..<stacked {
+          let line = s.scores + row * cols
+          let qp = qPositions[i0 + row % rows]
+          var width = cols
+          if !whole {
+            if prefix {
+              width = kPositions[j0..<(j0 + cols)].partitionIndex { $0 > qp } - j0
+              (line + width).update(repeating: 0, count: cols - width)
+            } else {
+              for c in 0..<cols where !mask.visible(qp, kPositions[j0 + c]) { line[c] = -.infinity }
+            }
+          }
+          let newMax = Swift.max(s.rowMax[row], FastExp.maximum(line, count: width, isa: isa))
+          if newMax == -.infinity {
+            line.update(repeating: 0, count: cols)
+            continue
+          }
+          let alpha = s.rowMax[row] == -.infinity ? 0 : expf(s.rowMax[row] - newMax)
+          let sum = FastExp.expShiftedSum(line, count: width, shift: newMax, isa: isa)
+          s.rowSum[row] = s.rowSum[row] * alpha + sum
+          s.rowMax[row] = newMax
+          if alpha != 1 {
+            let o = s.acc + row * dv
+            for c in 0..<dv { o[c] *= alpha }
+          }
+        }
+        // acc += P · V_tile
+        MatMul.gemm(
+          m: stacked, n: dv, k: cols, a: s.scores, lda: cols, b: v.pointer + (j0 * kvh + kvHead) * dv, ldb: kvh * dv, beta: 1,
+          c: s.acc, ldc: dv)
+      }
+      for row in 0..<stacked {
+        let (g, r) = (row / rows, row % rows)
+        let head = kvHead * group + g
+        let o = out.pointer + ((i0 + r) * heads + head) * dv
+        if s.rowSum[row] > 0 {
+          let inv = 1 / s.rowSum[row]
+          for c in 0..<dv { o[c] = s.acc[row * dv + c] * inv }
+          lse[head * n + i0 + r] = s.rowMax[row] + logf(s.rowSum[row])
+        } else {
+          lse[head * n + i0 + r] = -.infinity
+        }
+      }
+    }
+  }
+
+  /// One thread's buffers: the stacked queries, a tile of scores, the
+  /// accumulator and the running max and sum of each stacked row.
+  private struct Scratch {
+    let queries: UnsafeMutablePointer<Float>
+    let scores: UnsafeMutablePointer<Float>
+    let acc: UnsafeMutablePointer<Float>
+    let rowMax: UnsafeMutablePointer<Float>
+    let rowSum: UnsafeMutablePointer<Float>
+
+    init(_ job: Job) {
+      let rows = job.group * job.tiles.query
+      queries = .allocate(capacity: rows * job.d)
+      scores = .allocate(capacity: rows * job.tiles.key)
+      acc = .allocate(capacity: rows * job.dv)
+      rowMax = .allocate(capacity: rows)
+      rowSum = .allocate(capacity: rows)
+    }
+
+    func release() {
+      for p in [queries, scores, acc, rowMax, rowSum] { p.deallocate() }
     }
   }
 }

@@ -9,7 +9,18 @@ public enum MatMulTesting {
 }
 
 public enum FastExpTesting {
-  public static func exp(_ x: Float) -> Float { FastExp.exp(SIMD8(repeating: x))[0] }
+  /// Every instruction set this CPU runs (scalar, AVX2, AVX-512).
+  public static var instructionSets: [Int32] { Array(0...FastExp.best) }
+  /// exp of each value and their sum, with `isa`.
+  public static func exp(_ values: [Float], isa: Int32) -> (values: [Float], sum: Float) {
+    var out = values
+    let sum = out.withUnsafeMutableBufferPointer { FastExp.expShiftedSum($0.baseAddress!, count: $0.count, shift: 0, isa: isa) }
+    return (out, sum)
+  }
+  public static func maximum(_ values: [Float], isa: Int32) -> Float {
+    var copy = values
+    return copy.withUnsafeMutableBufferPointer { FastExp.maximum($0.baseAddress!, count: $0.count, isa: isa) }
+  }
 }
 
 public enum ElementwiseTesting {

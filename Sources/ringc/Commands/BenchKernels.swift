@@ -1,6 +1,7 @@
 import ArgumentParser
 import HostIO
 import Runtime
+import Timeline
 
 struct BenchKernels: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -16,8 +17,26 @@ struct BenchKernels: ParsableCommand {
   @Option(parsing: .unconditional, help: "Heads per block.")
   var heads: Int = 8
 
+  @Option(parsing: .unconditional, help: "Key/value heads (grouped-query attention; default: as many as --heads).")
+  var kvHeads: Int?
+
   @Option(parsing: .upToNextOption, help: "Block sizes (queries = keys).")
   var blocks: [Int] = [256, 512, 1024]
+
+  @Flag(help: "Causal blocks (query i sees keys j ≤ i; FLOPs count the visible pairs only).")
+  var causal = false
+
+  @Option(parsing: .unconditional, help: "Timed runs per row (the median is reported), after one warm-up.")
+  var runs = 5
+
+  @Option(parsing: .unconditional, help: "Query rows per head in one attention tile (for tuning the kernel; default: the kernel's choice).")
+  var queryTile: Int?
+
+  @Option(parsing: .unconditional, help: "Keys in one attention tile (for tuning the kernel; default: the kernel's choice).")
+  var keyTile: Int?
+
+  @Flag(help: "Print one JSON object: each row's name, median seconds and GFLOP/s.")
+  var json = false
 
   @Option(parsing: .upToNextOption, help: "Token counts of the linear-attention kernel (causal and not); none: skip it.")
   var linearTokens: [Int] = []
@@ -27,15 +46,30 @@ struct BenchKernels: ParsableCommand {
     if headDim < 1 || heads < 1 || blocks.contains(where: { $0 < 1 }) || linearTokens.contains(where: { $0 < 1 }) {
       throw ValidationError("--head-dim, --heads, --blocks and --linear-tokens must be positive")
     }
+    if let kvHeads, kvHeads < 1 || heads % kvHeads != 0 {
+      throw ValidationError("--kv-heads must divide --heads (\(heads)), found \(kvHeads)")
+    }
+    if (queryTile ?? 1) < 1 || (keyTile ?? 1) < 1 { throw ValidationError("--query-tile and --key-tile must be positive") }
+    if runs < 1 { throw ValidationError("--runs must be at least 1, found \(runs)") }
   }
 
   func run() throws {
     // Attention first: OpenBLAS's worker threads keep spinning for a while
     // after a threaded sgemm and would steal the cores from the heads' threads.
-    let rows = blocks.map { KernelBenchmark.attention(block: $0, heads: heads, headDim: headDim, threads: threads) }
+    let rows = blocks.map {
+      KernelBenchmark.attention(block: $0, heads: heads, kvHeads: kvHeads, headDim: headDim, threads: threads, causal: causal, runs: runs,
+        tiles: queryTile == nil && keyTile == nil
+          ? nil : BlockAttention.Tiles(query: queryTile ?? BlockAttention.queryTile, key: keyTile ?? BlockAttention.keyTile))
+    }
       + linearTokens.flatMap { n in
-        [false, true].map { KernelBenchmark.linearAttention(tokens: n, heads: heads, headDim: headDim, threads: threads, causal: $0) }
+        [false, true].map { KernelBenchmark.linearAttention(tokens: n, heads: heads, headDim: headDim, threads: threads, causal: $0, runs: runs) }
       }
+    if json {
+      let entries = rows.map { r -> JSONValue in ["name": JSONValue(r.name), "seconds": JSONValue(r.seconds), "gflops": JSONValue(r.gflops)] }
+      let report: JSONValue = ["threads": JSONValue(threads), "rows": .array(entries)]
+      Stdout.write(report.serialized() + "\n")
+      return
+    }
     let reference = KernelBenchmark.sgemm(n: 1024, threads: threads)
     Stdout.write("threads \(threads)\n\(padRight(reference.name, 50)) \(fmt(reference.gflops)) GFLOP/s\n")
     for r in rows {

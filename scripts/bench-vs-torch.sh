@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# ringc beside PyTorch (CPU) on the same shapes and cores, in one run: the attention kernel, llama2-7b's
+# attention layer at S = 4096 and 8192 on 1 and 2 cores, and one llama3-8b decoder layer at S = 2048
+# against transformers' LlamaDecoderLayer; GFLOP/s, the ratio (ringc's rate over PyTorch's) and peak
+# RSS per row. Not CI: run it on an idle machine (ROUNDS=3 RUNS=5 by default; FULL=1 for every kernel
+# shape). Needs torch and transformers: pip install /opt/wheels/torch-*.whl (or pip install torch)
+# transformers.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/bootstrap.sh
+if ! python3 -c "import torch, transformers" 2>/dev/null; then
+  echo "bench-vs-torch: PyTorch and transformers are not importable; install them with" >&2
+  echo "  pip install /opt/wheels/torch-*.whl transformers   (or: pip install torch transformers)" >&2
+  exit 69
+fi
+swift build -c release --product ringc >/dev/null
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+exec python3 scripts/bench-vs-torch.py "$(swift build -c release --show-bin-path)/ringc"
