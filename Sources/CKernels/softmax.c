@@ -1,6 +1,8 @@
 #include "CKernels.h"
 
+#if defined(__x86_64__)
 #include <immintrin.h>
+#endif
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -16,12 +18,15 @@
 #define P4 1.6666665459e-1f
 #define P5 5.0000001201e-1f
 #define LOW -87.3f
-#define HIGH 88.7f
+// Above 88.37, k = 128 would not fit the exponent bits (exp(88.72) is FLT_MAX).
+#define HIGH 88.37f
 
 int ringc_best_isa(void) {
+#if defined(__x86_64__)
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx512f")) return RINGC_ISA_AVX512;
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return RINGC_ISA_AVX2;
+#endif
   return RINGC_ISA_SCALAR;
 }
 
@@ -53,6 +58,7 @@ static float exp_sum_scalar(float *x, long n, float shift) {
   return sum;
 }
 
+#if defined(__x86_64__)
 __attribute__((target("avx2,fma"))) static __m256 exp8(__m256 x) {
   __m256 c = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(LOW)), _mm256_set1_ps(HIGH));
   __m256 k = _mm256_round_ps(_mm256_mul_ps(c, _mm256_set1_ps(LOG2E)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
@@ -120,10 +126,14 @@ __attribute__((target("avx512f"))) static float exp_sum_avx512(float *x, long n,
   return _mm512_reduce_add_ps(sum);
 }
 
+#endif
+
 float ringc_exp_shifted_sum(float *x, long n, float shift, int isa) {
   switch (isa) {
+#if defined(__x86_64__)
     case RINGC_ISA_AVX512: return exp_sum_avx512(x, n, shift);
     case RINGC_ISA_AVX2: return exp_sum_avx2(x, n, shift);
+#endif
     default: return exp_sum_scalar(x, n, shift);
   }
 }
@@ -134,6 +144,7 @@ static float max_scalar(const float *x, long n) {
   return top;
 }
 
+#if defined(__x86_64__)
 __attribute__((target("avx2,fma"))) static float max_avx2(const float *x, long n) {
   __m256 top = _mm256_set1_ps(-INFINITY);
   long i = 0;
@@ -156,10 +167,14 @@ __attribute__((target("avx512f"))) static float max_avx512(const float *x, long 
   return _mm512_reduce_max_ps(top);
 }
 
+#endif
+
 float ringc_max(const float *x, long n, int isa) {
   switch (isa) {
+#if defined(__x86_64__)
     case RINGC_ISA_AVX512: return max_avx512(x, n);
     case RINGC_ISA_AVX2: return max_avx2(x, n);
+#endif
     default: return max_scalar(x, n);
   }
 }

@@ -51,10 +51,11 @@ extension Module {
           documents = given
         }
         if op.attributes.removeValue(forKey: "mask") != nil { op.attributes["causal"] = .bool(kind.causal) }
-        if let documents, let length = sequenceDim?.value, documents.length != length {
+        if let documents, let length = sequenceDim?.value ?? rows(of: op), documents.length != length {
+          let flag = documents == given
           throw DocumentBindingError(
-            message: "attention documents cover \(documents.length) tokens, but the sequence has \(length)", location: op.location,
-            isUsage: false)
+            message: "\(flag ? "--documents" : "attention documents") cover \(documents.length) tokens, but the attention has \(length) rows",
+            location: op.location, isUsage: flag)
         }
         op.attributes["documents"] = documents?.attribute
         op.operands = Array(op.operands.prefix(3))
@@ -65,10 +66,24 @@ extension Module {
     }
   }
 
+  /// An attention's query rows when its type says them (no sequence dim).
+  private func rows(of op: Op) -> Int64? {
+    switch op.resultTypes[0].dims.first {
+    case .literal(let n)?: n
+    case .named(let d)?: dims.first { $0.name == d }?.value
+    case nil: nil
+    }
+  }
+
   /// The bounds a `documents` op holds: `given` (rebinding a named length)
   /// or its own.
   private mutating func bind(_ op: Op, _ given: Documents?) throws(DocumentBindingError) -> Documents {
     let name = "documents %\(op.results[0])"
+    if given != nil, op.attributes["bounds"] != nil {
+      throw DocumentBindingError(
+        message: "\(name) has its bounds in the model; --documents would replace them (give the op no bounds to take the flag's)",
+        location: op.location, isUsage: true)
+    }
     guard let documents = given ?? Documents(attribute: op.attributes["bounds"]) else {
       throw DocumentBindingError(
         message: "\(name) is an input of the model; give its cumulative lengths with --documents LIST|FILE.npy",

@@ -62,6 +62,24 @@ public struct Mask: Equatable, Sendable {
     return true
   }
 
+  /// One span holding every key some query of `q` (non-empty) can see: the
+  /// documents `q` meets, cut by the window and, when causal, by `q`'s end.
+  /// A superset (keys inside may still be hidden); lowering searches sorted
+  /// key runs with it instead of testing each one.
+  public func keySpan(of q: Range<Int64>) -> Range<Int64> {
+    var (lo, hi) = (Int64.min, Int64.max)
+    if let d = documents {
+      lo = d.tokens(d.index(of: q.lowerBound)).lowerBound
+      hi = d.tokens(d.index(of: q.upperBound - 1)).upperBound
+    }
+    if causal { hi = min(hi, q.upperBound) }
+    if let w = window {
+      lo = max(lo, q.lowerBound.subtractingSaturating(w - 1))
+      if !causal { hi = min(hi, q.upperBound.addingSaturating(w - 1)) }
+    }
+    return lo..<max(lo, hi)
+  }
+
   /// Whether every pair of `q × k` is visible (both non-empty ranges).
   public func allVisible(_ q: Range<Int64>, _ k: Range<Int64>) -> Bool {
     if let d = documents {
@@ -141,8 +159,16 @@ public struct Mask: Equatable, Sendable {
   /// which prefix sums over the sorted key ranges give in closed form.
   public func visiblePairs(_ q: TokenRanges, _ k: TokenRanges) -> Int64 {
     if documents != nil {
-      // Range by range, each split at the document boundaries.
-      return q.ranges.reduce(0) { sum, qr in k.ranges.reduce(sum) { $0.addingSaturating(visiblePairs(qr, $1)) } }
+      // Range by range, each split at the document boundaries; of sorted,
+      // disjoint key ranges only those meeting the query range's key span.
+      let keys = k.ranges.sorted { $0.lowerBound < $1.lowerBound }
+      let disjoint = zip(keys, keys.dropFirst()).allSatisfy { $0.upperBound <= $1.lowerBound }
+      return q.ranges.reduce(0) { sum, qr in
+        let span = keySpan(of: qr)
+        let first = disjoint ? keys.partitionIndex { $0.upperBound > span.lowerBound } : 0
+        let end = disjoint ? keys[first...].partitionIndex { $0.lowerBound >= span.upperBound } : keys.count
+        return keys[first..<end].reduce(sum) { $0.addingSaturating(visiblePairs(qr, $1)) }
+      }
     }
     func clamped(_ x: Int128) -> Int64 { x > Int128(Int64.max) ? .max : Int64(max(0, x)) }
     if !causal && window == nil { return clamped(Int128(q.count) * Int128(k.count)) }

@@ -73,6 +73,12 @@ extension Int64 {
     return o ? .max : r
   }
 
+  /// `self − other` for other ≥ 0, stopping at `Int64.min`.
+  public func subtractingSaturating(_ other: Int64) -> Int64 {
+    let (r, o) = subtractingReportingOverflow(other)
+    return o ? .min : r
+  }
+
   public func multiplyingSaturating(_ other: Int64) -> Int64 {
     let (r, o) = multipliedReportingOverflow(by: other)
     return o ? .max : r

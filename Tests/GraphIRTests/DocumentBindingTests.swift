@@ -71,6 +71,31 @@ import Testing
     }
   }
 
+  @Test func theFlagNeverReplacesBoundsTheModelHolds() throws {
+    var m = try Self.parsed(
+      Self.model(#"attention %q, %q, %q, %d {mask = "document_full"}"#, documents: "%d = documents {bounds = [0, 3, 8]} : i32[3]"))
+    #expect {
+      try m.bindDocuments(Documents(bounds: [0, 5, 8])!)
+    } throws: { error in
+      guard let e = error as? Module.DocumentBindingError else { return false }
+      return e.isUsage && e.location?.line == 5 && e.message.contains("bounds in the model")
+    }
+  }
+
+  @Test func withoutASequenceDimensionTheFlagMustCoverTheAttentionRows() throws {
+    let text = Self.model(#"attention %q, %q, %q {causal = true}"#, documents: nil).replacingOccurrences(of: " {sequence = true}", with: "")
+    var m = try Self.parsed(text)
+    #expect(m.sequenceDim == nil)
+    #expect {
+      try m.bindDocuments(Documents(bounds: [0, 5, 100])!)
+    } throws: { error in
+      guard let e = error as? Module.DocumentBindingError else { return false }
+      return e.isUsage && e.message.contains("8 rows")
+    }
+    try m.bindDocuments(Documents(bounds: [0, 5, 8])!)
+    #expect(Self.attentions(m)[0]["documents"] == .ints([0, 5, 8]))
+  }
+
   @Test func aFixedLengthMustMatchTheFlag() throws {
     var m = try Self.parsed(Self.model(#"attention %q, %q, %q, %d {mask = "document_causal"}"#, documents: "%d = documents : i32[3]"))
     #expect(throws: Module.DocumentBindingError.self) { try m.bindDocuments(Documents(bounds: [0, 1, 5, 8])!) }

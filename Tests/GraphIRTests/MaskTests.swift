@@ -21,6 +21,11 @@ import Testing
           var count: Int64 = 0
           for i in q { for j in k where mask.visible(i, j) { count += 1 } }
           #expect(mask.visiblePairs(q, k) == count, "\(mask) \(q) × \(k)")
+          if !q.isEmpty {
+            // Every key some query of q sees lies in q's key span.
+            let span = mask.keySpan(of: q)
+            #expect(k.allSatisfy { j in span.contains(j) || !q.contains { mask.visible($0, j) } }, "\(mask) \(q) × \(k)")
+          }
           if !q.isEmpty, !k.isEmpty {
             #expect(mask.anyVisible(q, k) == (count > 0), "\(mask) \(q) × \(k)")
             #expect(mask.allVisible(q, k) == (count == Int64(q.count * k.count)), "\(mask) \(q) × \(k)")

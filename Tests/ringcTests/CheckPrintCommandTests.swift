@@ -21,6 +21,34 @@ import Testing
     #expect(r.stdout.hasSuffix("sequence S = 1000\n"))
   }
 
+  /// print and check keep a documents input and its mask as written;
+  /// --documents folds them, as compiling does.
+  @Test func printKeepsADocumentsInputUnlessTheFlagBindsIt() throws {
+    let path = try temporaryDirectory() + "/packed.ir"
+    try """
+    module @m {
+      dim S = 8 {sequence = true}
+      dim N = 2
+      graph @main(%q: f32[S,2,4]) -> f32[S,2,4] {
+        %d = documents : i32[N]
+        %o = attention %q, %q, %q, %d {mask = "document_causal"} : f32[S,2,4]
+        return %o
+      }
+    }
+
+    """.write(toFile: path, atomically: true, encoding: .utf8)
+    let check = try ringc(["check", path])
+    #expect(check.status == 0, "\(check.stderr)")
+    let kept = try ringc(["print", path])
+    #expect(kept.status == 0, "\(kept.stderr)")
+    #expect(kept.stdout.contains("%d = documents : i32[N]"))
+    #expect(kept.stdout.contains(#"%o = attention %q, %q, %q, %d {mask = "document_causal"}"#))
+    let bound = try ringc(["print", path, "--documents", "0,3,8"])
+    #expect(bound.status == 0, "\(bound.stderr)")
+    #expect(bound.stdout.contains("{causal = true, documents = [0, 3, 8]}"))
+    #expect(!bound.stdout.contains("= documents :"))
+  }
+
   @Test func badInputExitsWith65AndALocatedError() throws {
     let dir = try temporaryDirectory()
     let path = dir + "/bad.ir"

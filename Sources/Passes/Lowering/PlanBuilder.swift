@@ -59,7 +59,15 @@ struct RingGroup {
   func visibleRuns(queries q: Int, keys k: Int, _ mask: Mask) -> (q: [Int], k: [Int]) {
     memo.visibleRuns(group: slot, queries: q, keys: k) {
       let (qs, ks) = (runs(q), runs(k))
-      let sees = qs.indices.map { i in ks.indices.filter { mask.anyVisible(qs[i], ks[$0]) } }
+      // Runs are sorted and apart: only the key runs meeting a query run's
+      // key span can be seen, found by binary search (runs number in the
+      // thousands under a document layout of many short documents).
+      let sees = qs.map { qr in
+        let span = mask.keySpan(of: qr)
+        let first = ks.partitionIndex { $0.upperBound > span.lowerBound }
+        let end = ks[first...].partitionIndex { $0.lowerBound >= span.upperBound }
+        return (first..<end).filter { mask.anyVisible(qr, ks[$0]) }
+      }
       guard let first = sees.firstIndex(where: { !$0.isEmpty }), let last = sees.lastIndex(where: { !$0.isEmpty }) else { return ([], []) }
       return (Array(first...last), Array(Set(sees.joined())).sorted())
     }
@@ -138,21 +146,26 @@ struct PlanBuilder {
     of value: String, _ type: TensorType, _ group: RingGroup, _ m: Int, _ runs: [Int], in among: [Int], as name: String
   ) -> String {
     guard runs != among else { return value }
-    // Consecutive stretches of `among` that `runs` fill.
-    var stretches: [[Int]] = []
-    var last = -2
+    // Consecutive stretches of `among` that `runs` fill, as (row offset,
+    // rows) in `value`: one walk, as both lists are sorted.
+    var stretches: [(offset: Int64, rows: Int64)] = []
+    var (at, offset, last) = (0, Int64(0), -2)
     for r in runs {
-      let at = among.firstIndex(of: r)!
-      if at == last + 1 { stretches[stretches.count - 1].append(r) } else { stretches.append([r]) }
-      last = at
+      while among[at] != r {
+        offset += Int64(group.runs(m)[among[at]].count)
+        at += 1
+      }
+      let n = Int64(group.runs(m)[r].count)
+      if at == last + 1 { stretches[stretches.count - 1].rows += n } else { stretches.append((offset, n)) }
+      (last, offset, at) = (at, offset + n, at + 1)
     }
     if stretches.count == 1 {
-      slice(name, value, group.offset(m, runs, in: among), group.rows(m, runs), type)
+      slice(name, value, stretches[0].offset, stretches[0].rows, type)
       return name
     }
     let parts = stretches.enumerated().map { i, stretch in
       let part = "\(name).\(i)"
-      slice(part, value, group.offset(m, stretch, in: among), group.rows(m, stretch), type)
+      slice(part, value, stretch.offset, stretch.rows, type)
       return part
     }
     op(.concat, name, parts, attributes: ["axis": .int(0)], type: Self.rows(type, group.rows(m, runs)))

@@ -382,19 +382,14 @@ extension PlanVerifier {
   }
 
   /// The key segments `q` can see, as the index range [lo, hi) of the
-  /// sorted `segments`; nil if the mask's visible keys are not one run
-  /// there (the ends are checked against `anyVisible`).
+  /// sorted `segments` that meet the mask's key span of `q`; nil if the
+  /// visible keys are not one run there (the ends are checked against
+  /// `anyVisible`).
   static func visibleRun(_ q: Range<Int64>, _ segments: [Range<Int64>], _ mask: Mask) -> (Int, Int)? {
     if let w = mask.window, w <= 0 { return (0, 0) }
-    /// The first index whose segment satisfies `p` (false, then true).
-    func first(_ p: (Range<Int64>) -> Bool) -> Int { segments.partitionIndex(where: p) }
-    // Too far left: a window keeps keys above q's first row − w.
-    let lo = mask.window.map { w in first { k in q.lowerBound - (k.upperBound - 1) < w } } ?? 0
-    // Too far right: after q's last row (causal) or w past it.
-    let hi =
-      mask.causal
-      ? first { k in k.lowerBound > q.upperBound - 1 }
-      : mask.window.map { w in first { k in k.lowerBound - (q.upperBound - 1) >= w } } ?? segments.count
+    let span = mask.keySpan(of: q)
+    let lo = segments.partitionIndex { $0.upperBound > span.lowerBound }
+    let hi = segments.partitionIndex { $0.lowerBound >= span.upperBound }
     guard lo <= hi else { return (lo, lo) }
     let inside = lo == hi || (mask.anyVisible(q, segments[lo]) && mask.anyVisible(q, segments[hi - 1]))
     let outside = (lo == 0 || !mask.anyVisible(q, segments[lo - 1])) && (hi == segments.count || !mask.anyVisible(q, segments[hi]))

@@ -28,8 +28,8 @@ public enum BlockAttention {
 
   /// Query rows (per head) and keys per tile.
   public struct Tiles: Sendable {
-    public var query: Int
-    public var key: Int
+    public let query: Int
+    public let key: Int
     public init(query: Int, key: Int) {
       (self.query, self.key) = (max(1, query), max(1, key))
     }
@@ -52,7 +52,9 @@ public enum BlockAttention {
     threads: Int = 1, tiles chosen: Tiles? = nil
   ) -> (out: Tensor, lse: Tensor) {
     let (n, h) = (q.shape[0], q.shape[1])
-    let tiles = chosen ?? .choose(rows: n, causal: mask.causal)
+    // No tile larger than the block: scratch is sized by the tiles.
+    let picked = chosen ?? .choose(rows: n, causal: mask.causal)
+    let tiles = Tiles(query: min(picked.query, n), key: min(picked.key, k.shape[0]))
     let out = Tensor(shape: [n, h, v.shape[2]])
     let lse = Tensor(shape: [h, n])
     let sorted = { (p: [Int64]) in zip(p, p.dropFirst()).allSatisfy { $0 < $1 } }

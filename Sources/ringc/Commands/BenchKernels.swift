@@ -51,6 +51,14 @@ struct BenchKernels: ParsableCommand {
     }
     if (queryTile ?? 1) < 1 || (keyTile ?? 1) < 1 { throw ValidationError("--query-tile and --key-tile must be positive") }
     if runs < 1 { throw ValidationError("--runs must be at least 1, found \(runs)") }
+    // Each block's Q, K and V are n × heads × head_dim floats.
+    for n in blocks + linearTokens {
+      let (nh, o1) = n.multipliedReportingOverflow(by: heads)
+      let (elements, o2) = nh.multipliedReportingOverflow(by: headDim)
+      if o1 || o2 || elements > 1 << 31 {
+        throw ValidationError("a block of \(n) tokens × --heads \(heads) × --head-dim \(headDim) is over 2^31 floats per tensor")
+      }
+    }
   }
 
   func run() throws {

@@ -19,7 +19,9 @@ struct Check: ParsableCommand {
     var failure: ExitCode?
     for path in files {
       do {
-        let module = try sequence.loader.load(path)
+        var asWritten = sequence.loader
+        asWritten.bindsDocuments = false
+        let module = try asWritten.load(path)
         Stdout.write("\(path): \(Self.describe(module))\n")
       } catch {
         failure = failure ?? error.exitCode

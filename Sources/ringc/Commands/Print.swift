@@ -26,7 +26,9 @@ struct Print: ParsableCommand {
   func run() throws {
     let module: Module
     do {
-      module = try sequence.loader.load(file)
+      var asWritten = sequence.loader
+      asWritten.bindsDocuments = false
+      module = try asWritten.load(file)
     } catch {
       throw error.exitCode
     }

@@ -130,7 +130,9 @@ struct Run: ParsableCommand {
     let inputLength = inputFile?.header.shape.first.flatMap { $0 > 0 ? Int64($0) : nil }
     let length = seq ?? inputLength ?? module.sequenceDim?.value
     if let length, length != module.sequenceDim?.value || documents != nil {
-      do { module = try Self.recompile(module, seq: length, documents: try? documents.map(SequenceOption.documents)) } catch {
+      let given: Documents?
+      do { given = try documents.map(SequenceOption.documents) } catch { throw fail("error: \(error)\n", SysExit.usage) }
+      do { module = try Self.recompile(module, seq: length, documents: given) } catch {
         let why = seq == nil && inputLength != nil ? "error: --input: \(input ?? "") holds \(length) tokens; the plan cannot run at that length:\n" : ""
         throw fail(why + DiagnosticRenderer().render(error.diagnostics), error.isUsage ? SysExit.usage : SysExit.dataError)
       }

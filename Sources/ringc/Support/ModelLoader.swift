@@ -12,6 +12,10 @@ struct ModelLoader {
   var documents: Documents?
   /// Print no diagnostics (other MPI ranks than 0 stay silent).
   var quiet = false
+  /// Fold documents into the attentions (`Module.bindDocuments`) even
+  /// without `--documents`, as compiling needs; `print` and `check` keep
+  /// the model as written unless `--documents` is given.
+  var bindsDocuments = true
 
   struct Failed: Error {
     var exitCode: ExitCode
@@ -43,22 +47,24 @@ struct ModelLoader {
       report(renderer.render(error.diagnostics))
       throw Failed(exitCode: SysExit.dataError)
     }
-    let diagnostics = Verifier.diagnose(module)
-    report(renderer.render(diagnostics))
-    if diagnostics.contains(where: { $0.severity == .error }) {
-      throw Failed(exitCode: SysExit.dataError)
-    }
     if let n = sequenceLength, !module.setSequenceLength(n) {
       report(
         "\(name): error: --seq \(n) given, but module @\(module.name) declares no sequence "
           + "dimension (a 'dim S = N {sequence = true}')\n")
       throw Failed(exitCode: SysExit.usage)
     }
+    // At the new length: sizes may overflow.
+    let diagnostics = Verifier.diagnose(module)
+    report(renderer.render(diagnostics))
+    if diagnostics.contains(where: { $0.severity == .error }) {
+      throw Failed(exitCode: SysExit.dataError)
+    }
+    guard bindsDocuments || documents != nil else { return (module, renderer) }
     do { try module.bindDocuments(documents) } catch {
       report(error.location == nil ? "\(name): error: \(error.message)\n" : renderer.render([.error(error.message, at: error.location)]))
       throw Failed(exitCode: error.isUsage ? SysExit.usage : SysExit.dataError)
     }
-    // At the new length: sizes may overflow.
+    // With the documents bound (a rebound N changes sizes).
     let bound = Verifier.diagnose(module).filter { $0.severity == .error }
     if !bound.isEmpty {
       report(renderer.render(bound))
