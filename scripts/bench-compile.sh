@@ -86,3 +86,18 @@ for p in 32 128; do
   done
 done
 echo "growth exponent 32→128, ring: $(echo "l(${d[128ring]} / ${d[32ring]}) / l(4)" | bc -l | cut -c1-4)  (the plan holds P² blocks: 2 is the floor)"
+
+# Many short documents under document-zigzag: 4096 documents of 16 tokens at S = 65536, P = 8, each
+# cut in 2P one-token chunks, so a rank holds thousands of runs (visibility is searched, not tested
+# pair by pair). One run each.
+short="$out/short.npy"
+python3 -c "
+import numpy as np, sys
+np.save(sys.argv[1], np.arange(0, 65537, 16, dtype=np.int32))" "$short"
+printf "4096 short documents, document-zigzag, tiny, S = 65536, P = 8:\n%10s %10s %12s\n" strategy seconds "plan bytes"
+for s in ring tokenring allgather; do
+  start=$(date +%s.%N)
+  "$ringc" compile models/tiny.ir --sp 8 --seq 65536 --strategy "$s" --layout document-zigzag --documents "$short" -o "$out/plan" >/dev/null
+  end=$(date +%s.%N)
+  printf "%10s %10.3f %12d\n" "$s" "$(echo "$end - $start" | bc -l)" "$(stat -c %s "$out/plan")"
+done
