@@ -30,6 +30,7 @@ RINGC = sys.argv[1]
 ROUNDS = int(os.environ.get("ROUNDS", "3"))
 RUNS = int(os.environ.get("RUNS", "5"))
 FULL = os.environ.get("FULL") == "1"
+ROWS = os.environ.get("ROWS", "")  # only the rows whose label contains this, e.g. ROWS=layer
 MPIRUN = ["mpirun", "--allow-run-as-root", "--oversubscribe", "--mca", "btl", "self,vader", "--mca", "pml", "ob1"]
 TIME = "/usr/bin/time" if os.path.exists("/usr/bin/time") else None
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -180,6 +181,7 @@ def main():
                      2 * s * weights + attention_flops(s, 32, 128, True),
                      lambda p=p: torch_run(TORCH_DECODER, s, p), lambda plan=plan, p=p: ringc_layer(plan, p)))
 
+    rows = [row for row in rows if ROWS in row[0]]
     print(f"{ROUNDS} rounds, PyTorch and ringc in turn; medians. Kernel rows: median of {RUNS} runs each after a warm-up.")
     print(f"{'row':40} {'PyTorch s':>10} {'GFLOP/s':>8} {'ringc s':>10} {'GFLOP/s':>8} {'ratio':>6} {'RSS MiB torch/ringc':>20}")
     ratios = []

@@ -142,11 +142,16 @@ public struct PlanRunner {
         code: 69)
     }
     let inputs = try entryInputs(main.arguments, tokens: tokens[rank], interpreter)
-    // The working set at f32, and half again for the heap's fragmentation
-    // (a quarter left ranks faulting in up to 20 MiB inside the timed region),
-    // but never more than this rank's share of half the machine's memory.
+    // The working set at f32 beyond the inputs already held (they count in
+    // the peak), and half again for the heap's fragmentation (without it,
+    // ranks of a P = 2 run fault pages in inside the timed region), but
+    // never more than this rank's share of half the machine's memory.
+    // Half again of the whole peak, inputs included, cost 580 MiB of RSS
+    // at S = 8192, P = 1, and no time.
     let peak = Liveness.rankPeak(plan, rank: rank, elementBytes: Int64(MemoryLayout<Float>.stride))
-    Allocation.reserve(bytes: min(Int(peak + peak / 2), Machine.physicalMemory / 2 / communicator.size))
+    let held = inputs.reduce(Int64(0)) { $0 + Int64($1.count) * Int64(MemoryLayout<Float>.stride) }
+    let rest = max(0, peak - held)
+    Allocation.reserve(bytes: Int(min(rest.addingSaturating(rest / 2), Int64(Machine.physicalMemory / 2 / communicator.size))))
     try communicator.barrier(label: "the barrier before the run")
     let origin = Clock.now
     // Always traced: the per-rank compute, communication and exposed times come from it.
