@@ -80,6 +80,14 @@ public struct Mask: Equatable, Sendable {
     return lo..<max(lo, hi)
   }
 
+  /// The indices of `keys` (sorted, disjoint ranges) that meet `q`'s key
+  /// span, by binary search: the only ones `q` can see.
+  public func keyIndices(of q: Range<Int64>, in keys: [Range<Int64>]) -> Range<Int> {
+    let span = keySpan(of: q)
+    let first = keys.partitionIndex { $0.upperBound > span.lowerBound }
+    return first..<keys[first...].partitionIndex { $0.lowerBound >= span.upperBound }
+  }
+
   /// Whether every pair of `q × k` is visible (both non-empty ranges).
   public func allVisible(_ q: Range<Int64>, _ k: Range<Int64>) -> Bool {
     if let d = documents {
@@ -164,10 +172,7 @@ public struct Mask: Equatable, Sendable {
       let keys = k.ranges.sorted { $0.lowerBound < $1.lowerBound }
       let disjoint = zip(keys, keys.dropFirst()).allSatisfy { $0.upperBound <= $1.lowerBound }
       return q.ranges.reduce(0) { sum, qr in
-        let span = keySpan(of: qr)
-        let first = disjoint ? keys.partitionIndex { $0.upperBound > span.lowerBound } : 0
-        let end = disjoint ? keys[first...].partitionIndex { $0.lowerBound >= span.upperBound } : keys.count
-        return keys[first..<end].reduce(sum) { $0.addingSaturating(visiblePairs(qr, $1)) }
+        keys[disjoint ? keyIndices(of: qr, in: keys) : keys.indices].reduce(sum) { $0.addingSaturating(visiblePairs(qr, $1)) }
       }
     }
     func clamped(_ x: Int128) -> Int64 { x > Int128(Int64.max) ? .max : Int64(max(0, x)) }

@@ -62,12 +62,7 @@ struct RingGroup {
       // Runs are sorted and apart: only the key runs meeting a query run's
       // key span can be seen, found by binary search (runs number in the
       // thousands under a document layout of many short documents).
-      let sees = qs.map { qr in
-        let span = mask.keySpan(of: qr)
-        let first = ks.partitionIndex { $0.upperBound > span.lowerBound }
-        let end = ks[first...].partitionIndex { $0.lowerBound >= span.upperBound }
-        return (first..<end).filter { mask.anyVisible(qr, ks[$0]) }
-      }
+      let sees = qs.map { qr in mask.keyIndices(of: qr, in: ks).filter { mask.anyVisible(qr, ks[$0]) } }
       guard let first = sees.firstIndex(where: { !$0.isEmpty }), let last = sees.lastIndex(where: { !$0.isEmpty }) else { return ([], []) }
       return (Array(first...last), Array(Set(sees.joined())).sorted())
     }

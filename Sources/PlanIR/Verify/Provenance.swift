@@ -387,10 +387,8 @@ extension PlanVerifier {
   /// `anyVisible`).
   static func visibleRun(_ q: Range<Int64>, _ segments: [Range<Int64>], _ mask: Mask) -> (Int, Int)? {
     if let w = mask.window, w <= 0 { return (0, 0) }
-    let span = mask.keySpan(of: q)
-    let lo = segments.partitionIndex { $0.upperBound > span.lowerBound }
-    let hi = segments.partitionIndex { $0.lowerBound >= span.upperBound }
-    guard lo <= hi else { return (lo, lo) }
+    let run = mask.keyIndices(of: q, in: segments)
+    let (lo, hi) = (run.lowerBound, run.upperBound)
     let inside = lo == hi || (mask.anyVisible(q, segments[lo]) && mask.anyVisible(q, segments[hi - 1]))
     let outside = (lo == 0 || !mask.anyVisible(q, segments[lo - 1])) && (hi == segments.count || !mask.anyVisible(q, segments[hi]))
     return inside && outside ? (lo, hi) : nil

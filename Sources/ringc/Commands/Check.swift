@@ -19,9 +19,7 @@ struct Check: ParsableCommand {
     var failure: ExitCode?
     for path in files {
       do {
-        var asWritten = sequence.loader
-        asWritten.bindsDocuments = false
-        let module = try asWritten.load(path)
+        let module = try sequence.loaderAsWritten.load(path)
         Stdout.write("\(path): \(Self.describe(module))\n")
       } catch {
         failure = failure ?? error.exitCode

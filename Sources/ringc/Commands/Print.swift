@@ -26,9 +26,7 @@ struct Print: ParsableCommand {
   func run() throws {
     let module: Module
     do {
-      var asWritten = sequence.loader
-      asWritten.bindsDocuments = false
-      module = try asWritten.load(file)
+      module = try sequence.loaderAsWritten.load(file)
     } catch {
       throw error.exitCode
     }

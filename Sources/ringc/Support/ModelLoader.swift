@@ -123,4 +123,10 @@ struct SequenceOption: ParsableArguments {
   }
 
   var loader: ModelLoader { ModelLoader(sequenceLength: seq, documents: try? parsedDocuments()) }
+  /// For print and check: documents stay unbound unless --documents is given.
+  var loaderAsWritten: ModelLoader {
+    var l = loader
+    l.bindsDocuments = false
+    return l
+  }
 }
