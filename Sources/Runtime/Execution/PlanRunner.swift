@@ -1,3 +1,4 @@
+import CBLAS
 import GraphIR
 import HostIO
 import PlanIR
@@ -107,6 +108,9 @@ public struct PlanRunner {
 
   public func run() throws -> Report? {
     Allocation.keepFreedMemory()
+    // One rank is one core (mpirun binds it to one): a second BLAS thread
+    // would only time-share that core with the first.
+    openblas_set_num_threads(1)
     let rank = communicator.rank
     let tokens = try Plan.tokens(plan)
     let source = Plan.sourceModule(plan)

@@ -23,6 +23,8 @@ import GraphIR
 /// sees no key gets output 0 and lse −∞. `Reference.attention` is the slow
 /// reference the tests hold this against.
 public enum BlockAttention {
+  /// The standard tile (the one `ringc calibrate` describes to the
+  /// simulator, which counts the masked tiles).
   public static let queryTile = 256
   public static let keyTile = 512
 
@@ -33,15 +35,15 @@ public enum BlockAttention {
     public init(query: Int, key: Int) {
       (self.query, self.key) = (max(1, query), max(1, key))
     }
-    public static let standard = Tiles(query: queryTile, key: keyTile)
-
-    /// The tiles for `n` query rows: the standard ones, but half as many
-    /// rows on small causal blocks, where a 256-row tile would compute
-    /// nearly as many masked scores as visible ones (measured with
-    /// `ringc bench-kernels --query-tile`: 256 × 512 is fastest from n = 512
-    /// full and n = 1024 causal).
-    public static func choose(rows n: Int, causal: Bool) -> Tiles {
-      causal && n <= 512 ? Tiles(query: queryTile / 2, key: keyTile) : standard
+    /// The tiles for `n` query rows of heads stacked `group` to a kv head
+    /// (measured with `ringc bench-kernels --query-tile`, 8 × 128 and 32/8 ×
+    /// 128 heads, n = 256…2048): 256 query rows per head, except 128 on
+    /// causal blocks of 512 rows or fewer and on causal stacked heads, where
+    /// a taller tile computes nearly as many masked scores as visible ones
+    /// (32/8 heads, n = 1024: 72 against 66 GFLOP/s). Full blocks gained
+    /// nothing measurable from 384 or 512 rows (8 alternations, ±3 %).
+    public static func choose(rows n: Int, causal: Bool, group: Int = 1) -> Tiles {
+      Tiles(query: causal && (n <= 512 || group > 1) ? queryTile / 2 : queryTile, key: keyTile)
     }
   }
 
@@ -53,10 +55,11 @@ public enum BlockAttention {
   ) -> (out: Tensor, lse: Tensor) {
     let (n, h) = (q.shape[0], q.shape[1])
     // No tile larger than the block: scratch is sized by the tiles.
-    let picked = chosen ?? .choose(rows: n, causal: mask.causal)
+    let picked = chosen ?? .choose(rows: n, causal: mask.causal, group: h / max(1, k.shape[1]))
     let tiles = Tiles(query: min(picked.query, n), key: min(picked.key, k.shape[0]))
-    let out = Tensor(shape: [n, h, v.shape[2]])
-    let lse = Tensor(shape: [h, n])
+    // Every element of both is written below.
+    let out = Tensor(uninitialized: [n, h, v.shape[2]])
+    let lse = Tensor(uninitialized: [h, n])
     let sorted = { (p: [Int64]) in zip(p, p.dropFirst()).allSatisfy { $0 < $1 } }
     let prefix = mask.causal && mask.window == nil && mask.documents == nil && sorted(qPositions) && sorted(kPositions)
     let job = Job(
@@ -116,13 +119,15 @@ public enum BlockAttention {
           for c in 0..<d { dst[c] = src[c] * scale }
         }
       }
-      s.acc.initialize(repeating: 0, count: stacked * dv)
       for r in 0..<stacked {
         s.rowMax[r] = -.infinity
         s.rowSum[r] = 0
       }
       let qLo = qPositions[i0..<(i0 + rows)].min()!
       let qHi = qPositions[i0..<(i0 + rows)].max()!
+      // The first key tile computed writes the accumulator (beta = 0), so it
+      // is never cleared nor rescaled before it holds anything.
+      var first = true
       for j0 in stride(from: 0, to: m, by: tiles.key) {
         var cols = min(tiles.key, m - j0)
         let kLo = kPositions[j0..<(j0 + cols)].min()!
@@ -159,25 +164,27 @@ public enum BlockAttention {
           let sum = FastExp.expShiftedSum(line, count: width, shift: newMax, isa: isa)
           s.rowSum[row] = s.rowSum[row] * alpha + sum
           s.rowMax[row] = newMax
-          if alpha != 1 {
+          if alpha != 1 && !first {
             let o = s.acc + row * dv
             for c in 0..<dv { o[c] *= alpha }
           }
         }
         // acc += P · V_tile
         MatMul.gemm(
-          m: stacked, n: dv, k: cols, a: s.scores, lda: cols, b: v.pointer + (j0 * kvh + kvHead) * dv, ldb: kvh * dv, beta: 1,
+          m: stacked, n: dv, k: cols, a: s.scores, lda: cols, b: v.pointer + (j0 * kvh + kvHead) * dv, ldb: kvh * dv, beta: first ? 0 : 1,
           c: s.acc, ldc: dv)
+        first = false
       }
       for row in 0..<stacked {
         let (g, r) = (row / rows, row % rows)
         let head = kvHead * group + g
         let o = out.pointer + ((i0 + r) * heads + head) * dv
         if s.rowSum[row] > 0 {
-          let inv = 1 / s.rowSum[row]
-          for c in 0..<dv { o[c] = s.acc[row * dv + c] * inv }
+          let (a, inv) = (s.acc + row * dv, 1 / s.rowSum[row])
+          for c in 0..<dv { o[c] = a[c] * inv }
           lse[head * n + i0 + r] = s.rowMax[row] + logf(s.rowSum[row])
         } else {
+          o.update(repeating: 0, count: dv)
           lse[head * n + i0 + r] = -.infinity
         }
       }
