@@ -1,4 +1,4 @@
-// glibc functions the Glibc module does not give Swift: mallopt (tensor storage)
-// and posix_memalign.
+// glibc functions the Glibc module does not give Swift: mallopt
+// (tensor storage).
 #include <stdlib.h>
 #include <malloc.h>

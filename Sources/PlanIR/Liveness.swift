@@ -28,11 +28,12 @@ public enum Liveness {
     return last
   }
 
-  /// The most bytes rank `rank` holds at once in any of its programs'
-  /// attention regions, at `elementBytes` per element.
+  /// The most bytes rank `rank` holds at once anywhere in any of its
+  /// programs (weights apart), at `elementBytes` per element: the working
+  /// set `ringc run` reserves before its timed region.
   public static func rankPeak(_ plan: Module, rank: Int, elementBytes: Int64) -> Int64 {
-    plan.graphs.filter { $0.rankProgram?.rank == rank }.map { g in
-      attentionPeak(g, types: Plan.valueTypes(of: g), bindings: plan.bindings, elementBytes: elementBytes)
+    plan.graphs.filter { $0.rankProgram?.rank == rank && !$0.ops.isEmpty }.map { g in
+      peak(g, in: 0...(g.ops.count - 1), types: Plan.valueTypes(of: g), bindings: plan.bindings, elementBytes: elementBytes)
     }.max() ?? 0
   }
 

@@ -171,9 +171,9 @@ struct RunCommandTests {
     #expect(r.stderr.contains("more than this rank's share of the host's memory"), "\(r.stderr)")
   }
 
-  /// A tensor that cannot be allocated ends the job naming rank, op and
-  /// bytes (a 1 GiB weight under a 1 GiB address-space limit fails whatever
-  /// the machine).
+  /// A tensor that cannot be allocated ends the job naming rank, what it
+  /// was for and bytes (a 1 GiB weight under a 1 GiB address-space limit
+  /// fails whatever the machine, here while it is read ahead of the run).
   @Test func aFailedAllocationNamesRankOpAndBytes() throws {
     let plan = try Self.compileWide(columns: 1 << 22, in: try temporaryDirectory())
     let session = sessionDirectory()
@@ -183,7 +183,8 @@ struct RunCommandTests {
       in: repositoryRoot)
     #expect(r.status == 70)
     #expect(
-      r.stderr.contains("on host \(hostName): out of memory allocating 1073741824 bytes for a tensor in matmul (\(plan):"),
+      r.stderr.contains(
+        "on host \(hostName): out of memory allocating 1073741824 bytes for a tensor in weight @wide f32[64,4194304] (\(plan):"),
       "\(r.stderr)")
     #expect(!r.stderr.contains("Fatal error"), "\(r.stderr)")
   }

@@ -12,6 +12,8 @@ public final class MessageBuffer: @unchecked Sendable {
   public let bytes: UnsafeMutableRawPointer
   /// The tensor storage an f32 message is; nil when the buffer owns `bytes`.
   private let shared: TensorStorage?
+  /// The memory of `bytes` when the buffer owns it.
+  private let owned: AlignedMemory?
 
   public var byteCount: Int { count * format.byteSize }
 
@@ -45,15 +47,15 @@ public final class MessageBuffer: @unchecked Sendable {
   init(uninitialized count: Int, _ format: WireFormat) {
     self.format = format
     self.count = count
-    let size = max(count * format.byteSize, 1)
-    var raw: UnsafeMutableRawPointer?
-    guard posix_memalign(&raw, 64, size) == 0, let raw else { Allocation.onFailure(size) }
+    let memory = AlignedMemory(elements: max(count, 1), of: format.byteSize)
+    let raw = memory.start
     if format == .f32 {
       raw.bindMemory(to: Float.self, capacity: max(count, 1))
     } else {
       raw.bindMemory(to: UInt16.self, capacity: max(count, 1))
     }
     bytes = raw
+    owned = memory
     shared = nil
   }
 
@@ -61,10 +63,11 @@ public final class MessageBuffer: @unchecked Sendable {
     format = .f32
     count = storage.count
     bytes = UnsafeMutableRawPointer(storage.pointer)
+    owned = nil
     shared = storage
   }
 
-  deinit { if shared == nil { free(bytes) } }
+  deinit { owned?.free() }
 
   /// Writes the elements, as f32, into `tensor` (nothing to do when the
   /// message is the tensor's own storage).

@@ -37,10 +37,19 @@ public final class Interpreter {
   public var onLayerDone: (() -> Void)?
   /// Recorded values: layer → name → tensor.
   public private(set) var recorded: [Int: [String: Tensor]] = [:]
-  /// The op running now, as `OpFailure.op` names it (for failures outside
-  /// the interpreter's control, such as a failed allocation).
-  var runningOp: String? { running.map { Self.site($0.op, $0.graph) } }
+  /// The op running now, as `OpFailure.op` names it, or the weight being
+  /// read ahead of the run (for failures outside the interpreter's control,
+  /// such as a failed allocation).
+  var runningOp: String? {
+    if let w = preloading {
+      return "weight @\(w.decl.name) \(w.decl.type)\(w.decl.location.map { " (\($0))" } ?? ""), read ahead of the run"
+    }
+    return running.map { Self.site($0.op, $0.graph) }
+  }
   private var running: (op: Op, graph: String)?
+  private var preloading: WeightSource.Instance?
+  /// Weight instances read before the run (`preload`), by `Instance.key`.
+  private var resident: [String: Tensor] = [:]
   /// The layer index given to ops of the entry graph itself: after all repeats.
   let entryLayer: Int
   private var nextLayer = 0
@@ -60,11 +69,34 @@ public final class Interpreter {
     } ?? 0
   }
 
-  /// Runs graph `name` (an entry graph) on `arguments`.
-  public func run(_ name: String, _ arguments: [Tensor]) throws -> [Tensor] {
+  /// Runs graph `name` (an entry graph) on `arguments`, which it owns from
+  /// here: each is freed after its last reader, as any other value is (a
+  /// caller that keeps them holds a rank's inputs for the whole run).
+  public func run(_ name: String, _ arguments: consuming [Tensor]) throws -> [Tensor] {
     guard let g = symbols.graphs[name] else { throw RuntimeError("the plan has no graph @\(name)") }
     nextLayer = 0
-    return try execute(g, arguments, layer: nil)
+    return try execute(g, consume arguments, layer: nil)
+  }
+
+  /// Generates `instances` now when together they take at most `budget`
+  /// bytes at f32, so the run itself makes no weight (as a framework holds
+  /// its model before the forward pass); otherwise each is made when an op
+  /// needs it and freed after its last reader. Returns the bytes now held.
+  /// Not a checkpoint's: those stay mapped and are converted as ops read
+  /// them (a transposed matrix in blocks, an embedding by its rows), which
+  /// holding them whole in f32 would undo.
+  public func preload(_ instances: [WeightSource.Instance], budget: Int64) throws -> Int64 {
+    guard weights.checkpoint == nil else { return 0 }
+    let total = instances.reduce(Int64(0)) { sum, w in
+      sum.addingSaturating(w.shape.reduce(Int64(MemoryLayout<Float>.stride)) { $0.multiplyingSaturating(Int64($1)) })
+    }
+    guard total <= budget else { return 0 }
+    defer { preloading = nil }
+    for w in instances {
+      preloading = w
+      resident[w.key] = try weights.weight(w)
+    }
+    return total
   }
 
   func shape(_ t: TensorType) throws -> [Int] {
@@ -88,7 +120,7 @@ public final class Interpreter {
     var tensor: Tensor
   }
 
-  private func execute(_ g: Graph, _ arguments: [Tensor], layer: Int?) throws -> [Tensor] {
+  private func execute(_ g: Graph, _ arguments: consuming [Tensor], layer: Int?) throws -> [Tensor] {
     var env: [String: Tensor] = [:]
     let layerIndex = layer ?? entryLayer
     for (a, t) in zip(g.arguments, arguments) {
@@ -96,6 +128,8 @@ public final class Interpreter {
       // An attention's q, k or v may be the graph's own input.
       if options.record.contains(a.name) { recorded[layerIndex, default: [:]][a.name] = t }
     }
+    // The environment holds the arguments now, and drops each after its last reader.
+    arguments = []
     var pending = Pending(types: Plan.valueTypes(of: g))
     // A value is dropped after its last reader, so a rank holds its live
     // set, not every tensor the program ever made (transfers in flight keep
@@ -148,7 +182,8 @@ public final class Interpreter {
       guard let t = env[name] else { throw RuntimeError("value %\(name) is not defined") }
       return t
     case .symbol(let name):
-      return try weights.weight(try weightInstance(name, layer))
+      let w = try weightInstance(name, layer)
+      return try resident[w.key] ?? weights.weight(w)
     }
   }
 
@@ -291,7 +326,7 @@ public final class Interpreter {
       for _ in 0..<Int(try int(op, "count")) {
         let layerIndex = nextLayer
         nextLayer += 1
-        x = try execute(g, [x], layer: layerIndex)[0]
+        x = try execute(g, [consume x], layer: layerIndex)[0]
         if layer == nil { onLayerDone?() }
       }
       return ([x], 0, false)

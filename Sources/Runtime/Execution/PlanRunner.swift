@@ -54,6 +54,9 @@ public struct PlanRunner {
     public var compute: Double
     public var communication: Double
     public var exposed: Double
+    /// The rank's timed region in CLOCK_MONOTONIC seconds, to line up an
+    /// outside profiler's samples (`perf record -k CLOCK_MONOTONIC`).
+    public var region: Range<Double>
   }
 
   public struct Report: Sendable {
@@ -145,7 +148,12 @@ public struct PlanRunner {
         "the plan needs \(largest.bytes == .max ? "more than 2^63" : String(largest.bytes)) bytes for \(largest.what)\(line), more than this rank's share of the host's memory (\(share) bytes: \(Machine.physicalMemory) for \(ranksHere) ranks); lower --seq or raise --sp",
         code: 69)
     }
-    let inputs = try entryInputs(main.arguments, tokens: tokens[rank], interpreter)
+    // Generated weights are made before the timed region when they take at
+    // most a quarter of this rank's share of the host's memory (a
+    // framework's forward pass, too, starts with its model in memory).
+    running = interpreter
+    _ = try interpreter.preload(WeightSource.instances(source), budget: share / 4)
+    var inputs: [Tensor]? = try entryInputs(main.arguments, tokens: tokens[rank], interpreter)
     // The working set at f32 beyond the inputs already held (they count in
     // the peak), and half again for the heap's fragmentation (without it,
     // ranks of a P = 2 run fault pages in inside the timed region), but
@@ -153,20 +161,20 @@ public struct PlanRunner {
     // Half again of the whole peak, inputs included, cost 580 MiB of RSS
     // at S = 8192, P = 1, and no time.
     let peak = Liveness.rankPeak(plan, rank: rank, elementBytes: Int64(MemoryLayout<Float>.stride))
-    let held = inputs.reduce(Int64(0)) { $0 + Int64($1.count) * Int64(MemoryLayout<Float>.stride) }
+    let held = (inputs ?? []).reduce(Int64(0)) { $0 + Int64($1.count) * Int64(MemoryLayout<Float>.stride) }
     let rest = max(0, peak - held)
     Allocation.reserve(bytes: Int(min(rest.addingSaturating(rest / 2), Int64(Machine.physicalMemory / 2 / communicator.size))))
     try communicator.barrier(label: "the barrier before the run")
     let origin = Clock.now
     // Always traced: the per-rank compute, communication and exposed times come from it.
     interpreter.trace = Trace(rank: rank, origin: origin)
-    running = interpreter
-    let outputs = try withProgress(interpreter, label: "layer") { try interpreter.run(main.name, inputs) }
+    // The interpreter takes the inputs: each is freed after its last reader.
+    let outputs = try withProgress(interpreter, label: "layer") { try interpreter.run(main.name, inputs.take() ?? []) }
     running = nil
     let elapsed = Clock.now - origin
     let seconds = try communicator.maximum(elapsed, label: "the reduction of the run times")
 
-    let times = try gatherTimes(interpreter.trace)
+    let times = try gatherTimes(interpreter.trace, region: origin..<(origin + elapsed))
     if let path = options.tracePath { try writeTrace(interpreter.trace, to: path) }
     var report = Report(ranks: communicator.size, seconds: seconds, output: nil, layers: [], times: times, tolerance: Self.tolerance(plan))
 
@@ -212,10 +220,12 @@ public struct PlanRunner {
       let reference = Interpreter(
         module: source, weights: weights, communicator: nil, tags: nil,
         options: { var o = Interpreter.Options(); o.record = Set(names.map(\.out)); return o }())
-      let wholeInputs = try entryInputs(
+      var wholeInputs: [Tensor]? = try entryInputs(
         source.graph(named: Module.entryGraphName)?.arguments ?? [], tokens: TokenRanges([0..<Int64(sequence)]), reference)
       running = reference
-      let expected = try withProgress(reference, label: "check: layer") { try reference.run(Module.entryGraphName, wholeInputs) }
+      let expected = try withProgress(reference, label: "check: layer") {
+        try reference.run(Module.entryGraphName, wholeInputs.take() ?? [])
+      }
       report.output = Self.compare("output", finalOutput, expected[0])
       for (layer, values) in reference.recorded.sorted(by: { $0.key < $1.key }) {
         for n in names {
@@ -319,13 +329,15 @@ public struct PlanRunner {
     return "[" + coordinates.reversed().map(String.init).joined(separator: ", ") + "]"
   }
 
-  private func gatherTimes(_ trace: Trace?) throws -> [RankTimes] {
-    let mine = [trace?.computeSeconds ?? 0, trace?.communicationSeconds ?? 0, trace?.exposedSeconds ?? 0]
+  private func gatherTimes(_ trace: Trace?, region: Range<Double>) throws -> [RankTimes] {
+    let mine = [
+      trace?.computeSeconds ?? 0, trace?.communicationSeconds ?? 0, trace?.exposedSeconds ?? 0, region.lowerBound, region.upperBound,
+    ]
     let bytes = mine.flatMap { v in (0..<8).map { UInt8(truncatingIfNeeded: v.bitPattern >> (8 * $0)) } }
     guard let all = try communicator.gatherBytes(bytes, label: "the gather of the per-rank times") else { return [] }
     return all.map { b in
-      let v = (0..<3).map { i in Double(bitPattern: (0..<8).reduce(UInt64(0)) { $0 | UInt64(b[i * 8 + $1]) << (8 * $1) }) }
-      return RankTimes(compute: v[0], communication: v[1], exposed: v[2])
+      let v = (0..<5).map { i in Double(bitPattern: (0..<8).reduce(UInt64(0)) { $0 | UInt64(b[i * 8 + $1]) << (8 * $1) }) }
+      return RankTimes(compute: v[0], communication: v[1], exposed: v[2], region: v[3]..<max(v[3], v[4]))
     }
   }
 

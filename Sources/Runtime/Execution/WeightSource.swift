@@ -21,6 +21,8 @@ public struct WeightSource: Sendable {
     public var checkpointName: String { decl.checkpointName(layer: layer) }
     /// The shape the checkpoint stores.
     public var storedShape: [Int] { decl.transpose ? shape.reversed() : shape }
+    /// Names this instance among a run's: the weight and its layer.
+    var key: String { "\(decl.name)/\(layer ?? -1)" }
   }
 
   /// Instance `w` in the model's layout (a checkpoint's transposed matrix

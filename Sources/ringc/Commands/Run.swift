@@ -300,6 +300,7 @@ enum RunReport {
       [
         "rank": JSONValue(i), "compute_seconds": JSONValue(t.compute), "communication_seconds": JSONValue(t.communication),
         "exposed_seconds": JSONValue(t.exposed),
+        "timed_region_monotonic": .array([JSONValue(t.region.lowerBound), JSONValue(t.region.upperBound)]),
       ]
     }
     items.append(("per_rank", .array(ranks)))
