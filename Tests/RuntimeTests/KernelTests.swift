@@ -38,10 +38,13 @@ func maxError(_ a: Tensor, _ b: Tensor) -> Float {
     #expect(maxError(Reference.matmul(a, b), blocked) < 1e-5)
   }
 
-  /// Shapes that cross tile edges: more rows than one query tile, more keys than one key tile.
+  /// Shapes that cross tile edges: more rows than one query tile, more keys
+  /// than one key tile; the 512-row tiles of a long full block (2100 rows);
+  /// keys too many to copy per kv head (16400), read in place.
   @Test(arguments: [
     (5, 4, 2, 8, 7, false, Int64?.none), (130, 4, 1, 16, 600, false, nil), (200, 2, 2, 32, 200, true, nil),
-    (129, 8, 2, 16, 513, true, 64), (40, 4, 4, 8, 40, false, 9),
+    (129, 8, 2, 16, 513, true, 64), (40, 4, 4, 8, 40, false, 9), (2100, 1, 1, 8, 600, false, nil),
+    (3, 2, 2, 4, 16_400, false, nil),
   ])
   func blockAttentionMatchesTheReference(n: Int, h: Int, kvh: Int, d: Int, m: Int, causal: Bool, window: Int64?) {
     let q = random([n, h, d], seed: 3)

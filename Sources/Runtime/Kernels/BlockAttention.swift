@@ -37,13 +37,19 @@ public enum BlockAttention {
     }
     /// The tiles for `n` query rows of heads stacked `group` to a kv head
     /// (measured with `ringc bench-kernels --query-tile`, 8 × 128 and 32/8 ×
-    /// 128 heads, n = 256…2048): 256 query rows per head, except 128 on
-    /// causal blocks of 512 rows or fewer and on causal stacked heads, where
-    /// a taller tile computes nearly as many masked scores as visible ones
-    /// (32/8 heads, n = 1024: 72 against 66 GFLOP/s). Full blocks gained
-    /// nothing measurable from 384 or 512 rows (8 alternations, ±3 %).
+    /// 128 heads, n = 256…4096, medians of 5–6 alternations): 256 query rows
+    /// per head, except
+    /// - 128 on causal blocks of 512 rows or fewer and on causal stacked
+    ///   heads, where a taller tile computes nearly as many masked scores as
+    ///   visible ones (32/8 heads, n = 1024: 72 against 66 GFLOP/s);
+    /// - 512 on full blocks of 2048 rows or more of unstacked heads, which
+    ///   pack each key and value tile half as often (n = 2048: 88.9 against
+    ///   85.8 GFLOP/s, n = 4096: 89.5 against 85.3; n = 1024 the same;
+    ///   causal n = 2048 0.91×, 32/8 heads 0.97×).
     public static func choose(rows n: Int, causal: Bool, group: Int = 1) -> Tiles {
-      Tiles(query: causal && (n <= 512 || group > 1) ? queryTile / 2 : queryTile, key: keyTile)
+      if causal && (n <= 512 || group > 1) { return Tiles(query: queryTile / 2, key: keyTile) }
+      if !causal && group == 1 && n >= 2048 { return Tiles(query: 2 * queryTile, key: keyTile) }
+      return Tiles(query: queryTile, key: keyTile)
     }
   }
 
@@ -97,6 +103,30 @@ public enum BlockAttention {
     var dv: Int { v.shape[2] }
     var group: Int { heads / kvh }
     var queryTiles: Int { (n + tiles.query - 1) / tiles.query }
+    /// Whether each thread copies its kv head's keys and values into rows of
+    /// their own before its tiles read them. In place, a tile's rows are
+    /// kvh · d apart (4 KiB for 8 × 128 heads: every row in the same cache
+    /// sets), and sgemm packs such an operand slower: 256 × 512 × 128 with
+    /// K transposed 88.6 against 99.2 GFLOP/s, 256 × 128 × 512 93.5 against
+    /// 100.7 (OpenBLAS 0.3.21, one core). At most 16384 keys (8 MiB per
+    /// thread at d = 128), so a long block's copy stays small.
+    var copiesHeads: Bool { kvh > 1 && m <= 16384 }
+
+    /// Keys and values of `kvHead`, and the distance between their rows:
+    /// the thread's copies (made once per kv head it works on) or in place.
+    func keysAndValues(_ kvHead: Int, _ s: inout Scratch) -> (k: UnsafePointer<Float>, ldk: Int, v: UnsafePointer<Float>, ldv: Int) {
+      guard let keys = s.keys, let values = s.values else {
+        return (UnsafePointer(k.pointer + kvHead * d), kvh * d, UnsafePointer(v.pointer + kvHead * dv), kvh * dv)
+      }
+      if s.copiedHead != kvHead {
+        for j in 0..<m {
+          (keys + j * d).update(from: k.pointer + (j * kvh + kvHead) * d, count: d)
+          (values + j * dv).update(from: v.pointer + (j * kvh + kvHead) * dv, count: dv)
+        }
+        s.copiedHead = kvHead
+      }
+      return (UnsafePointer(keys), d, UnsafePointer(values), dv)
+    }
 
     init(
       q: Tensor, k: Tensor, v: Tensor, qPositions: [Int64], kPositions: [Int64], mask: Mask, scale: Float, tiles: Tiles,
@@ -123,6 +153,7 @@ public enum BlockAttention {
         s.rowMax[r] = -.infinity
         s.rowSum[r] = 0
       }
+      let (keys, ldk, values, ldv) = keysAndValues(kvHead, &s)
       let qLo = qPositions[i0..<(i0 + rows)].min()!
       let qHi = qPositions[i0..<(i0 + rows)].max()!
       // The first key tile computed writes the accumulator (beta = 0), so it
@@ -141,7 +172,7 @@ public enum BlockAttention {
         let whole = mask.allVisible(qLo..<(qHi + 1), kLo..<(kHi + 1))
         // scores = (scale · Q_tile) · K_tileᵀ
         MatMul.gemm(
-          m: stacked, n: cols, k: d, a: s.queries, lda: d, b: k.pointer + (j0 * kvh + kvHead) * d, ldb: kvh * d, transB: true,
+          m: stacked, n: cols, k: d, a: s.queries, lda: d, b: keys + j0 * ldk, ldb: ldk, transB: true,
           c: s.scores, ldc: cols)
         for row in 0..<stacked {
           let line = s.scores + row * cols
@@ -171,7 +202,7 @@ public enum BlockAttention {
         }
         // acc += P · V_tile
         MatMul.gemm(
-          m: stacked, n: dv, k: cols, a: s.scores, lda: cols, b: v.pointer + (j0 * kvh + kvHead) * dv, ldb: kvh * dv, beta: first ? 0 : 1,
+          m: stacked, n: dv, k: cols, a: s.scores, lda: cols, b: values + j0 * ldv, ldb: ldv, beta: first ? 0 : 1,
           c: s.acc, ldc: dv)
         first = false
       }
@@ -199,6 +230,11 @@ public enum BlockAttention {
     let acc: UnsafeMutablePointer<Float>
     let rowMax: UnsafeMutablePointer<Float>
     let rowSum: UnsafeMutablePointer<Float>
+    /// One kv head's keys and values in rows of their own (`Job.copiesHeads`),
+    /// and the head they hold (−1: none yet).
+    let keys: UnsafeMutablePointer<Float>?
+    let values: UnsafeMutablePointer<Float>?
+    var copiedHead = -1
 
     init(_ job: Job) {
       let rows = job.group * job.tiles.query
@@ -207,10 +243,14 @@ public enum BlockAttention {
       acc = .allocate(capacity: rows * job.dv)
       rowMax = .allocate(capacity: rows)
       rowSum = .allocate(capacity: rows)
+      keys = job.copiesHeads ? .allocate(capacity: job.m * job.d) : nil
+      values = job.copiesHeads ? .allocate(capacity: job.m * job.dv) : nil
     }
 
     func release() {
       for p in [queries, scores, acc, rowMax, rowSum] { p.deallocate() }
+      keys?.deallocate()
+      values?.deallocate()
     }
   }
 }
