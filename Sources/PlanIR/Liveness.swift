@@ -32,8 +32,8 @@ public enum Liveness {
   /// programs (weights apart), at `elementBytes` per element: the working
   /// set `ringc run` reserves before its timed region.
   public static func rankPeak(_ plan: Module, rank: Int, elementBytes: Int64) -> Int64 {
-    plan.graphs.filter { $0.rankProgram?.rank == rank && !$0.ops.isEmpty }.map { g in
-      peak(g, in: 0...(g.ops.count - 1), types: Plan.valueTypes(of: g), bindings: plan.bindings, elementBytes: elementBytes)
+    plan.graphs.filter { $0.rankProgram?.rank == rank }.map { g in
+      graphPeak(g, types: Plan.valueTypes(of: g), bindings: plan.bindings, elementBytes: elementBytes)
     }.max() ?? 0
   }
 
@@ -45,10 +45,13 @@ public enum Liveness {
     return peak(g, in: region, types: types, bindings: bindings, elementBytes: elementBytes)
   }
 
-  /// The most bytes of values live at once anywhere in `g` (weights apart).
-  static func graphPeak(_ g: Graph, types: [String: TensorType], bindings: DimBindings) -> Int64 {
+  /// The most bytes of values live at once anywhere in `g` (weights apart),
+  /// at their dtype's size or at `elementBytes` per element where given.
+  static func graphPeak(
+    _ g: Graph, types: [String: TensorType], bindings: DimBindings, elementBytes: Int64? = nil
+  ) -> Int64 {
     guard !g.ops.isEmpty else { return 0 }
-    return peak(g, in: 0...(g.ops.count - 1), types: types, bindings: bindings, elementBytes: nil)
+    return peak(g, in: 0...(g.ops.count - 1), types: types, bindings: bindings, elementBytes: elementBytes)
   }
 
   private static func peak(

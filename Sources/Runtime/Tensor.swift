@@ -21,7 +21,7 @@ public final class TensorStorage: @unchecked Sendable {
   /// overwrite entirely (saves touching every page twice).
   public init(count: Int, zeroed: Bool = true) {
     self.count = count
-    memory = AlignedMemory(elements: max(count, 1), of: MemoryLayout<Float>.stride)
+    memory = .allocate(elements: max(count, 1), of: MemoryLayout<Float>.stride, alignment: 64)
     pointer = memory.start.bindMemory(to: Float.self, capacity: max(count, 1))
     if zeroed { pointer.initialize(repeating: 0, count: max(count, 1)) }
   }
@@ -29,25 +29,35 @@ public final class TensorStorage: @unchecked Sendable {
   deinit { memory.free() }
 }
 
-/// `bytes` starting on a 64-byte boundary (a cache line, an AVX-512 load),
-/// carved out of a plain `malloc` of 63 bytes more. Not `posix_memalign`:
-/// glibc's aligned path splits chunks in a way that later big requests do
-/// not reuse, so the heap grew 64 MiB per rank inside the timed region of a
-/// P = 2 attention layer (S = 4096) and every new page cost a fault; with
-/// `malloc` the same sequence of sizes reuses the freed chunks.
+/// Bytes starting on an `alignment` boundary (64: a cache line, an AVX-512
+/// load; a page for `Allocation.reserve`), carved out of a plain `malloc`
+/// of alignment − 1 bytes more. Not `posix_memalign`: glibc's aligned path
+/// splits chunks in a way that later big requests do not reuse, so the heap
+/// grew 64 MiB per rank inside the timed region of a P = 2 attention layer
+/// (S = 4096) and every new page cost a fault; with `malloc` the same
+/// sequence of sizes reuses the freed chunks.
 struct AlignedMemory {
   let base: UnsafeMutableRawPointer
   let start: UnsafeMutableRawPointer
 
-  /// `elements` × `size` bytes; `Allocation.onFailure` when they do not fit
-  /// in memory or in an `Int`.
-  init(elements: Int, of size: Int) {
+  /// `elements` × `size` bytes (`alignment` a power of two); nil when they
+  /// do not fit in memory or in an `Int`.
+  init?(elements: Int, of size: Int, alignment: Int) {
     let (bytes, overflow) = elements.multipliedReportingOverflow(by: size)
-    let (padded, overflow2) = bytes.addingReportingOverflow(63)
-    guard !overflow, !overflow2, let base = malloc(padded) else { Allocation.onFailure(overflow ? .max : bytes) }
+    let (padded, overflow2) = bytes.addingReportingOverflow(alignment - 1)
+    guard !overflow, !overflow2, let base = malloc(padded) else { return nil }
     self.base = base
-    let misalignment = Int(bitPattern: base) & 63
-    start = base + (misalignment == 0 ? 0 : 64 - misalignment)
+    let misalignment = Int(bitPattern: base) & (alignment - 1)
+    start = base + (misalignment == 0 ? 0 : alignment - misalignment)
+  }
+
+  /// The same, or `Allocation.onFailure` when it cannot be had.
+  static func allocate(elements: Int, of size: Int, alignment: Int) -> AlignedMemory {
+    guard let memory = AlignedMemory(elements: elements, of: size, alignment: alignment) else {
+      let (bytes, overflow) = elements.multipliedReportingOverflow(by: size)
+      Allocation.onFailure(overflow ? .max : bytes)
+    }
+    return memory
   }
 
   func free() { Glibc.free(base) }
@@ -133,9 +143,8 @@ public enum Allocation {
     let page = 4096
     let size = (bytes + page - 1) / page * page
     // From the same `malloc` path the tensors take, so they reuse these pages.
-    guard let raw = malloc(size + page) else { return }
-    let misalignment = Int(bitPattern: raw) & (page - 1)
-    ringc_populate(raw + (misalignment == 0 ? 0 : page - misalignment), size)
-    free(raw)
+    guard let memory = AlignedMemory(elements: size, of: 1, alignment: page) else { return }
+    ringc_populate(memory.start, size)
+    memory.free()
   }
 }

@@ -47,7 +47,7 @@ public final class MessageBuffer: @unchecked Sendable {
   init(uninitialized count: Int, _ format: WireFormat) {
     self.format = format
     self.count = count
-    let memory = AlignedMemory(elements: max(count, 1), of: format.byteSize)
+    let memory = AlignedMemory.allocate(elements: max(count, 1), of: format.byteSize, alignment: 64)
     let raw = memory.start
     if format == .f32 {
       raw.bindMemory(to: Float.self, capacity: max(count, 1))

@@ -51,7 +51,7 @@ public struct WeightSource: Sendable {
       for w in weights {
         guard let decl = plan.weight(named: w), let extents = bindings.extents(of: decl.type) else { continue }
         let instance = Instance(decl: decl, layer: layer, shape: extents.map { Int($0) })
-        if seen.insert("\(w)/\(layer ?? -1)").inserted { out.append(instance) }
+        if seen.insert(instance.key).inserted { out.append(instance) }
       }
     }
     func weights(of g: Graph) -> [String] {

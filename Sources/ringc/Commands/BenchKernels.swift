@@ -64,7 +64,7 @@ struct BenchKernels: ParsableCommand {
   func run() throws {
     // Measure under the heap settings `ringc run` uses: with glibc's
     // defaults, a tile's 256 KiB of scratch is a fresh mapping each call,
-    // faulted in again (8 × 64 heads, n = 256: 64 against 79 GFLOP/s).
+    // faulted in again (8 × 64 heads, n = 256: 63.6 against 74.4 GFLOP/s).
     Allocation.keepFreedMemory()
     // Attention first: OpenBLAS's worker threads keep spinning for a while
     // after a threaded sgemm and would steal the cores from the heads' threads.
