@@ -2,11 +2,15 @@
 """ringc beside PyTorch on the same shapes and the same cores, in one run.
 
 Rows, each measured in turn (PyTorch, ringc, PyTorch, ringc, ...) for ROUNDS
-rounds (default 3), the median of the rounds reported:
+rounds (default 3; kernel rows up to KERNEL_ROUNDS, default 7, while the row
+has taken under ROW_SECONDS, default 40), the median of the rounds reported. This machine's speed drifts by 10-20 % over seconds (other
+tenants of the host), so a row's sides are sampled many times, each in turn:
   kernel   one attention block of n queries against n keys: ringc's attn.block
-           kernel (`ringc bench-kernels`, median of RUNS after a warm-up) vs
+           kernel (`ringc bench-kernels`) vs
            torch.nn.functional.scaled_dot_product_attention, 1 thread; full and
-           causal, MHA and GQA 4:1.
+           causal, MHA and GQA 4:1. Each process reports the median of its runs
+           after a warm-up: RUNS (default 5), or as many as fill KERNEL_SECONDS
+           (default 0.3 s, from the first round's time), the same for both.
   attn     llama2-7b's attention layer (32 x 128, causal, f32) at S tokens:
            `mpirun -np P ringc run` (its timed region) vs SDPA with P threads.
   decoder  one decoder layer of llama3-8b's shape (RMSNorm, q/k/v/o matmuls,
@@ -19,6 +23,7 @@ RSS: the PyTorch process, and ringc's largest rank. FULL=1 runs the issue's
 whole kernel grid (head_dim 64 and 128, 8 and 32 heads, n = 256 ... 4096).
 """
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -28,7 +33,10 @@ import time
 
 RINGC = sys.argv[1]
 ROUNDS = int(os.environ.get("ROUNDS", "3"))
+KERNEL_ROUNDS = int(os.environ.get("KERNEL_ROUNDS", "7"))
 RUNS = int(os.environ.get("RUNS", "5"))
+KERNEL_SECONDS = float(os.environ.get("KERNEL_SECONDS", "0.3"))
+ROW_SECONDS = float(os.environ.get("ROW_SECONDS", "40"))
 FULL = os.environ.get("FULL") == "1"
 ROWS = os.environ.get("ROWS", "")  # only the rows whose label contains this, e.g. ROWS=layer
 MPIRUN = ["mpirun", "--allow-run-as-root", "--oversubscribe", "--mca", "btl", "self,vader", "--mca", "pml", "ob1"]
@@ -113,9 +121,9 @@ def torch_run(script, *args):
 
 # ---- ringc side.
 
-def ringc_kernel(h, kvh, d, n, causal):
+def ringc_kernel(h, kvh, d, n, causal, runs):
     out, _ = measured([RINGC, "bench-kernels", "--json", "--threads", "1", "--heads", str(h), "--kv-heads", str(kvh),
-                       "--head-dim", str(d), "--blocks", str(n), "--runs", str(RUNS)] + (["--causal"] if causal else []))
+                       "--head-dim", str(d), "--blocks", str(n), "--runs", str(runs)] + (["--causal"] if causal else []))
     return json.loads(out)["rows"][0]["seconds"], None
 
 
@@ -151,7 +159,7 @@ def f32_model(source, path, decoder_only=False):
 
 def main():
     work = tempfile.mkdtemp()
-    rows = []  # (label, flops, torch runner, ringc runner)
+    rows = []  # (label, flops, torch runner, ringc runner, kernel row); a kernel row's runners take a run count
     if FULL:
         shapes = [(h, h, d) for h in (8, 32) for d in (64, 128)] + [(32, 8, 128), (32, 8, 64)]
         sizes = [256, 512, 1024, 2048, 4096]
@@ -165,13 +173,13 @@ def main():
             for causal in (False, True):
                 label = f"kernel {h}{'/' + str(kvh) if kvh != h else ''}x{d} n={n}{' causal' if causal else ''}"
                 rows.append((label, attention_flops(n, h, d, causal),
-                             lambda h=h, kvh=kvh, d=d, n=n, c=causal: torch_run(TORCH_KERNEL, h, kvh, d, n, int(c), 1, RUNS),
-                             lambda h=h, kvh=kvh, d=d, n=n, c=causal: ringc_kernel(h, kvh, d, n, c)))
+                             lambda runs, h=h, kvh=kvh, d=d, n=n, c=causal: torch_run(TORCH_KERNEL, h, kvh, d, n, int(c), 1, runs),
+                             lambda runs, h=h, kvh=kvh, d=d, n=n, c=causal: ringc_kernel(h, kvh, d, n, c, runs), True))
     attention = f32_model("models/llama2-7b-attention.ir", os.path.join(work, "attention.ir"))
     for s, p in [(4096, 1), (8192, 1), (4096, 2), (8192, 2)]:
         plan = ringc_plan(attention, s, p, work)
         rows.append((f"attn layer S={s} P={p} / {p} thread{'s' if p > 1 else ''}", attention_flops(s, 32, 128, True),
-                     lambda s=s, p=p: torch_run(TORCH_ATTENTION_LAYER, s, p), lambda plan=plan, p=p: ringc_layer(plan, p)))
+                     lambda s=s, p=p: torch_run(TORCH_ATTENTION_LAYER, s, p), lambda plan=plan, p=p: ringc_layer(plan, p), False))
     decoder = f32_model("models/llama3-8b.ir", os.path.join(work, "decoder.ir"), decoder_only=True)
     s = 2048
     weights = 4096 * 4096 * 2 + 4096 * 1024 * 2 + 3 * 4096 * 14336
@@ -179,17 +187,22 @@ def main():
         plan = ringc_plan(decoder, s, p, work)
         rows.append((f"decoder layer S={s} P={p} / {p} thread{'s' if p > 1 else ''}",
                      2 * s * weights + attention_flops(s, 32, 128, True),
-                     lambda p=p: torch_run(TORCH_DECODER, s, p), lambda plan=plan, p=p: ringc_layer(plan, p)))
+                     lambda p=p: torch_run(TORCH_DECODER, s, p), lambda plan=plan, p=p: ringc_layer(plan, p), False))
 
     rows = [row for row in rows if ROWS in row[0]]
-    print(f"{ROUNDS} rounds, PyTorch and ringc in turn; medians. Kernel rows: median of {RUNS} runs each after a warm-up.")
+    print(f"PyTorch and ringc in turn, medians of {ROUNDS} rounds (kernel rows up to {KERNEL_ROUNDS} within {ROW_SECONDS:g} s;"
+          f" each process the median of at least {RUNS} runs filling {KERNEL_SECONDS:g} s, after a warm-up).")
     print(f"{'row':40} {'PyTorch s':>10} {'GFLOP/s':>8} {'ringc s':>10} {'GFLOP/s':>8} {'ratio':>6} {'RSS MiB torch/ringc':>20}")
     ratios = []
-    for label, flops, torch_side, ringc_side in rows:
+    for label, flops, torch_side, ringc_side, kernel in rows:
         t, r, rss_t, rss_r = [], [], [], []
-        for _ in range(ROUNDS):
-            a, ra = torch_side()
-            b, rb = ringc_side()
+        runs, started = RUNS, time.monotonic()
+        # A kernel row takes more rounds while they are short (under ROW_SECONDS in all).
+        while len(t) < ROUNDS or (kernel and len(t) < KERNEL_ROUNDS and time.monotonic() - started < ROW_SECONDS):
+            a, ra = torch_side(runs) if kernel else torch_side()
+            b, rb = ringc_side(runs) if kernel else ringc_side()
+            if kernel and not t:
+                runs = max(RUNS, math.ceil(KERNEL_SECONDS / max(1e-6, min(a, b))))
             t.append(a); r.append(b)
             rss_t.append(ra or 0); rss_r.append(rb or 0)
         tm, rm = statistics.median(t), statistics.median(r)
