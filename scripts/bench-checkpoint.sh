@@ -15,8 +15,7 @@ source scripts/bootstrap.sh
 seq=${1:-4096}
 p=${2:-2}
 strategy=${3:-tokenring}
-swift build -c release --product ringc >/dev/null
-ringc=$(swift build -c release --show-bin-path)/ringc
+release_ringc >/dev/null
 ckpt=.build-bench/llama-3.2-1b-bf16
 [ -f "$ckpt/model.safetensors" ] || python3 scripts/make-random-checkpoint.py models/configs/Llama-3.2-1B.json "$ckpt" bfloat16
 out=$(mktemp -d)
@@ -39,7 +38,7 @@ sample() {
 }
 sample &
 sampler=$!
-OPENBLAS_NUM_THREADS=1 mpirun --allow-run-as-root --oversubscribe --mca btl self,vader --mca pml ob1 -np "$p" \
+OPENBLAS_NUM_THREADS=1 "${mpirun_here[@]}" -np "$p" \
   "$ringc" run "$out/plan.ir" --weights "$ckpt" --input "$out/ids.npy" --output "$out/last.npy" \
   --output-rows "$((seq - 1)):$seq" --quiet --json >"$out/report.json"
 kill "$sampler"

@@ -5,8 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/bootstrap.sh
-swift build -c release --product ringc >/dev/null
-ringc=$(swift build -c release --show-bin-path)/ringc
+release_ringc >/dev/null
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 

@@ -14,18 +14,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/bootstrap.sh
-swift build -c release --product ringc >/dev/null
-ringc=$(swift build -c release --show-bin-path)/ringc
+release_ringc >/dev/null
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-mpi="mpirun --allow-run-as-root --oversubscribe --mca btl self,vader --mca pml ob1"
 
 echo "== 1. published figures"
 python3 scripts/fidelity-published.py "$ringc" "$out"
 
 echo "== 2. measured: this machine, llama2-7b attention (predicted vs median of three runs)"
 cp profiles/device-profile.xsd "$out/"
-$mpi -np 2 "$ringc" calibrate -o "$out/host.xml"
+"${mpirun_here[@]}" -np 2 "$ringc" calibrate -o "$out/host.xml"
 : > "$out/errors"
 for strategy in ${STRATEGIES:-tokenring ring-zigzag}; do
   for seq in ${SEQS:-2048 4096 8192}; do
@@ -34,7 +32,7 @@ for strategy in ${STRATEGIES:-tokenring ring-zigzag}; do
       predicted=$("$ringc" simulate "$out/h.plan" --profile "$out/host.xml" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["total_ms"])')
       runs=""
       for _ in 1 2 3; do
-        runs="$runs $(OPENBLAS_NUM_THREADS=1 $mpi -np "$p" "$ringc" run "$out/h.plan" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["seconds"] * 1000)')"
+        runs="$runs $(OPENBLAS_NUM_THREADS=1 "${mpirun_here[@]}" -np "$p" "$ringc" run "$out/h.plan" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["seconds"] * 1000)')"
       done
       python3 -c "
 import statistics

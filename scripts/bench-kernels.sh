@@ -4,8 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/bootstrap.sh
-swift build -c release --product ringc >/dev/null
-ringc=$(swift build -c release --show-bin-path)/ringc
+release_ringc >/dev/null
 cores=$(nproc)
 for threads in 1 2; do
   [ "$threads" -le "$cores" ] || continue

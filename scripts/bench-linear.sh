@@ -10,8 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/bootstrap.sh
 seq=${1:-32768}
-swift build -c release --product ringc >/dev/null
-ringc=$(swift build -c release --show-bin-path)/ringc
+release_ringc >/dev/null
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
@@ -31,7 +30,7 @@ for p in 2 4; do
   base=""
   for s in lasp2 lasp1; do
     "$ringc" compile "$out/linear-layer.ir" --sp "$p" --seq "$seq" --strategy "$s" -o "$out/$s.$p.plan" >/dev/null
-    json=$(OPENBLAS_NUM_THREADS=1 mpirun --allow-run-as-root --oversubscribe --bind-to "$bind" --mca btl self,vader --mca pml ob1 \
+    json=$(OPENBLAS_NUM_THREADS=1 "${mpirun_here[@]}" --bind-to "$bind" \
       -np "$p" "$ringc" run "$out/$s.$p.plan" --json)
     read -r seconds exposed < <(python3 -c '
 import json, sys

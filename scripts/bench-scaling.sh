@@ -11,8 +11,7 @@ seq=${1:-32768}
 shift || true
 ranks=("$@")
 [ ${#ranks[@]} -gt 0 ] || ranks=(1 2 4 8)
-swift build -c release --product ringc >/dev/null
-ringc=$(swift build -c release --show-bin-path)/ringc
+release_ringc >/dev/null
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
@@ -24,7 +23,7 @@ for p in "${ranks[@]}"; do
   # One core per rank where there are enough; oversubscribed ranks float.
   bind=core
   [ "$p" -le "$(nproc)" ] || bind=none
-  json=$(OPENBLAS_NUM_THREADS=1 mpirun --allow-run-as-root --oversubscribe --bind-to "$bind" --mca btl self,vader --mca pml ob1 \
+  json=$(OPENBLAS_NUM_THREADS=1 "${mpirun_here[@]}" --bind-to "$bind" \
     -np "$p" "$ringc" run "$out/p$p.plan" --json)
   read -r seconds exposed < <(python3 -c '
 import json, sys

@@ -14,8 +14,7 @@ cd "$(dirname "$0")/.."
 source scripts/bootstrap.sh
 seqs=("$@")
 [ ${#seqs[@]} -gt 0 ] || seqs=(32768 131072 1048576)
-swift build -c release --product ringc >/dev/null
-ringc=$(swift build -c release --show-bin-path)/ringc
+release_ringc >/dev/null
 
 printf "%-16s %-10s %8s %9s %9s %9s %9s %9s %9s %9s %9s %9s %9s  %-34s %7s %7s %7s\n" \
   profile model S tokenring passq tasp tr:tasp tasp:n8 tr:tasp:n8 zigzag ulysses "best usp" "best lt" winner tasp/zz tr/pq tr:t/tr

@@ -13,6 +13,5 @@ if ! python3 -c "import torch, transformers" 2>/dev/null; then
   echo "  pip install /opt/wheels/torch-*.whl transformers   (or: pip install torch transformers)" >&2
   exit 69
 fi
-swift build -c release --product ringc >/dev/null
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-exec python3 scripts/bench-vs-torch.py "$(swift build -c release --show-bin-path)/ringc"
+release_ringc >/dev/null
+exec python3 scripts/bench-vs-torch.py "$ringc"

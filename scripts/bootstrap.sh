@@ -27,3 +27,13 @@ command -v swift >/dev/null 2>&1 || {
 
 # mpirun refuses root without these; they are harmless otherwise.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+
+# Builds the release ringc if it is stale and sets $ringc to it (the build's
+# output on stdout: `release_ringc >/dev/null` for none).
+release_ringc() {
+  swift build -c release --product ringc
+  ringc=$(swift build -c release --show-bin-path)/ringc
+}
+
+# mpirun for ranks on this machine, quiet as root (shared memory between ranks).
+mpirun_here=(mpirun --allow-run-as-root --oversubscribe --mca btl self,vader --mca pml ob1)

@@ -9,8 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/bootstrap.sh
 
-swift build -c release --product ringc
-ringc=$(swift build -c release --show-bin-path)/ringc
+release_ringc
 model=${1:-models/llama3-8b.ir}
 
 work=$(mktemp -d)
@@ -30,4 +29,4 @@ echo "== ringc compare $model --sp 8 --seq 131072 --profile h100-sxm-8"
 "$ringc" compare "$model" --sp 8 --seq 131072 --profile h100-sxm-8
 echo "== mpirun -np 4 ringc run (models/tiny.ir) --check"
 "$ringc" compile models/tiny.ir --sp 4 -o "$plan.tiny"
-mpirun --allow-run-as-root --oversubscribe --mca btl self,vader --mca pml ob1 -np 4 "$ringc" run "$plan.tiny" --check
+"${mpirun_here[@]}" -np 4 "$ringc" run "$plan.tiny" --check

@@ -9,10 +9,10 @@ source scripts/bootstrap.sh
 [ $# -ge 2 ] || { echo "usage: scripts/profile-ranks.sh PLAN P [RINGC]" >&2; exit 64; }
 plan=$1 ranks=$2
 command -v perf >/dev/null || { echo "profile-ranks: perf is not installed (apt-get install linux-perf)" >&2; exit 69; }
-if [ $# -ge 3 ]; then ringc=$3; else swift build -c release --product ringc >/dev/null; ringc="$(swift build -c release --show-bin-path)/ringc"; fi
+if [ $# -ge 3 ]; then ringc=$3; else release_ringc >/dev/null; fi
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
-mpirun --allow-run-as-root --oversubscribe --mca btl self,vader --mca pml ob1 -np "$ranks" \
+"${mpirun_here[@]}" -np "$ranks" \
   sh -c 'exec perf record -q -k mono -F 2000 -o "$0/perf.$OMPI_COMM_WORLD_RANK" -- "$1" run "$2" --json --quiet' \
   "$dir" "$ringc" "$plan" >"$dir/run.json"
 python3 scripts/profile-ranks.py "$dir"
