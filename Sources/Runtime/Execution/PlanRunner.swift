@@ -333,10 +333,11 @@ public struct PlanRunner {
     let mine = [
       trace?.computeSeconds ?? 0, trace?.communicationSeconds ?? 0, trace?.exposedSeconds ?? 0, region.lowerBound, region.upperBound,
     ]
-    let bytes = mine.flatMap { v in (0..<8).map { UInt8(truncatingIfNeeded: v.bitPattern >> (8 * $0)) } }
+    // Raw bytes, as `gatherFloats` sends floats: every rank is this build on one kind of host.
+    let bytes = mine.withUnsafeBytes { Array($0) }
     guard let all = try communicator.gatherBytes(bytes, label: "the gather of the per-rank times") else { return [] }
     return all.map { b in
-      let v = (0..<5).map { i in Double(bitPattern: (0..<8).reduce(UInt64(0)) { $0 | UInt64(b[i * 8 + $1]) << (8 * $1) }) }
+      let v = b.withUnsafeBytes { Array($0.bindMemory(to: Double.self)) }
       return RankTimes(compute: v[0], communication: v[1], exposed: v[2], region: v[3]..<max(v[3], v[4]))
     }
   }
