@@ -37,7 +37,7 @@ public enum KernelBenchmark {
   /// causal, with `kvHeads` key/value heads (nil: as many as query heads).
   public static func attention(
     block: Int, heads: Int, kvHeads: Int? = nil, headDim: Int, threads: Int, causal: Bool = false, runs: Int = 5,
-    tiles: BlockAttention.Tiles? = nil
+    tiles: BlockAttention.Tiles? = nil, products: TileProducts? = nil
   ) -> Row {
     openblas_set_num_threads(1)
     let init_ = Initializer(seed: 1)
@@ -48,7 +48,8 @@ public enum KernelBenchmark {
     let v = init_.input("v", shape: [block, kvh, headDim], tokens: positions)
     let mask = Mask(causal: causal, window: nil)
     let t = median(runs) {
-      _ = BlockAttention.run(q: q, k: k, v: v, qPositions: positions, kPositions: positions, mask: mask, scale: 0.1, threads: threads, tiles: tiles)
+      _ = BlockAttention.run(q: q, k: k, v: v, qPositions: positions, kPositions: positions, mask: mask, scale: 0.1, threads: threads, tiles: tiles,
+        products: products)
     }
     let all = TokenRanges([0..<Int64(block)])
     let work = AttentionWork(pairs: mask.visiblePairs(all, all), heads: Int64(heads), headDim: Int64(headDim), valueDim: Int64(headDim))

@@ -1,3 +1,4 @@
+import CKernels
 import GraphIR
 
 #if canImport(Glibc)
@@ -7,9 +8,9 @@ import GraphIR
 /// Attention of a query block against a key/value block, returning the block
 /// output normalised within the block and its log-sum-exp (the `attn.block`
 /// op). Tiles of `queryTile × keyTile` scores per query head are the most
-/// ever held: scores come from `cblas_sgemm`, softmax is online (running max
-/// and sum per row), and the output accumulates through a second
-/// `cblas_sgemm`.
+/// ever held: scores come from `TileProducts` (AVX-512 loops or
+/// `cblas_sgemm`), softmax is online (running max and sum per row), and the
+/// output accumulates through a second product.
 ///
 /// Shapes: q `[n, H, D]`, k `[m, KVH, D]`, v `[m, KVH, Dv]`; out `[n, H, Dv]`,
 /// lse `[H, n]`. Query head h reads kv head h / (H / KVH); the query heads of
@@ -36,8 +37,13 @@ public enum BlockAttention {
       (self.query, self.key) = (max(1, query), max(1, key))
     }
     /// The tiles for `n` query rows of heads stacked `group` to a kv head
-    /// (measured with `ringc bench-kernels --query-tile`, 8 × 128 and 32/8 ×
-    /// 128 heads, n = 256…4096, medians of 5–6 alternations): 256 query rows
+    /// (measured with `ringc bench-kernels --query-tile`, medians of 3–6
+    /// alternations). With `.panels`, 256 query rows per head, and 32 on
+    /// causal blocks, whose diagonal tiles then compute few masked scores
+    /// (8 × 128 heads, n = 256 / 1024 / 2048: 63.9 / 84.8 / 92.0 GFLOP/s
+    /// against 42.7 / 71.5 / 83.6 with 128 rows; 32/8 heads, n = 1024: 93.1
+    /// against 86.1); full blocks measure the same from 64 to 512 rows. With
+    /// `.blas` (8 × 128 and 32/8 × 128 heads, n = 256…4096), 256 query rows
     /// per head, except
     /// - 128 on causal blocks of 512 rows or fewer and on causal stacked
     ///   heads, where a taller tile computes nearly as many masked scores as
@@ -46,10 +52,15 @@ public enum BlockAttention {
     ///   pack each key and value tile half as often (n = 2048: 88.9 against
     ///   85.8 GFLOP/s, n = 4096: 89.5 against 85.3; n = 1024 the same;
     ///   causal n = 2048 0.91×, 32/8 heads 0.97×).
-    public static func choose(rows n: Int, causal: Bool, group: Int = 1) -> Tiles {
-      if causal && (n <= 512 || group > 1) { return Tiles(query: queryTile / 2, key: keyTile) }
-      if !causal && group == 1 && n >= 2048 { return Tiles(query: 2 * queryTile, key: keyTile) }
-      return Tiles(query: queryTile, key: keyTile)
+    public static func choose(rows n: Int, causal: Bool, group: Int = 1, products: TileProducts) -> Tiles {
+      switch products {
+      case .panels:
+        return Tiles(query: causal ? queryTile / 8 : queryTile, key: keyTile)
+      case .blas:
+        if causal && (n <= 512 || group > 1) { return Tiles(query: queryTile / 2, key: keyTile) }
+        if !causal && group == 1 && n >= 2048 { return Tiles(query: 2 * queryTile, key: keyTile) }
+        return Tiles(query: queryTile, key: keyTile)
+      }
     }
   }
 
@@ -57,12 +68,14 @@ public enum BlockAttention {
   /// (each writes its own rows of the output); MPI ranks use 1, one core each.
   public static func run(
     q: Tensor, k: Tensor, v: Tensor, qPositions: [Int64], kPositions: [Int64], mask: Mask, scale: Float,
-    threads: Int = 1, tiles chosen: Tiles? = nil
+    threads: Int = 1, tiles chosen: Tiles? = nil, products requested: TileProducts? = nil
   ) -> (out: Tensor, lse: Tensor) {
-    let (n, h) = (q.shape[0], q.shape[1])
-    // No tile larger than the block: scratch is sized by the tiles.
-    let picked = chosen ?? .choose(rows: n, causal: mask.causal, group: h / max(1, k.shape[1]))
-    let tiles = Tiles(query: min(picked.query, n), key: min(picked.key, k.shape[0]))
+    let (n, h, m) = (q.shape[0], q.shape[1], k.shape[0])
+    let products = requested.flatMap { TileProducts.available.contains($0) ? $0 : nil } ?? .choose(keys: m)
+    let picked = chosen ?? .choose(rows: n, causal: mask.causal, group: h / max(1, k.shape[1]), products: products)
+    // Panel tiles start on a panel. No tile larger than the block: scratch is sized by the tiles.
+    let key = products == .panels ? (picked.key + TileProducts.panelKeys - 1) / TileProducts.panelKeys * TileProducts.panelKeys : picked.key
+    let tiles = Tiles(query: min(picked.query, n), key: min(key, m))
     // Every element of both is written below.
     let out = Tensor(uninitialized: [n, h, v.shape[2]])
     let lse = Tensor(uninitialized: [h, n])
@@ -70,7 +83,7 @@ public enum BlockAttention {
     let prefix = mask.causal && mask.window == nil && mask.documents == nil && sorted(qPositions) && sorted(kPositions)
     let job = Job(
       q: q, k: k, v: v, qPositions: qPositions, kPositions: kPositions, mask: mask, scale: scale, tiles: tiles, prefix: prefix,
-      out: out, lse: lse)
+      products: products, out: out, lse: lse)
     let items = k.shape[1] * job.queryTiles
     let workers = max(1, min(threads, items))
     Parallel.run(workers) { w in
@@ -92,6 +105,7 @@ public enum BlockAttention {
     let tiles: Tiles
     /// Causal with positions in order: each row sees a prefix of each key tile.
     let prefix: Bool
+    let products: TileProducts
     /// The softmax loops' instruction set.
     let isa = FastExp.best
     let out: Tensor, lse: Tensor
@@ -103,37 +117,44 @@ public enum BlockAttention {
     var dv: Int { v.shape[2] }
     var group: Int { heads / kvh }
     var queryTiles: Int { (n + tiles.query - 1) / tiles.query }
-    /// Whether each thread copies its kv head's keys and values into rows of
-    /// their own before its tiles read them. In place, a tile's rows are
-    /// kvh · d apart (4 KiB for 8 × 128 heads: every row in the same cache
-    /// sets), and sgemm packs such an operand slower: 256 × 512 × 128 with
-    /// K transposed 88.6 against 99.2 GFLOP/s, 256 × 128 × 512 93.5 against
-    /// 100.7 (OpenBLAS 0.3.21, one core). At most 16384 keys (8 MiB per
-    /// thread at d = 128), so a long block's copy stays small.
-    var copiesHeads: Bool { kvh > 1 && m <= 16384 }
+    /// Whether each thread copies its kv head's values (and, for `.blas`,
+    /// keys) into rows of their own before its tiles read them; `.panels`
+    /// always packs the keys. In place, a tile's rows are kvh · d apart (4 KiB
+    /// for 8 × 128 heads: every row in the same cache sets), and sgemm packs
+    /// such an operand slower: 256 × 512 × 128 with K transposed 88.6 against
+    /// 99.2 GFLOP/s, 256 × 128 × 512 93.5 against 100.7 (OpenBLAS 0.3.21, one
+    /// core). At most 16384 keys (8 MiB per thread at d = 128), so a long
+    /// block's copy stays small (`TileProducts.choose`).
+    var copiesHeads: Bool { kvh > 1 && m <= TileProducts.copiedKeys }
 
-    /// Keys and values of `kvHead`, and the distance between their rows:
-    /// the thread's copies (made once per kv head it works on) or in place.
+    /// Keys and values of `kvHead` as the products read them, and the
+    /// distance between their rows: the thread's copies (made once per kv
+    /// head it works on) or in place. A tile's first key j0 is at keys + j0 · ldk.
     func keysAndValues(_ kvHead: Int, _ s: inout Scratch) -> (k: UnsafePointer<Float>, ldk: Int, v: UnsafePointer<Float>, ldv: Int) {
-      guard let keys = s.keys, let values = s.values else {
-        return (UnsafePointer(k.pointer + kvHead * d), kvh * d, UnsafePointer(v.pointer + kvHead * dv), kvh * dv)
-      }
+      let inPlace = (k: UnsafePointer(k.pointer + kvHead * d), ldk: kvh * d, v: UnsafePointer(v.pointer + kvHead * dv), ldv: kvh * dv)
       if s.copiedHead != kvHead {
-        for j in 0..<m {
-          (keys + j * d).update(from: k.pointer + (j * kvh + kvHead) * d, count: d)
-          (values + j * dv).update(from: v.pointer + (j * kvh + kvHead) * dv, count: dv)
+        if let keys = s.keys {
+          switch products {
+          case .blas: for j in 0..<m { (keys + j * d).update(from: inPlace.k + j * inPlace.ldk, count: d) }
+          case .panels: ringc_pack_key_panels(inPlace.k, m, d, inPlace.ldk, keys)
+          }
+        }
+        if let values = s.values {
+          for j in 0..<m { (values + j * dv).update(from: inPlace.v + j * inPlace.ldv, count: dv) }
         }
         s.copiedHead = kvHead
       }
-      return (UnsafePointer(keys), d, UnsafePointer(values), dv)
+      return (s.keys.map { UnsafePointer($0) } ?? inPlace.k, s.keys == nil ? inPlace.ldk : d,
+              s.values.map { UnsafePointer($0) } ?? inPlace.v, s.values == nil ? inPlace.ldv : dv)
     }
 
     init(
       q: Tensor, k: Tensor, v: Tensor, qPositions: [Int64], kPositions: [Int64], mask: Mask, scale: Float, tiles: Tiles,
-      prefix: Bool, out: Tensor, lse: Tensor
+      prefix: Bool, products: TileProducts, out: Tensor, lse: Tensor
     ) {
       (self.q, self.k, self.v, self.qPositions, self.kPositions) = (q, k, v, qPositions, kPositions)
-      (self.mask, self.scale, self.tiles, self.prefix, self.out, self.lse) = (mask, scale, tiles, prefix, out, lse)
+      (self.mask, self.scale, self.tiles, self.prefix, self.products, self.out, self.lse) =
+        (mask, scale, tiles, prefix, products, out, lse)
     }
 
     /// Query tile `tile` of every query head of `kvHead`, stacked: row
@@ -171,9 +192,7 @@ public enum BlockAttention {
         }
         let whole = mask.allVisible(qLo..<(qHi + 1), kLo..<(kHi + 1))
         // scores = (scale · Q_tile) · K_tileᵀ
-        MatMul.gemm(
-          m: stacked, n: cols, k: d, a: s.queries, lda: d, b: keys + j0 * ldk, ldb: ldk, transB: true,
-          c: s.scores, ldc: cols)
+        products.scores(queries: s.queries, rows: stacked, d: d, keys: keys + j0 * ldk, ldk: ldk, cols: cols, into: s.scores)
         for row in 0..<stacked {
           let line = s.scores + row * cols
           let qp = qPositions[i0 + row % rows]
@@ -201,9 +220,8 @@ public enum BlockAttention {
           }
         }
         // acc += P · V_tile
-        MatMul.gemm(
-          m: stacked, n: dv, k: cols, a: s.scores, lda: cols, b: values + j0 * ldv, ldb: ldv, beta: first ? 0 : 1,
-          c: s.acc, ldc: dv)
+        products.outputs(
+          weights: s.scores, rows: stacked, cols: cols, values: values + j0 * ldv, ldv: ldv, dv: dv, into: s.acc, accumulate: !first)
         first = false
       }
       for row in 0..<stacked {
@@ -230,8 +248,9 @@ public enum BlockAttention {
     let acc: UnsafeMutablePointer<Float>
     let rowMax: UnsafeMutablePointer<Float>
     let rowSum: UnsafeMutablePointer<Float>
-    /// One kv head's keys and values in rows of their own (`Job.copiesHeads`),
-    /// and the head they hold (−1: none yet).
+    /// One kv head's keys (in rows of their own, `Job.copiesHeads`, or in
+    /// panels) and values (rows of their own), and the head they hold (−1:
+    /// none yet).
     let keys: UnsafeMutablePointer<Float>?
     let values: UnsafeMutablePointer<Float>?
     var copiedHead = -1
@@ -243,7 +262,10 @@ public enum BlockAttention {
       acc = .allocate(capacity: rows * job.dv)
       rowMax = .allocate(capacity: rows)
       rowSum = .allocate(capacity: rows)
-      keys = job.copiesHeads ? .allocate(capacity: job.m * job.d) : nil
+      switch job.products {
+      case .blas: keys = job.copiesHeads ? .allocate(capacity: job.m * job.d) : nil
+      case .panels: keys = .allocate(capacity: TileProducts.panelFloats(keys: job.m, d: job.d))
+      }
       values = job.copiesHeads ? .allocate(capacity: job.m * job.dv) : nil
     }
 

@@ -1,3 +1,4 @@
+import CKernels
 import GraphIR
 
 /// The fast kernels' entry points for tests (the kernels themselves are internal).
@@ -32,4 +33,31 @@ public enum ElementwiseTesting {
   public static func rmsnorm(_ x: Tensor, _ g: Tensor, eps: Float) -> Tensor { Elementwise.rmsnorm(x, g, eps: eps) }
   public static func layernorm(_ x: Tensor, eps: Float) -> Tensor { Elementwise.layernorm(x, nil, nil, eps: eps) }
   public static func gelu(_ v: Float, tanhApproximation: Bool) -> Float { Elementwise.gelu(v, tanhApproximation: tanhApproximation) }
+}
+
+public enum TileProductsTesting {
+  /// q · kᵀ for q `[rows, d]` and k `[cols, d]` (row-major), written over NaN
+  /// (so a score left unwritten shows).
+  public static func scores(_ products: TileProducts, q: [Float], k: [Float], rows: Int, cols: Int, d: Int) -> [Float] {
+    var keys = k
+    if products == .panels {
+      keys = [Float](repeating: .nan, count: TileProducts.panelFloats(keys: cols, d: d))
+      keys.withUnsafeMutableBufferPointer { ringc_pack_key_panels(k, cols, d, d, $0.baseAddress!) }
+    }
+    var s = [Float](repeating: .nan, count: rows * cols)
+    s.withUnsafeMutableBufferPointer { out in
+      products.scores(queries: q, rows: rows, d: d, keys: keys, ldk: d, cols: cols, into: out.baseAddress!)
+    }
+    return s
+  }
+
+  /// acc + p · v (or p · v over NaN when `acc` is nil) for p `[rows, cols]`,
+  /// v `[cols, dv]`.
+  public static func outputs(_ products: TileProducts, p: [Float], v: [Float], acc: [Float]?, rows: Int, cols: Int, dv: Int) -> [Float] {
+    var o = acc ?? [Float](repeating: .nan, count: rows * dv)
+    o.withUnsafeMutableBufferPointer { out in
+      products.outputs(weights: p, rows: rows, cols: cols, values: v, ldv: dv, dv: dv, into: out.baseAddress!, accumulate: acc != nil)
+    }
+    return o
+  }
 }

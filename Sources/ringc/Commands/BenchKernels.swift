@@ -35,6 +35,11 @@ struct BenchKernels: ParsableCommand {
   @Option(parsing: .unconditional, help: "Keys in one attention tile (for tuning the kernel; default: the kernel's choice).")
   var keyTile: Int?
 
+  @Option(
+    parsing: .unconditional,
+    help: "How a tile's two products run: blas (cblas_sgemm) or panels (AVX-512 loops on packed keys); default: the kernel's choice.")
+  var products: TileProducts?
+
   @Flag(help: "Print one JSON object: each row's name, median seconds and GFLOP/s.")
   var json = false
 
@@ -51,6 +56,9 @@ struct BenchKernels: ParsableCommand {
     }
     if (queryTile ?? 1) < 1 || (keyTile ?? 1) < 1 { throw ValidationError("--query-tile and --key-tile must be positive") }
     if runs < 1 { throw ValidationError("--runs must be at least 1, found \(runs)") }
+    if let products, !TileProducts.available.contains(products) {
+      throw ValidationError("--products \(products) needs AVX-512, which this CPU does not run")
+    }
     // Each block's Q, K and V are n × heads × head_dim floats.
     for n in blocks + linearTokens {
       let (nh, o1) = n.multipliedReportingOverflow(by: heads)
@@ -71,7 +79,8 @@ struct BenchKernels: ParsableCommand {
     let rows = blocks.map {
       KernelBenchmark.attention(block: $0, heads: heads, kvHeads: kvHeads, headDim: headDim, threads: threads, causal: causal, runs: runs,
         tiles: queryTile == nil && keyTile == nil
-          ? nil : BlockAttention.Tiles(query: queryTile ?? BlockAttention.queryTile, key: keyTile ?? BlockAttention.keyTile))
+          ? nil : BlockAttention.Tiles(query: queryTile ?? BlockAttention.queryTile, key: keyTile ?? BlockAttention.keyTile),
+        products: products)
     }
       + linearTokens.flatMap { n in
         [false, true].map { KernelBenchmark.linearAttention(tokens: n, heads: heads, headDim: headDim, threads: threads, causal: $0, runs: runs) }
@@ -90,4 +99,15 @@ struct BenchKernels: ParsableCommand {
   }
 
   func fmt(_ v: Double) -> String { String((v * 10).rounded() / 10) }
+}
+
+extension TileProducts: ExpressibleByArgument {
+  public init?(argument: String) {
+    switch argument {
+    case "blas": self = .blas
+    case "panels": self = .panels
+    default: return nil
+    }
+  }
+  public static var allValueStrings: [String] { ["blas", "panels"] }
 }

@@ -86,6 +86,12 @@ struct Calibrate: ParsableCommand {
     return min(1, 2 * shared / alone)
   }
 
+  /// The tile the runtime takes on a causal block of `block` rows: the only
+  /// blocks whose tiles the simulator counts are masked ones.
+  static func causalTile(block: Int) -> BlockAttention.Tiles {
+    .choose(rows: block, causal: true, products: TileProducts.choose(keys: block))
+  }
+
   /// A causal and an unmasked block of `block` rows timed; the causal one
   /// runs its entirely visible tiles at the unmasked rate, so the rest of its
   /// time is what the tiles the mask cuts cost (at least their whole tile).
@@ -94,9 +100,10 @@ struct Calibrate: ParsableCommand {
     let causal = KernelBenchmark.attention(block: block, heads: heads, headDim: 128, threads: 1, causal: true)
     let n = Int64(block)
     let mask = Mask(causal: true, window: nil)
+    let tile = causalTile(block: block)
     let tiles = AttentionTiles(
       q: TokenRanges([0..<n]), k: TokenRanges([0..<n]), mask: mask,
-      queryTile: Int64(BlockAttention.queryTile), keyTile: Int64(BlockAttention.keyTile))
+      queryTile: Int64(tile.query), keyTile: Int64(tile.key))
     // Seconds per pair of an unmasked tile, and the causal block's seconds (rates count visible pairs).
     let perPair = 1 / full.gflops
     let causalTime = Double(mask.visiblePairs(0..<n, 0..<n)) / causal.gflops
@@ -143,6 +150,7 @@ struct Calibrate: ParsableCommand {
       (b, min(1, KernelBenchmark.attention(block: b, heads: heads, headDim: 128, threads: 1).gflops * 1e9 / sgemm))
     }
     let partialCost = Self.partialTileCost(block: blocks.last!, heads: heads)
+    let tile = Self.causalTile(block: blocks.last!)
     let memory = KernelBenchmark.memoryBandwidth()
     let cores = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
     let ram = Double(Machine.physicalMemory)
@@ -168,7 +176,7 @@ struct Calibrate: ParsableCommand {
     for (b, e) in points { xml += "      <point block=\"\(b)\" efficiency=\"\(f(max(e, 0.001)))\"/>\n" }
     xml += """
           </attention-efficiency>
-          <attention-tile queries="\(BlockAttention.queryTile)" keys="\(BlockAttention.keyTile)" partial-cost="\(f(partialCost))" source="the runtime's BlockAttention tile; partial-cost from a causal and a full block at \(blocks.last!)"/>
+          <attention-tile queries="\(tile.query)" keys="\(tile.key)" partial-cost="\(f(partialCost))" source="the runtime's BlockAttention tile on a causal block of \(blocks.last!) rows; partial-cost from a causal and a full block at \(blocks.last!)"/>
           <memory bandwidth="\(f(memory / 1e9, 10))" bandwidth-unit="GB/s" capacity="\(f(ram / 1_073_741_824, 10))" capacity-unit="GiB" source="ringc calibrate: 64 MiB copies into fresh buffers; the host's physical memory"/>
           <launch-overhead value="2" unit="us" assumption="the runtime's cost per op is not measured; 2 us"/>
         </device>
