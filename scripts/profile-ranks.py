@@ -16,7 +16,7 @@ from pathlib import Path
 # (category, test on (dso, symbol)); the first that matches wins.
 CATEGORIES = [
     ("BLAS (sgemm)", lambda d, s: "openblas" in d),
-    ("attention kernel", lambda d, s: re.search(r"BlockAttention|AttentionMerge|exp_sum|max_avx|__expf|__logf|__log1pf", s) is not None),
+    ("attention kernel", lambda d, s: re.search(r"BlockAttention|AttentionMerge|ringc_panel|ringc_pack_key|exp_sum|max_avx|__expf|__logf|__log1pf", s) is not None),
     ("other kernels", lambda d, s: re.search(r"Kernels|RMSNorm|RoPE|Rotary|SiLU|Softmax|Elementwise|Activation", s) is not None),
     # The kernel's side of a single-copy (CMA) message is a copy between address spaces.
     ("communication (MPI)", lambda d, s: re.search(r"libmpi|libopen-pal|libopen-rte|mca_|libucx|libuc[pst]", d) is not None
