@@ -73,9 +73,8 @@ public enum BlockAttention {
     let (n, h, m) = (q.shape[0], q.shape[1], k.shape[0])
     let products = requested.flatMap { TileProducts.available.contains($0) ? $0 : nil } ?? .choose(keys: m)
     let picked = chosen ?? .choose(rows: n, causal: mask.causal, group: h / max(1, k.shape[1]), products: products)
-    // Panel tiles start on a panel. No tile larger than the block: scratch is sized by the tiles.
-    let key = products == .panels ? (picked.key + TileProducts.panelKeys - 1) / TileProducts.panelKeys * TileProducts.panelKeys : picked.key
-    let tiles = Tiles(query: min(picked.query, n), key: min(key, m))
+    // No tile larger than the block: scratch is sized by the tiles.
+    let tiles = Tiles(query: min(picked.query, n), key: min(products.keyTile(picked.key), m))
     // Every element of both is written below.
     let out = Tensor(uninitialized: [n, h, v.shape[2]])
     let lse = Tensor(uninitialized: [h, n])
@@ -144,8 +143,9 @@ public enum BlockAttention {
         }
         s.copiedHead = kvHead
       }
-      return (s.keys.map { UnsafePointer($0) } ?? inPlace.k, s.keys == nil ? inPlace.ldk : d,
-              s.values.map { UnsafePointer($0) } ?? inPlace.v, s.values == nil ? inPlace.ldv : dv)
+      let (keys, ldk) = s.keys.map { (UnsafePointer($0), d) } ?? (inPlace.k, inPlace.ldk)
+      let (values, ldv) = s.values.map { (UnsafePointer($0), dv) } ?? (inPlace.v, inPlace.ldv)
+      return (keys, ldk, values, ldv)
     }
 
     init(

@@ -62,6 +62,12 @@ extension TileProducts {
     available.contains(.panels) && m <= copiedKeys ? .panels : .blas
   }
 
+  /// A key tile of at least `keys`: for `.panels` a whole number of panels,
+  /// since a tile starts on a panel.
+  func keyTile(_ keys: Int) -> Int {
+    self == .panels ? (keys + Self.panelKeys - 1) / Self.panelKeys * Self.panelKeys : keys
+  }
+
   /// Floats in the panels of `keys` keys of `d` dimensions.
   static func panelFloats(keys m: Int, d: Int) -> Int { (m + panelKeys - 1) / panelKeys * panelKeys * d }
 }
