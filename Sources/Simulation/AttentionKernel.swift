@@ -15,7 +15,9 @@ import GraphIR
 /// linear in log(seq); above the last it stays flat; below the first it
 /// falls as seq / (seq + n₀), a fixed per-CTA cost n₀ fitted to the first
 /// two points. A block of too few CTAs to fill the device's last wave
-/// (few heads, few rows) keeps less of the rate (`occupancy`).
+/// (few heads, few rows) keeps less of the rate (`occupancy`). A block of a
+/// smaller head_dim than its curve's keeps less of it too, where the profile
+/// gives the device's exponential rate (`rate(_:headDim:keys:)`).
 public struct AttentionKernel: Sendable {
   public enum MaskKind: String, Sendable { case full, causal }
 
@@ -74,12 +76,38 @@ public struct AttentionKernel: Sendable {
   public var dtype: DType
   public var curves: [Curve]
   public var parallelism: Parallelism?
+  /// Exponentials per second the device's special-function units return:
+  /// each score costs one, whatever its head_dim.
+  public var exponentialRate: Double?
 
-  public init(name: String, dtype: DType, curves: [Curve], parallelism: Parallelism? = nil) {
+  public init(name: String, dtype: DType, curves: [Curve], parallelism: Parallelism? = nil, exponentialRate: Double? = nil) {
     self.name = name
     self.dtype = dtype
     self.curves = curves
     self.parallelism = parallelism
+    self.exponentialRate = exponentialRate
+  }
+
+  /// FLOPs a score costs in the curves' convention, forward: QKᵀ and PV,
+  /// 2 · head_dim each.
+  static func flopsPerScore(headDim: Int64) -> Double { 4 * Double(headDim) }
+
+  /// The rate a block of `headDim` reads from `curve` at `keys`. A score
+  /// costs a matmul part that scales with head_dim and one exponential that
+  /// does not (FlashAttention-2 runs the softmax between its two matmuls, not
+  /// beside them), so at head_dim d below the curve's d₀:
+  ///   t(d₀) = 4·d₀ / r₀ = m + 1/E,   t(d) = m · d/d₀ + 1/E,   r = 4·d / t(d)
+  /// with E the exponential rate. Above d₀ the curve's rate is kept: larger
+  /// heads are limited by registers and shared memory, which this does not
+  /// model, so no gain is claimed. Without an exponential rate the curve's
+  /// rate stands.
+  public func rate(_ curve: Curve, headDim: Int64, keys: Double) -> Double {
+    let measured = curve.rate(at: keys)
+    guard let exponentials = exponentialRate, headDim > 0, headDim < curve.headDim, measured > 0 else { return measured }
+    let perScore = Self.flopsPerScore(headDim: curve.headDim) / measured
+    // The loader holds every curve point above one exponential per score.
+    let matmul = max(0, perScore - 1 / exponentials)
+    return Self.flopsPerScore(headDim: headDim) / (matmul * Double(headDim) / Double(curve.headDim) + 1 / exponentials)
   }
 
   /// What a block's grid keeps of the rate its curve was measured at: a

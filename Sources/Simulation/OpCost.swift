@@ -3,7 +3,7 @@ import PlanIR
 
 /// How long an op takes on one device of a profile, from the plan's types.
 /// Attention runs at the profile's published kernel rate (`AttentionKernel`:
-/// by mask, head_dim and key count) or, in a profile without one (a
+/// by mask, head_dim, key count and grid) or, in a profile without one (a
 /// calibrated host), at peak × an efficiency by block size, taken as
 /// √(queries × keys), a masked block costing the tiles its kernel computes
 /// (`AttentionTiles`). Other matrix work runs at peak × matmul efficiency;
@@ -29,7 +29,7 @@ struct OpCost {
     case attention(DType, peak: Double, efficiency: Double, launch: Double)
     case matmul(DType, peak: Double, efficiency: Double, launch: Double)
     case memory(bandwidth: Double, launch: Double)
-    case kernel(String, headDim: Int64, mask: AttentionKernel.MaskKind, keys: Int64, rate: Double, launch: Double)
+    case kernel(String, headDim: Int64, blockHeadDim: Int64, mask: AttentionKernel.MaskKind, keys: Int64, rate: Double, launch: Double)
 
     var description: String {
       switch self {
@@ -39,8 +39,9 @@ struct OpCost {
         "the profile's \(dtype) peak \(peak) FLOP/s × matmul efficiency \(efficiency), launch overhead \(launch) s"
       case .memory(let bandwidth, let launch):
         "the profile's memory bandwidth \(bandwidth) B/s, launch overhead \(launch) s"
-      case .kernel(let name, let headDim, let mask, let keys, let rate, let launch):
-        "the profile's \(name) \(mask.rawValue) curve for head_dim \(headDim) at \(keys) keys, \(rate) FLOP/s, launch overhead \(launch) s"
+      case .kernel(let name, let headDim, let blockHeadDim, let mask, let keys, let rate, let launch):
+        "the profile's \(name) \(mask.rawValue) curve for head_dim \(headDim) at \(keys) keys"
+          + (blockHeadDim != headDim ? " for a block of head_dim \(blockHeadDim)" : "") + ", \(rate) FLOP/s, launch overhead \(launch) s"
       }
     }
   }
@@ -82,11 +83,11 @@ struct OpCost {
         guard let curve = kernel.curve(headDim: headDim, mask: cut ? .causal : .full) else {
           throw Simulator.Failure("the profile's \(kernel.name) kernel has no curve to cost \(op.opcode.rawValue) by", at: op.location)
         }
-        let rate = curve.rate(at: Double(kTokens.count)) * profile.peak(for: q.dtype) / profile.peak(for: kernel.dtype)
+        let rate = kernel.rate(curve, headDim: headDim, keys: Double(kTokens.count)) * profile.peak(for: q.dtype) / profile.peak(for: kernel.dtype)
           * kernel.occupancy(heads: count(q.dims[1]), rows: qTokens.count, curveHeadDim: curve.headDim)
         return Cost(
           seconds: (flops > 0 ? flops / rate : 0) + launch, flops: flops,
-          source: .kernel(kernel.name, headDim: curve.headDim, mask: curve.mask, keys: kTokens.count, rate: rate, launch: launch))
+          source: .kernel(kernel.name, headDim: curve.headDim, blockHeadDim: headDim, mask: curve.mask, keys: kTokens.count, rate: rate, launch: launch))
       }
       // What the kernel computes: whole tiles wherever the mask cuts one.
       let work = profile.attentionTile.map { tile in

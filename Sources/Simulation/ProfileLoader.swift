@@ -76,6 +76,7 @@ public enum ProfileLoader {
   private static let bandwidthUnits: [String: Double] = ["GB/s": 1e9, "MB/s": 1e6, "Gb/s": 1e9 / 8]
   private static let timeUnits: [String: Double] = ["ns": 1e-9, "us": 1e-6, "ms": 1e-3]
   private static let rateUnits: [String: Double] = ["TFLOP/s": 1e12, "GFLOP/s": 1e9]
+  private static let exponentialUnits: [String: Double] = ["T/s": 1e12, "G/s": 1e9]
   private static let sizeUnits: [String: Double] = ["GiB": 1_073_741_824, "MiB": 1_048_576, "GB": 1e9]
 
   /// Walks a validated document; units become SI.
@@ -261,7 +262,23 @@ public enum ProfileLoader {
             key: "attention \(name) grid", value: "a CTA per head and \(written(p, "tile-rows")) rows, \(written(p, "slots")) at once",
             origin: origin(p), location: location(p, nil)))
       }
-      return AttentionKernel(name: name, dtype: dtype, curves: curves, parallelism: parallelism)
+      var exponentialRate: Double?
+      if let e = child(node, "exponentials") {
+        let rate = try value(e, "rate", unit: "unit", exponentialUnits, within: ProfileLimits.peak)
+        // A score costs 4·head_dim FLOPs and one exponential: no curve may beat that.
+        for c in curves {
+          for p in c.points where AttentionKernel.flopsPerScore(headDim: c.headDim) / p.rate <= 1 / rate {
+            throw fail(
+              e, "rate",
+              "\(written(e, "rate", unit: "unit")) exponentials is too few for the head_dim \(c.headDim) \(c.mask.rawValue) curve's \(Self.number(p.rate / 1e12)) TFLOP/s at seq \(Int(p.seq)): each score takes one exponential")
+          }
+        }
+        exponentialRate = rate
+        entries.append(
+          ProfileEntry(
+            key: "attention \(name) exponentials", value: written(e, "rate", unit: "unit"), origin: origin(e), location: location(e, "rate")))
+      }
+      return AttentionKernel(name: name, dtype: dtype, curves: curves, parallelism: parallelism, exponentialRate: exponentialRate)
     }
 
     static func number(_ x: Double) -> String {

@@ -1,3 +1,4 @@
+import RingcTestSupport
 import Simulation
 import Testing
 
@@ -33,6 +34,38 @@ import Testing
     #expect(kernel.curve(headDim: 96, mask: .full)?.headDim == 128)  // as near: the larger
     #expect(kernel.curve(headDim: 256, mask: .full)?.headDim == 128)
     #expect(kernel.curve(headDim: 64, mask: .causal)?.headDim == 128)  // the only causal curve
+  }
+}
+
+@Suite struct KernelHeadDimTests {
+  let curve = AttentionKernel.Curve(headDim: 128, mask: .full, points: [(1024, 256e12)])
+
+  /// At 256 TFLOP/s a head_dim 128 score takes 512 / 256e12 = 2 ps; with
+  /// 1e12 exponentials/s, 1 ps of it is the exponential and 1 ps the
+  /// matmuls. At head_dim 32 the matmuls take 0.25 ps: 128 FLOPs in 1.25 ps.
+  @Test func smallerHeadsPayTheSameExponentialPerScore() {
+    let kernel = AttentionKernel(name: "k", dtype: .bf16, curves: [curve], exponentialRate: 1e12)
+    #expect(abs(kernel.rate(curve, headDim: 32, keys: 1024) - 128 / 1.25e-12) < 1e3)
+    #expect(kernel.rate(curve, headDim: 128, keys: 1024) == 256e12)
+    #expect(kernel.rate(curve, headDim: 256, keys: 1024) == 256e12)  // no gain claimed above the curve
+    #expect(AttentionKernel(name: "k", dtype: .bf16, curves: [curve]).rate(curve, headDim: 32, keys: 1024) == 256e12)
+  }
+
+  /// Kernel data, not a sequence-parallel figure: the FlashAttention-3
+  /// paper's FlashAttention-2 bars on H100 SXM5 (h100-sxm-8.xml) give head_dim
+  /// 64 as well as 128. Read from the head_dim 128 curves alone, with
+  /// H100's 3.9 T/s of exponentials, head_dim 64 lands within 5 % of its own
+  /// bars at 16K tokens (full 324, causal 299 TFLOP/s).
+  @Test func headDim64IsPredictedFromTheHeadDim128Curves() throws {
+    let profile = try ProfileLoader.load(path: repositoryRoot + "/profiles/h100-sxm-8.xml", schema: schema)
+    let kernel = try #require(profile.attentionKernel)
+    #expect(kernel.exponentialRate == 3.9e12)
+    for (mask, published) in [(AttentionKernel.MaskKind.full, 324e12), (.causal, 299e12)] {
+      let only128 = try #require(kernel.curves.first { $0.headDim == 128 && $0.mask == mask })
+      let predicted = kernel.rate(only128, headDim: 64, keys: 16384)
+      #expect(abs(predicted / published - 1) < 0.05, "\(mask): \(predicted / 1e12) TFLOP/s against \(published / 1e12)")
+      #expect(predicted < only128.rate(at: 16384))
+    }
   }
 }
 

@@ -72,10 +72,10 @@ func expectEditRefused(_ base: String, _ old: String, _ new: String, prefix: Str
   /// no list of 4·10^9 devices is built to compare them with.
   @Test(arguments: [
     ("devices-per-node=\"4\"", "devices-per-node=\"4000000000\"",
-     ":18:38: error: 'devices-per-node' of <nodes> must be between 1 and 1048576, found 4000000000"),
-    ("devices=\"2 3\"", "devices=\"2 4000000000\"", ":22:29: error: PCIe switch 1 lists device 4000000000, but a node has devices 0…3"),
-    ("devices=\"2 3\"", "devices=\"2 2\"", ":22:29: error: device 2 is under PCIe switch 1 already"),
-    ("devices=\"2 3\"", "devices=\"2\"", ":20:5: error: the PCIe switches must list every device 0…3 of a node once; device 3 is under none"),
+     ":19:38: error: 'devices-per-node' of <nodes> must be between 1 and 1048576, found 4000000000"),
+    ("devices=\"2 3\"", "devices=\"2 4000000000\"", ":23:29: error: PCIe switch 1 lists device 4000000000, but a node has devices 0…3"),
+    ("devices=\"2 3\"", "devices=\"2 2\"", ":23:29: error: device 2 is under PCIe switch 1 already"),
+    ("devices=\"2 3\"", "devices=\"2\"", ":21:5: error: the PCIe switches must list every device 0…3 of a node once; device 3 is under none"),
   ])
   func pcieTreesAreBounded(old: String, new: String, message: String) throws {
     try expectEditRefused(try readText(repositoryRoot + "/profiles/a10-pcie-4.xml"), old, new, prefix: "pcie", message: message)
@@ -133,9 +133,12 @@ func expectEditRefused(_ base: String, _ old: String, _ new: String, prefix: Str
     ("seq=\"512 1024 2048 4096 8192 16384\" rate=\"309", "seq=\"512.5 1024 2048 4096 8192 16384\" rate=\"309",
      ":12:46: error: every 'seq' of <curve> must be a whole number between 1 and 4294967296 tokens, found 512.5"),
     ("    <memory", "    <attention-tile queries=\"128\" keys=\"64\"/>\n    <memory",
-     ":18:5: error: <attention-tile> costs the tiles of an attention-efficiency curve; an attention-kernel's causal curve already holds what its cut tiles cost"),
+     ":19:5: error: <attention-tile> costs the tiles of an attention-efficiency curve; an attention-kernel's causal curve already holds what its cut tiles cost"),
     ("rate=\"309 350 362 368 370 370\"", "rate=\"309 350 362 368 370 1e9\"",
      ":12:83: error: every 'rate' of <curve> must be between 1 GFLOP/s and 1 EFLOP/s, found 1e9"),
+    // 4 · 64 FLOPs per score at 282 TFLOP/s is 0.91 ps; one exponential at 0.5 T/s is 2 ps.
+    ("<exponentials rate=\"3.9\"", "<exponentials rate=\"0.5\"",
+     ":16:27: error: 0.5 T/s exponentials is too few for the head_dim 64 full curve's 282 TFLOP/s at seq 512: each score takes one exponential"),
   ])
   func curvesAreChecked(old: String, new: String, message: String) throws {
     try expectEditRefused(try readText(repositoryRoot + "/profiles/h100-sxm-8.xml"), old, new, prefix: "curve", message: message)
@@ -154,7 +157,7 @@ func expectEditRefused(_ base: String, _ old: String, _ new: String, prefix: Str
   @Test func anOverlapSlowdownOfOneIsRefused() throws {
     let h100 = try readText(repositoryRoot + "/profiles/h100-sxm-8.xml")
     let failure = try #require(loadFailure(h100.replacingFirst("<overlap-slowdown value=\"0.189\"", "<overlap-slowdown value=\"1\""), "slowdown.xml"))
-    #expect(failure.description.hasPrefix("/tmp/ringc-sim-\(getpid())-slowdown.xml:20:"), "\(failure.description)")
+    #expect(failure.description.hasPrefix("/tmp/ringc-sim-\(getpid())-slowdown.xml:21:"), "\(failure.description)")
     #expect(failure.description.contains("Element 'overlap-slowdown', attribute 'value'"), "\(failure.description)")
   }
 }
