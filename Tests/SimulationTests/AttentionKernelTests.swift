@@ -51,19 +51,29 @@ import Testing
     #expect(AttentionKernel(name: "k", dtype: .bf16, curves: [curve]).rate(curve, headDim: 32, keys: 1024) == 256e12)
   }
 
-  /// Kernel data, not a sequence-parallel figure: the FlashAttention-3
-  /// paper's FlashAttention-2 bars on H100 SXM5 (h100-sxm-8.xml) give head_dim
-  /// 64 as well as 128. Read from the head_dim 128 curves alone, with
-  /// H100's 3.9 T/s of exponentials, head_dim 64 lands within 5 % of its own
-  /// bars at 16K tokens (full 324, causal 299 TFLOP/s).
-  @Test func headDim64IsPredictedFromTheHeadDim128Curves() throws {
-    let profile = try ProfileLoader.load(path: repositoryRoot + "/profiles/h100-sxm-8.xml", schema: schema)
+  /// Kernel data, not sequence-parallel figures: two runs that measured
+  /// head_dim 64 beside 128. Read from their head_dim 128 curves alone, with
+  /// the device's exponential rate, head_dim 64 lands near its own rates at
+  /// 16K tokens: H100 SXM5's FlashAttention-2 bars in the FlashAttention-3
+  /// paper (full 324, causal 299 TFLOP/s; within 5 %) and the RTX A5000 run
+  /// behind a10-pcie-4 (its rates × 72/64: full 92.9 TFLOP/s, within 10 %).
+  /// Not the A5000's causal rate: 68.5 predicted against 85.1 (−20 %), since
+  /// sm86 runs causal head_dim 128 in 64 × 64 tiles and head_dim 64 in larger
+  /// ones, which this model does not see; a profile that measured the
+  /// block's head_dim reads its own curve.
+  @Test(arguments: [
+    ("h100-sxm-8", [(AttentionKernel.MaskKind.full, 324e12), (.causal, 299e12)], 0.05),
+    ("a10-pcie-4", [(.full, 92.9e12)], 0.10),
+  ])
+  func headDim64IsPredictedFromTheHeadDim128Curves(profile name: String, rates: [(AttentionKernel.MaskKind, Double)], tolerance: Double) throws {
+    let profile = try ProfileLoader.load(path: repositoryRoot + "/profiles/\(name).xml", schema: schema)
     let kernel = try #require(profile.attentionKernel)
-    #expect(kernel.exponentialRate == 3.9e12)
-    for (mask, published) in [(AttentionKernel.MaskKind.full, 324e12), (.causal, 299e12)] {
+    #expect(kernel.exponentialRate != nil)
+    for (mask, published) in rates {
+      #expect(kernel.curves.first { $0.headDim == 64 && $0.mask == mask }?.rate(at: 16384) == published)
       let only128 = try #require(kernel.curves.first { $0.headDim == 128 && $0.mask == mask })
       let predicted = kernel.rate(only128, headDim: 64, keys: 16384)
-      #expect(abs(predicted / published - 1) < 0.05, "\(mask): \(predicted / 1e12) TFLOP/s against \(published / 1e12)")
+      #expect(abs(predicted / published - 1) < tolerance, "\(name) \(mask): \(predicted / 1e12) TFLOP/s against \(published / 1e12)")
       #expect(predicted < only128.rate(at: 16384))
     }
   }

@@ -72,10 +72,10 @@ func expectEditRefused(_ base: String, _ old: String, _ new: String, prefix: Str
   /// no list of 4·10^9 devices is built to compare them with.
   @Test(arguments: [
     ("devices-per-node=\"4\"", "devices-per-node=\"4000000000\"",
-     ":19:38: error: 'devices-per-node' of <nodes> must be between 1 and 1048576, found 4000000000"),
-    ("devices=\"2 3\"", "devices=\"2 4000000000\"", ":23:29: error: PCIe switch 1 lists device 4000000000, but a node has devices 0…3"),
-    ("devices=\"2 3\"", "devices=\"2 2\"", ":23:29: error: device 2 is under PCIe switch 1 already"),
-    ("devices=\"2 3\"", "devices=\"2\"", ":21:5: error: the PCIe switches must list every device 0…3 of a node once; device 3 is under none"),
+     ":21:38: error: 'devices-per-node' of <nodes> must be between 1 and 1048576, found 4000000000"),
+    ("devices=\"2 3\"", "devices=\"2 4000000000\"", ":25:29: error: PCIe switch 1 lists device 4000000000, but a node has devices 0…3"),
+    ("devices=\"2 3\"", "devices=\"2 2\"", ":25:29: error: device 2 is under PCIe switch 1 already"),
+    ("devices=\"2 3\"", "devices=\"2\"", ":23:5: error: the PCIe switches must list every device 0…3 of a node once; device 3 is under none"),
   ])
   func pcieTreesAreBounded(old: String, new: String, message: String) throws {
     try expectEditRefused(try readText(repositoryRoot + "/profiles/a10-pcie-4.xml"), old, new, prefix: "pcie", message: message)

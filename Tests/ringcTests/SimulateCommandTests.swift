@@ -76,7 +76,7 @@ import Testing
       .write(toFile: slow, atomically: true, encoding: .utf8)
     let range = try ringc(["simulate", plan, "--profile", slow])
     #expect(range.status == 65)
-    #expect(range.stderr == "\(slow):21:32: error: 'port-bandwidth' of <pcie-tree> must be between 1 MB/s and 100 TB/s, found 1e-308 GB/s\n")
+    #expect(range.stderr == "\(slow):23:32: error: 'port-bandwidth' of <pcie-tree> must be between 1 MB/s and 100 TB/s, found 1e-308 GB/s\n")
     // Rank 0 sends and receives at a step rank 1 never uses: the plan
     // verifier refuses it before the simulator sees it.
     let stuck = dir + "/stuck.plan"
