@@ -2,7 +2,8 @@
 # How well `ringc simulate` predicts:
 #  1. published: every figure of ../shared/reference/benchmarks.md ringc can express (the TokenRing
 #     README's A10 steps, ring-flash-attention's 8-GPU rates, Ring Attention's least hidden block,
-#     USP's Ulysses × ring grid), published vs predicted and the worst (scripts/fidelity-published.py);
+#     USP's Ulysses × ring grid, every row of its image), published vs predicted and the worst
+#     (scripts/fidelity-published.py);
 #     validation only: no profile number comes from them;
 #  2. measured: `ringc calibrate` on this machine, then predicted vs real `mpirun … ringc run` of one
 #     llama2-7b attention layer for each of STRATEGIES (default tokenring ring-zigzag), SEQS
