@@ -16,6 +16,8 @@ enum ProfileLimits {
   static let time = Bound(range: 0...1, text: "at most 1 s")
   /// FLOP/s per dtype.
   static let peak = Bound(range: 1e9...1e18, text: "between 1 GFLOP/s and 1 EFLOP/s")
+  /// Exponentials per second of an attention kernel's device.
+  static let exponentials = Bound(range: 1e9...1e18, text: "between 1 G/s and 1 E/s")
   /// Bytes of device memory.
   static let capacity = Bound(range: 1_048_576...1_125_899_906_842_624, text: "between 1 MiB and 1 PiB")
   /// Matmul, attention and sharing efficiencies.

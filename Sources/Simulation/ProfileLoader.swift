@@ -264,7 +264,7 @@ public enum ProfileLoader {
       }
       var exponentialRate: Double?
       if let e = child(node, "exponentials") {
-        let rate = try value(e, "rate", unit: "unit", exponentialUnits, within: ProfileLimits.peak)
+        let rate = try value(e, "rate", unit: "unit", exponentialUnits, within: ProfileLimits.exponentials)
         // A score costs 4·head_dim FLOPs and one exponential: no curve may beat that.
         for c in curves {
           for p in c.points where AttentionKernel.flopsPerScore(headDim: c.headDim) / p.rate <= 1 / rate {

@@ -139,6 +139,8 @@ func expectEditRefused(_ base: String, _ old: String, _ new: String, prefix: Str
     // 4 · 64 FLOPs per score at 282 TFLOP/s is 0.91 ps; one exponential at 0.5 T/s is 2 ps.
     ("<exponentials rate=\"3.9\"", "<exponentials rate=\"0.5\"",
      ":16:27: error: 0.5 T/s exponentials is too few for the head_dim 64 full curve's 282 TFLOP/s at seq 512: each score takes one exponential"),
+    ("<exponentials rate=\"3.9\"", "<exponentials rate=\"1e30\"",
+     ":16:27: error: 'rate' of <exponentials> must be between 1 G/s and 1 E/s, found 1e30 T/s"),
   ])
   func curvesAreChecked(old: String, new: String, message: String) throws {
     try expectEditRefused(try readText(repositoryRoot + "/profiles/h100-sxm-8.xml"), old, new, prefix: "curve", message: message)
