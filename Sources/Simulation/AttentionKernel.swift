@@ -105,7 +105,7 @@ public struct AttentionKernel: Sendable {
     let measured = curve.rate(at: keys)
     guard let exponentials = exponentialRate, headDim > 0, headDim < curve.headDim, measured > 0 else { return measured }
     let perScore = Self.flopsPerScore(headDim: curve.headDim) / measured
-    // The loader holds every curve point above one exponential per score.
+    // The loader refuses a curve point faster than one exponential per score allows.
     let matmul = max(0, perScore - 1 / exponentials)
     return Self.flopsPerScore(headDim: headDim) / (matmul * Double(headDim) / Double(curve.headDim) + 1 / exponentials)
   }

@@ -270,7 +270,7 @@ public enum ProfileLoader {
           for p in c.points where AttentionKernel.flopsPerScore(headDim: c.headDim) / p.rate <= 1 / rate {
             throw fail(
               e, "rate",
-              "\(written(e, "rate", unit: "unit")) exponentials is too few for the head_dim \(c.headDim) \(c.mask.rawValue) curve's \(Self.number(p.rate / 1e12)) TFLOP/s at seq \(Int(p.seq)): each score takes one exponential")
+              "an exponential rate of \(written(e, "rate", unit: "unit")) is too low for the head_dim \(c.headDim) \(c.mask.rawValue) curve's \(Self.number(p.rate / 1e12)) TFLOP/s at seq \(Int(p.seq)): each score takes one exponential")
           }
         }
         exponentialRate = rate

@@ -138,7 +138,7 @@ func expectEditRefused(_ base: String, _ old: String, _ new: String, prefix: Str
      ":12:83: error: every 'rate' of <curve> must be between 1 GFLOP/s and 1 EFLOP/s, found 1e9"),
     // 4 · 64 FLOPs per score at 282 TFLOP/s is 0.91 ps; one exponential at 0.5 T/s is 2 ps.
     ("<exponentials rate=\"3.9\"", "<exponentials rate=\"0.5\"",
-     ":16:27: error: 0.5 T/s exponentials is too few for the head_dim 64 full curve's 282 TFLOP/s at seq 512: each score takes one exponential"),
+     ":16:27: error: an exponential rate of 0.5 T/s is too low for the head_dim 64 full curve's 282 TFLOP/s at seq 512: each score takes one exponential"),
     ("<exponentials rate=\"3.9\"", "<exponentials rate=\"1e30\"",
      ":16:27: error: 'rate' of <exponentials> must be between 1 G/s and 1 E/s, found 1e30 T/s"),
   ])
