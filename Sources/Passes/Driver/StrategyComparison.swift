@@ -102,7 +102,9 @@ public struct StrategyComparison: Sendable {
     var runs: [(Strategy, TokenLayout.Kind?)] =
       (strategies ?? Self.candidates(sp: sp, model: model, nodeSize: profile.nodes > 1 ? profile.devicesPerNode : nil)).map { ($0, nil) }
     if strategies == nil { runs += Self.balancedCandidates(model: model).map { ($0.0, $0.1) } }
-    rows = runs.map { strategy, layout in
+    // Candidates are independent: compiled and simulated on all cores at
+    // once, rows kept in the candidates' order.
+    rows = runs.parallelMap { strategy, layout in
       var row = Row(strategy: strategy, layout: layout)
       do {
         let plan = try Compiler.compile(model, sp: sp, strategy: strategy, layout: layout)
