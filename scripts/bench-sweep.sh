@@ -40,7 +40,7 @@ import json, sys
 cases = [json.loads(l) for l in open(sys.argv[1])]
 for c in cases:
     if "error" in c:
-        print(f"  {c['case']:42} error: {c['error'].splitlines()[-1]}")
+        print(f"  {c['case']:42} error: {(c['error'].splitlines() or ['no message'])[-1]}")
     elif c["winner"] is None:
         print(f"  {c['case']:42} nothing fits: {c['reason'][:150]}")
     else:
